@@ -1,0 +1,149 @@
+"""Locate the Home dataset on disk, or fetch it with SHA-256 verification."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import tempfile
+import urllib.request
+from pathlib import Path
+from typing import BinaryIO
+
+from tqdm.auto import tqdm
+
+ENV_VAR = "GCL4SR_DATA"
+MANIFEST_PATH = Path(__file__).resolve().parents[1] / "data" / "manifest.json"
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data" / "home"
+DATA_FILE = "home.txt"
+TRAIN_FILE = "all_train_seq.txt"
+REQUIRED_FILES = (DATA_FILE, TRAIN_FILE)
+
+_CHUNK = 1 << 20
+_HOW_TO_FIX = (
+    f"Set {ENV_VAR} or pass data_dir= to a folder holding {' and '.join(REQUIRED_FILES)}, "
+    f"or leave both unset to fetch them into {DEFAULT_DIR} (see data/README.md)."
+)
+
+
+class ChecksumError(ValueError):
+    """A downloaded file does not have the expected SHA-256."""
+
+
+class DownloadError(RuntimeError):
+    """A file could not be downloaded."""
+
+
+def load_manifest(path: str | Path = MANIFEST_PATH) -> dict:
+    """Read the data manifest and check that it lists every required file."""
+    manifest = json.loads(Path(path).read_text(encoding="utf-8"))
+    files = manifest.get("files", {})
+    missing = [name for name in REQUIRED_FILES if "sha256" not in files.get(name, {})]
+    if "base_url" not in manifest or missing:
+        raise ValueError(f"{path}: manifest needs 'base_url' and a sha256 for {REQUIRED_FILES}")
+    return manifest
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _stream(url: str, out: BinaryIO, label: str, timeout: float) -> str:
+    """Copy the body of `url` into `out`; return its hex SHA-256."""
+    digest = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            size = response.headers.get("Content-Length")
+            total = int(size) if size else None
+            with tqdm(
+                total=total, unit="B", unit_scale=True, desc=label, disable=total is None
+            ) as bar:
+                while chunk := response.read(_CHUNK):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    bar.update(len(chunk))
+    except (OSError, http.client.HTTPException) as exc:
+        raise DownloadError(f"could not download {url}: {exc}") from exc
+    return digest.hexdigest()
+
+
+def fetch_file(url: str, dest: Path, sha256: str, timeout: float = 60) -> Path:
+    """Download `url` to `dest` atomically; raise unless its SHA-256 is `sha256`."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            got = _stream(url, out, dest.name, timeout)
+        if got != sha256.lower():
+            raise ChecksumError(f"checksum mismatch for {url}: expected {sha256}, got {got}")
+        os.replace(temp_name, dest)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def _check_named_dir(directory: Path, source: str) -> Path:
+    """Return `directory` resolved if it holds every required file, else explain the fix."""
+    directory = directory.expanduser().resolve()
+    if not directory.is_dir():
+        raise FileNotFoundError(
+            f"data directory {directory} (from {source}) does not exist. {_HOW_TO_FIX}"
+        )
+    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"data directory {directory} (from {source}) has no {', '.join(missing)}. {_HOW_TO_FIX}"
+        )
+    return directory
+
+
+def _fill_default_dir(directory: Path, download: bool, base_url: str | None) -> Path:
+    """Fetch the required files missing from the default folder, verifying checksums."""
+    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
+    if missing and not download:
+        raise FileNotFoundError(
+            f"{directory} has no {', '.join(missing)} and download=False. {_HOW_TO_FIX}"
+        )
+    if missing:
+        manifest = load_manifest()
+        base = (base_url or manifest["base_url"]).rstrip("/")
+        for name in missing:
+            fetch_file(f"{base}/{name}", directory / name, manifest["files"][name]["sha256"])
+    return directory
+
+
+def locate_data_dir(
+    data_dir: str | Path | None = None,
+    *,
+    download: bool = True,
+    base_url: str | None = None,
+    default_dir: Path | None = None,
+) -> Path:
+    """Find the data folder: `data_dir`, else $GCL4SR_DATA, else the default (fetched if needed).
+
+    `base_url` overrides the manifest's URL and `default_dir` the default folder `data/home/`.
+    """
+    if data_dir is not None:
+        return _check_named_dir(Path(data_dir), "the data_dir argument")
+    if os.environ.get(ENV_VAR):
+        return _check_named_dir(Path(os.environ[ENV_VAR]), f"${ENV_VAR}")
+    directory = Path(default_dir) if default_dir is not None else DEFAULT_DIR
+    return _fill_default_dir(directory.expanduser().resolve(), download, base_url)
+
+
+def verify_data_dir(path: str | Path, manifest_path: str | Path = MANIFEST_PATH) -> list[str]:
+    """Names of the manifest's files that are missing from `path` or fail their checksum."""
+    files = load_manifest(manifest_path)["files"]
+    return [
+        name
+        for name, entry in files.items()
+        if not (Path(path) / name).is_file() or sha256_file(Path(path) / name) != entry["sha256"]
+    ]
