@@ -1,0 +1,106 @@
+"""Loss building blocks given to students: the multi-kernel Gaussian and the GCL loss.
+
+The MMD loss itself is a student exercise and is injected into the model.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+BLOCK_ELEMENTS = 1 << 20  # kernel entries per block: a block's temporaries stay in cache
+
+
+def _block_sq_distances(total: Tensor, sq: Tensor, rows: slice) -> Tensor:
+    """``||a - b||^2`` between ``total[rows]`` and every row, via ``|a|^2 + |b|^2 - 2 a.b``."""
+    return (sq[rows].unsqueeze(1) + sq.unsqueeze(0) - 2.0 * total[rows] @ total.T).clamp_min(0.0)
+
+
+def _kernel_terms(distances: Tensor, bandwidths: tuple[float, ...]) -> list[Tensor]:
+    """``exp(-d / bw)`` for every bandwidth; for doubling bandwidths, one ``exp`` and squarings."""
+    doubling = all(b == 2.0 * a for a, b in zip(bandwidths, bandwidths[1:], strict=False))
+    if not doubling:
+        return [torch.exp(distances / -bw) for bw in bandwidths]
+    terms = [torch.exp(distances / -bandwidths[-1])]
+    for _ in bandwidths[:-1]:
+        terms.append(terms[-1] * terms[-1])
+    return terms[::-1]
+
+
+class _MultiKernel(torch.autograd.Function):
+    """Blocked multi-kernel matrix: saves only the inputs, recomputes blocks in backward."""
+
+    @staticmethod
+    def forward(ctx, total: Tensor, bandwidths: tuple[float, ...]) -> Tensor:
+        ctx.save_for_backward(total)
+        ctx.bandwidths = bandwidths
+        n = total.shape[0]
+        sq = (total * total).sum(1)
+        out = total.new_empty(n, n)
+        for rows in _row_blocks(n):
+            out[rows] = sum(_kernel_terms(_block_sq_distances(total, sq, rows), bandwidths))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:
+        (total,) = ctx.saved_tensors
+        sq = (total * total).sum(1)
+        grad_total = torch.zeros_like(total)
+        for rows in _row_blocks(total.shape[0]):
+            terms = _kernel_terms(_block_sq_distances(total, sq, rows), ctx.bandwidths)
+            slope = sum(term / -bw for term, bw in zip(terms, ctx.bandwidths, strict=True))
+            g = grad[rows] * slope  # dL/d(distance) for this block
+            grad_total[rows] += 2.0 * (g.sum(1, keepdim=True) * total[rows] - g @ total)
+            grad_total += 2.0 * (g.sum(0).unsqueeze(1) * total - g.T @ total[rows])
+        return grad_total, None
+
+
+def _row_blocks(n: int) -> list[slice]:
+    step = max(1, BLOCK_ELEMENTS // max(n, 1))
+    return [slice(start, min(start + step, n)) for start in range(0, n, step)]
+
+
+def gaussian_kernel(source: Tensor, target: Tensor, kernel_mul: float = 2.0,
+                    kernel_num: int = 5, fix_sigma: float | None = None) -> Tensor:
+    """Sum of ``kernel_num`` Gaussian kernels over all pairs of ``[source; target]`` rows.
+
+    ``source`` and ``target`` are ``[B, D]``; the result is ``[2B, 2B]`` with blocks
+    ``[[K_xx, K_xy], [K_yx, K_yy]]``. The base bandwidth is the mean off-diagonal squared
+    distance (not differentiated) unless ``fix_sigma`` is given; the kernels use
+    ``bandwidth * kernel_mul ** (i - kernel_num // 2)`` for ``i`` in ``range(kernel_num)``.
+
+    Same values as the textbook ``exp(-((a - b) ** 2).sum(-1) / bw)`` over a ``[2B, 2B, D]``
+    difference tensor, computed block by block from ``|a|^2 + |b|^2 - 2 a.b`` on centred
+    rows (distances are translation invariant), so memory stays ``O(B^2)``.
+    """
+    total = torch.cat([source, target], dim=0)
+    n = total.shape[0]
+    centred = total - total.mean(0, keepdim=True).detach()
+    if fix_sigma:
+        bandwidth = float(fix_sigma)
+    else:  # sum of all pairwise squared distances = 2n * sum |x_i|^2 for centred rows
+        bandwidth = float(2.0 * n * centred.detach().double().pow(2).sum() / (n * n - n))
+    base = bandwidth / kernel_mul ** (kernel_num // 2)
+    bandwidths = tuple(base * kernel_mul**i for i in range(kernel_num))
+    return _MultiKernel.apply(centred, bandwidths)
+
+
+def gcl_loss(hidden: Tensor, temperature: float = 0.5, normalize: bool = True) -> Tensor:
+    """NT-Xent loss between the two halves of ``hidden`` (views a and b, ``[2B, d]``).
+
+    Positives are the same row in the other view; negatives are every other row of
+    both views. Returns ``loss_a + loss_b`` as in GCL4SR.
+    """
+    if normalize:
+        hidden = F.normalize(hidden, p=2, dim=-1)
+    view_a, view_b = hidden.chunk(2, dim=0)
+    batch = view_a.shape[0]
+    labels = torch.arange(batch, device=hidden.device)
+    self_mask = torch.eye(batch, dtype=torch.bool, device=hidden.device)
+    logits_aa = (view_a @ view_a.T / temperature).masked_fill(self_mask, float("-inf"))
+    logits_bb = (view_b @ view_b.T / temperature).masked_fill(self_mask, float("-inf"))
+    logits_ab = view_a @ view_b.T / temperature
+    loss_a = F.cross_entropy(torch.cat([logits_ab, logits_aa], 1), labels)
+    loss_b = F.cross_entropy(torch.cat([logits_ab.T, logits_bb], 1), labels)
+    return loss_a + loss_b

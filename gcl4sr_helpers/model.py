@@ -1,0 +1,178 @@
+"""GCL4SR (Zhang et al., IJCAI 2022) with the original code's defects fixed.
+
+``legacy=True`` restores the original course code's semantics for comparison:
+
+1. Gating vectors are fixed random tensors (buffers, never trained); by default they
+   are ``nn.Parameter`` and trained. Either way they are saved in the ``state_dict``.
+2. The original GNN encoder restarts every hop from the raw sampled embeddings, so
+   only the innermost (1-hop) block contributes. Legacy computes just that block (the
+   discarded outer hop is not computed at all); the default really stacks both hops.
+3. No template ``TransformerEncoderLayer`` is registered beside its copies (both modes).
+4. The original initialisation re-runs a uniform(-1/sqrt(d), 1/sqrt(d)) loop over every
+   parameter once per module, so in the end *all* parameters are uniform and the
+   padding embedding is not zero. Legacy reproduces that end state (computed once); the
+   default initialises each parameter once (Xavier-normal for ``Embedding``/``Linear``,
+   zero biases, unit ``LayerNorm``, uniform for the rest) and keeps padding at zero.
+6. Evaluation masking (seen items scored 0, padding not masked) lives in the trainer;
+   ``no_grad`` and seeded sampling apply to both modes.
+7. Attention never sees a fully masked query row (left padding + causal mask): padding
+   queries attend to themselves, so no NaN in train or eval, with or without
+   ``no_grad``; real positions are unaffected.
+8. Shapes are explicit, so a batch of one works.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.data import Data
+
+from .encoders import Dropout, GNNEncoder, SequenceEncoder
+from .graph import CSRAdjacency, incoming_csr
+from .losses import gcl_loss
+from .sampler import NeighborSampler
+
+MMDLoss = Callable[[Tensor, Tensor], Tensor]
+
+
+class GCL4SR(nn.Module):
+    """Graph contrastive learning for sequential recommendation.
+
+    ``mmd_loss(source, target)`` receives two ``[B, max_seq_length]`` tensors and returns
+    a scalar; the course injects the student's implementation here.
+    """
+
+    def __init__(self, num_users: int, num_items: int, graph: Data, mmd_loss: MMDLoss,
+                 hidden_size: int = 64, max_seq_length: int = 50, num_layers: int = 2,
+                 num_heads: int = 2, sample_size: Sequence[int] = (20, 20),
+                 dropout: float = 0.5, lam1: float = 1.0, lam2: float = 0.1,
+                 legacy: bool = False) -> None:
+        super().__init__()
+        self.config = dict(num_users=num_users, num_items=num_items, hidden_size=hidden_size,
+                           max_seq_length=max_seq_length, num_layers=num_layers,
+                           num_heads=num_heads, sample_size=list(sample_size), dropout=dropout,
+                           lam1=lam1, lam2=lam2, legacy=legacy)
+        self.num_items, self.max_seq_length = num_items, max_seq_length
+        self.lam1, self.lam2, self.legacy = lam1, lam2, legacy
+        self.mmd_loss = mmd_loss
+        self._register_graph(graph, list(sample_size))
+
+        self.user_embeddings = nn.Embedding(num_users, hidden_size)
+        self.item_embeddings = nn.Embedding(num_items, hidden_size, padding_idx=0)
+        self.position_embeddings = nn.Embedding(max_seq_length, hidden_size)
+        self.global_gnn = GNNEncoder(hidden_size, len(sample_size), dropout)
+        self.item_encoder = SequenceEncoder(hidden_size, num_heads, num_layers, dropout)
+        self.dropout = Dropout(dropout)
+        self.gnn_dropout = Dropout(dropout)
+        self.linear_transform = nn.Linear(3 * hidden_size, hidden_size, bias=False)
+        self.w_1 = nn.Parameter(torch.empty(2 * hidden_size, hidden_size))
+        self.w_2 = nn.Parameter(torch.empty(hidden_size, 1))
+        self.linear_1 = nn.Linear(hidden_size, hidden_size)
+        self.linear_2 = nn.Linear(hidden_size, hidden_size, bias=False)
+        self.w_g = nn.Linear(hidden_size, 1)
+        self.w_e = nn.Linear(hidden_size, 1)
+        self._init_parameters(hidden_size)
+        gate_item = nn.init.xavier_uniform_(torch.empty(hidden_size, 1))
+        gate_user = nn.init.xavier_uniform_(torch.empty(hidden_size, max_seq_length))
+        if legacy:
+            self.register_buffer("gate_item", gate_item)
+            self.register_buffer("gate_user", gate_user)
+        else:
+            self.gate_item = nn.Parameter(gate_item)
+            self.gate_user = nn.Parameter(gate_user)
+
+    def _register_graph(self, graph: Data, sample_size: list[int]) -> None:
+        adj = incoming_csr(graph.edge_index, graph.num_nodes)
+        self.register_buffer("graph_rowptr", adj.rowptr, persistent=False)
+        self.register_buffer("graph_col", adj.col, persistent=False)
+        self.register_buffer("graph_edge_id", adj.edge_id, persistent=False)
+        self.register_buffer("graph_weight", graph.edge_attr.view(-1).float(), persistent=False)
+        self.sample_size = sample_size
+
+    def _init_parameters(self, hidden_size: int) -> None:
+        stdv = 1.0 / math.sqrt(hidden_size)
+        for weight in self.parameters():
+            nn.init.uniform_(weight, -stdv, stdv)
+        if self.legacy:
+            return
+        for module in self.modules():
+            if isinstance(module, (nn.Embedding, nn.Linear)):
+                nn.init.xavier_normal_(module.weight)
+                if getattr(module, "bias", None) is not None:
+                    nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.LayerNorm):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
+        with torch.no_grad():
+            self.item_embeddings.weight[0].zero_()
+
+    def gnn_encode(self, items: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """One augmented global view: a fresh 2-hop sample around every entry of ``items``."""
+        adj = CSRAdjacency(self.graph_rowptr, self.graph_col, self.graph_edge_id)
+        sizes = self.sample_size[:1] if self.legacy else self.sample_size  # legacy: inner hop only
+        sampler = NeighborSampler(adj, sizes)
+        _, n_id, adjs = sampler.sample(items, generator)
+        return self.global_gnn(self.item_embeddings(n_id), adjs, self.graph_weight)
+
+    def forward(self, user_ids: Tensor, inputs: Tensor,
+                generator: torch.Generator | None = None) -> dict[str, Tensor]:
+        """Encode a batch: local (Transformer) and two gated global (GNN) views."""
+        batch, length = inputs.shape
+        seq_mask = (inputs != 0).unsqueeze(-1).float()
+        flat = inputs.reshape(-1)
+        global_a = self.gnn_encode(flat, generator).view(batch, length, -1)
+        global_b = self.gnn_encode(flat, generator).view(batch, length, -1)
+
+        local = self.item_encoder(self.item_embeddings(inputs), inputs != 0)
+
+        user_gate = self.user_embeddings(user_ids) @ self.gate_user  # [B, L]
+        gated_a = self.gnn_dropout(global_a * self._gate(global_a, user_gate))
+        gated_b = self.gnn_dropout(global_b * self._gate(global_b, user_gate))
+        hidden = self.linear_transform(torch.cat([local, gated_a, gated_b], -1))
+        return dict(hidden=hidden, gated_a=gated_a, gated_b=gated_b, global_a=global_a,
+                    global_b=global_b, seq_mask=seq_mask)
+
+    def _gate(self, global_view: Tensor, user_gate: Tensor) -> Tensor:
+        return torch.sigmoid((global_view @ self.gate_item).squeeze(-1) + user_gate).unsqueeze(-1)
+
+    def final_att_net(self, seq_mask: Tensor, hidden: Tensor) -> Tensor:
+        """Attention pooling of the positions into one sequence vector ``[B, d]``."""
+        batch, length, _ = hidden.shape
+        pos_emb = self.position_embeddings.weight[:length].expand(batch, length, -1)
+        seq_hidden = (hidden * seq_mask).sum(-2) / seq_mask.sum(1)
+        item_hidden = torch.tanh(torch.cat([pos_emb, hidden], -1) @ self.w_1)
+        score = torch.sigmoid(self.linear_1(item_hidden) + self.linear_2(seq_hidden).unsqueeze(1))
+        att_score = (score @ self.w_2) * seq_mask
+        return (att_score * hidden).sum(1)
+
+    def sequence_vector(self, user_ids: Tensor, inputs: Tensor,
+                        generator: torch.Generator | None = None) -> Tensor:
+        """The sequence representation used for ranking (evaluation path)."""
+        out = self.forward(user_ids, inputs, generator)
+        return self.final_att_net(out["seq_mask"], out["hidden"])
+
+    def score_items(self, seq_vector: Tensor) -> Tensor:
+        """Scores of every item (padding included) for each sequence vector."""
+        return seq_vector @ self.item_embeddings.weight.T
+
+    def calculate_loss(self, user_ids: Tensor, inputs: Tensor, targets: Tensor,
+                       generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
+        """Return ``(loss, main_loss, gcl_loss, mmd_loss)`` for one training batch."""
+        out = self.forward(user_ids, inputs, generator)
+        seq_mask = out["seq_mask"]
+        seq_out = self.dropout(self.final_att_net(seq_mask, out["hidden"]))
+        main = F.cross_entropy(self.score_items(seq_out), targets)
+
+        mean_a = (out["global_a"] * seq_mask).sum(1) / seq_mask.sum(1)
+        mean_b = (out["global_b"] * seq_mask).sum(1) / seq_mask.sum(1)
+        gcl = gcl_loss(torch.cat([mean_a, mean_b], 0), temperature=0.5)
+
+        batch = inputs.shape[0]
+        local = self.w_e(self.item_embeddings(inputs)).view(batch, -1)
+        mmd = (self.mmd_loss(local, self.w_g(out["gated_a"]).view(batch, -1))
+               + self.mmd_loss(local, self.w_g(out["gated_b"]).view(batch, -1)))
+        return main + self.lam1 * gcl + self.lam2 * mmd, main, gcl, mmd

@@ -1,0 +1,91 @@
+"""Uniform multi-hop neighbour sampling in plain PyTorch (CPU and CUDA).
+
+Drop-in for what ``torch_geometric.loader.NeighborSampler`` yields, without
+torch-sparse: ``(batch_size, n_id, adjs)`` with one ``Adj(edge_index, e_id, size)``
+per hop, outermost hop first, and the batch nodes (duplicates kept) at the front
+of ``n_id``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from .graph import CSRAdjacency
+
+
+class Adj(NamedTuple):
+    """One sampled hop: ``edge_index`` is ``[source; target]`` in local ids."""
+
+    edge_index: Tensor
+    e_id: Tensor
+    size: tuple[int, int]
+
+
+def floyd_sample(degree: Tensor, k: int, generator: torch.Generator | None = None) -> Tensor:
+    """Draw ``k`` distinct offsets in ``[0, degree[i])`` per row, uniformly (Floyd's algorithm).
+
+    Every row needs ``degree[i] >= k``. Returns a ``[len(degree), k]`` long tensor.
+    """
+    picks = torch.empty(degree.numel(), k, dtype=torch.long, device=degree.device)
+    for step in range(k):
+        upper = degree - k + step  # inclusive upper bound of this draw
+        u = torch.rand(degree.numel(), generator=generator, device=degree.device,
+                       dtype=torch.float64)
+        t = torch.minimum((u * (upper + 1)).long(), upper)
+        taken = (picks[:, :step] == t.unsqueeze(1)).any(1)
+        picks[:, step] = torch.where(taken, upper, t)
+    return picks
+
+
+def sample_neighbors(adj: CSRAdjacency, nodes: Tensor, k: int,
+                     generator: torch.Generator | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    """Sample up to ``k`` distinct incoming neighbours of every entry of ``nodes``.
+
+    Returns ``(row, source, edge_id)``: ``row`` indexes ``nodes``, ``source`` is the
+    global neighbour id and ``edge_id`` the edge's position in the graph's edge list.
+    """
+    start = adj.rowptr[nodes]
+    degree = adj.rowptr[nodes + 1] - start
+    counts = torch.clamp(degree, max=k)
+    seg_start = torch.cumsum(counts, 0) - counts
+    row = torch.repeat_interleave(torch.arange(nodes.numel(), device=nodes.device), counts)
+    offset = torch.arange(row.numel(), device=nodes.device) - seg_start[row]
+    crowded = (degree > k).nonzero().squeeze(1)
+    if crowded.numel():
+        slots = seg_start[crowded].unsqueeze(1) + torch.arange(k, device=nodes.device)
+        offset[slots.flatten()] = floyd_sample(degree[crowded], k, generator).flatten()
+    index = start[row] + offset
+    return row, adj.col[index], adj.edge_id[index]
+
+
+def _relabel(n_id: Tensor, source: Tensor, num_nodes: int) -> tuple[Tensor, Tensor]:
+    """Map global ``source`` ids to local ids, appending unseen nodes to ``n_id``."""
+    local = torch.full((num_nodes,), -1, dtype=torch.long, device=n_id.device)
+    positions = torch.arange(n_id.numel(), device=n_id.device)
+    local.scatter_reduce_(0, n_id, positions, reduce="amax")  # last occurrence, as torch-sparse
+    new = torch.unique(source[local[source] < 0])
+    local[new] = torch.arange(n_id.numel(), n_id.numel() + new.numel(), device=n_id.device)
+    return torch.cat([n_id, new]), local[source]
+
+
+class NeighborSampler:
+    """Uniform sampling without replacement of ``sizes[h]`` neighbours per hop."""
+
+    def __init__(self, adj: CSRAdjacency, sizes: list[int]) -> None:
+        self.adj = adj
+        self.sizes = list(sizes)
+        self.num_nodes = adj.rowptr.numel() - 1
+
+    def sample(self, batch: Tensor,
+               generator: torch.Generator | None = None) -> tuple[int, Tensor, list[Adj]]:
+        """Return ``(batch_size, n_id, adjs)`` with ``adjs`` ordered outermost hop first."""
+        n_id, adjs = batch, []
+        for k in self.sizes:
+            targets = n_id.numel()
+            row, source, e_id = sample_neighbors(self.adj, n_id, k, generator)
+            n_id, local_source = _relabel(n_id, source, self.num_nodes)
+            adjs.append(Adj(torch.stack([local_source, row]), e_id, (n_id.numel(), targets)))
+        return batch.numel(), n_id, adjs[::-1]
