@@ -6,6 +6,5 @@ Students import from here; nothing in this package implements the notebook's TOD
 import warnings
 
 warnings.filterwarnings("ignore", module=r"torch_geometric(\..*)?")
-warnings.filterwarnings("ignore", message=r".*enable_nested_tensor.*")
 
 __version__ = "0.1.0"

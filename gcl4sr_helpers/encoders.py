@@ -8,6 +8,7 @@ Transformer that skips the left padding (most of a batch) by running length buck
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import torch
@@ -33,7 +34,9 @@ class Dropout(nn.Module):
 
 
 def _csr(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
-    return torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
+    with warnings.catch_warnings():  # "sparse CSR support is in beta" would reach stderr
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
 
 
 def sampled_gcn_sage(gcn: GCNConv, sage: SAGEConv, x: Tensor, adj: Adj,
@@ -146,12 +149,12 @@ class SequenceEncoder(nn.Module):
     def forward(self, embeddings: Tensor, real: Tensor) -> Tensor:
         """``embeddings`` ``[B, L, d]`` and the real-item mask ``real`` ``[B, L]``."""
         length = real.shape[1]
-        lengths = real.sum(1)
-        buckets = torch.ceil(torch.log2(lengths.clamp(min=1).double())).long()
+        crops = 2 ** torch.arange(length.bit_length() + 1, device=real.device)
+        buckets = torch.bucketize(real.sum(1), crops)  # smallest power of two >= length
         out = embeddings.new_zeros(embeddings.shape)
         for bucket in torch.unique(buckets).tolist():
             rows = (buckets == bucket).nonzero().squeeze(1)
-            crop = min(length, 2**bucket)
+            crop = min(length, int(crops[bucket]))
             cols = torch.arange(length - crop, length, device=real.device)
             x = self.dropout(self.layer_norm(embeddings[rows][:, cols]))
             mask = causal_padding_mask(real[rows][:, cols])

@@ -13,8 +13,8 @@
    padding embedding is not zero. Legacy reproduces that end state (computed once); the
    default initialises each parameter once (Xavier-normal for ``Embedding``/``Linear``,
    zero biases, unit ``LayerNorm``, uniform for the rest) and keeps padding at zero.
-6. Evaluation masking (seen items scored 0, padding not masked) lives in the trainer;
-   ``no_grad`` and seeded sampling apply to both modes.
+6. Evaluation masking (seen items scored 0, padding not masked) lives in the trainer and
+   :meth:`GCL4SR.score_items`; ``no_grad`` and seeded sampling apply to both modes.
 7. Attention never sees a fully masked query row (left padding + causal mask): padding
    queries attend to themselves, so no NaN in train or eval, with or without
    ``no_grad``; real positions are unaffected.
@@ -156,8 +156,15 @@ class GCL4SR(nn.Module):
         return self.final_att_net(out["seq_mask"], out["hidden"])
 
     def score_items(self, seq_vector: Tensor) -> Tensor:
-        """Scores of every item (padding included) for each sequence vector."""
-        return seq_vector @ self.item_embeddings.weight.T
+        """Scores of every item id for each sequence vector.
+
+        Padding item 0 is never a target: by default it scores ``-inf`` (so its embedding
+        gets no gradient and stays zero); legacy scores it like any item, as the original.
+        """
+        if self.legacy:
+            return seq_vector @ self.item_embeddings.weight.T
+        scores = seq_vector @ self.item_embeddings.weight[1:].T
+        return F.pad(scores, (1, 0), value=-math.inf)
 
     def calculate_loss(self, user_ids: Tensor, inputs: Tensor, targets: Tensor,
                        generator: torch.Generator | None = None) -> tuple[Tensor, ...]:

@@ -15,10 +15,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-try:
-    from gcl4sr_helpers.data import read_item_sequences
-except ImportError:
-    pass
+from gcl4sr_helpers.data import read_item_sequences
 from gcl4sr_helpers.losses import gaussian_kernel
 
 WINDOWS = (1, 2, 3)

@@ -16,3 +16,27 @@ def home_dir() -> Path:
     if not (path / "home.txt").is_file() or not (path / "all_train_seq.txt").is_file():
         pytest.skip(f"Home data not found in {path}; set GCL4SR_DATA to its folder")
     return path
+
+
+@pytest.fixture(scope="session")
+def home_data(home_dir):
+    """Full Home: sequences, official splits and history masks."""
+    from gcl4sr_helpers.data import load_data
+
+    return load_data(home_dir)
+
+
+@pytest.fixture(scope="session")
+def small_data(home_dir, tmp_path_factory):
+    """A deterministic 400-user subset of Home with re-indexed items."""
+    from gcl4sr_helpers.data import load_data
+
+    return load_data(home_dir, max_users=400, seed=7, cache_dir=tmp_path_factory.mktemp("subset"))
+
+
+@pytest.fixture(scope="session")
+def small_graph(small_data):
+    """Reference WITG of the subset (instructor-side builder)."""
+    from grading.reference import build_weighted_item_transition_graph
+
+    return build_weighted_item_transition_graph(str(small_data.train_sequence_file))

@@ -1,0 +1,96 @@
+"""The course's experiment in one place: hyper-parameters, model construction, one run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch_geometric.data import Data
+
+from .data import SequenceData, SequenceDataset
+from .model import GCL4SR, MMDLoss
+from .runtime import seed_everything
+from .trainer import EpochResult, Metric, Trainer, make_loader
+
+
+@dataclass
+class CourseConfig:
+    """Hyper-parameters of the course run (the original notebook's; do not tune)."""
+
+    epochs: int = 1
+    batch_size: int = 2048
+    hidden_size: int = 64
+    max_seq_length: int = 50
+    num_layers: int = 2
+    num_heads: int = 2
+    sample_size: list[int] = field(default_factory=lambda: [20, 20])
+    dropout: float = 0.5
+    lam1: float = 1.0
+    lam2: float = 0.1
+    lr: float = 1e-3
+    weight_decay: float = 5e-5
+    seed: int = 2026
+    legacy: bool = False
+
+
+def build_model(data: SequenceData, graph: Data, mmd_loss: MMDLoss,
+                config: CourseConfig) -> GCL4SR:
+    """A freshly initialised GCL4SR for ``data`` after seeding with ``config.seed``."""
+    seed_everything(config.seed)
+    return GCL4SR(data.num_users, data.num_items, graph, mmd_loss,
+                  hidden_size=config.hidden_size, max_seq_length=config.max_seq_length,
+                  num_layers=config.num_layers, num_heads=config.num_heads,
+                  sample_size=config.sample_size, dropout=config.dropout, lam1=config.lam1,
+                  lam2=config.lam2, legacy=config.legacy)
+
+
+def build_trainer(model: GCL4SR, config: CourseConfig, device: str | None = None,
+                  progress: bool = True) -> Trainer:
+    """Adam with the course's learning rate and weight decay, wrapped in a :class:`Trainer`."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
+                                 weight_decay=config.weight_decay)
+    return Trainer(model, optimizer, device=device, progress=progress)
+
+
+@dataclass
+class RunResult:
+    """Losses, test metrics and wall times of :func:`run_course`."""
+
+    epochs: list[EpochResult]
+    metrics: dict[str, float]
+    train_seconds: float
+    eval_seconds: float
+    config: dict
+
+    @property
+    def losses(self) -> tuple[float, float, float]:
+        """Average ``(main, gcl, mmd)`` of the last epoch."""
+        return self.epochs[-1].averages
+
+
+def run_course(data: SequenceData, graph: Data, mmd_loss: MMDLoss, recall_at_k: Metric,
+               ndcg_at_k: Metric, config: CourseConfig | None = None,
+               device: str | None = None, max_batches: int | None = None,
+               progress: bool = True,
+               on_epoch: Callable[[int, EpochResult], None] | None = None) -> RunResult:
+    """Train ``config.epochs`` epochs and evaluate on the test split (full ranking)."""
+    config = config or CourseConfig()
+    trainer = build_trainer(build_model(data, graph, mmd_loss, config), config, device,
+                            progress)
+    train_loader = make_loader(SequenceDataset(data.splits["train"], config.max_seq_length),
+                               config.batch_size, shuffle=True, seed=config.seed)
+    start, epochs = time.perf_counter(), []
+    for epoch in range(config.epochs):
+        epochs.append(trainer.train_epoch(train_loader, epoch, max_batches))
+        if on_epoch:
+            on_epoch(epoch, epochs[-1])
+    train_seconds = time.perf_counter() - start
+    test_loader = make_loader(SequenceDataset(data.splits["test"], config.max_seq_length),
+                              config.batch_size)
+    start = time.perf_counter()
+    metrics = trainer.evaluate(test_loader, data.test_history, recall_at_k, ndcg_at_k,
+                               seed=config.seed)
+    return RunResult(epochs, metrics, train_seconds, time.perf_counter() - start,
+                     asdict(config))

@@ -1,0 +1,82 @@
+"""The fast encoders compute what PyG's and PyTorch's modules compute."""
+
+import torch
+from torch import nn
+from torch_geometric.nn import GCNConv, SAGEConv
+
+from gcl4sr_helpers.encoders import Dropout, EncoderLayer, SequenceEncoder, sampled_gcn_sage
+from gcl4sr_helpers.graph import incoming_csr
+from gcl4sr_helpers.sampler import NeighborSampler
+
+
+def test_sampled_convolutions_equal_pyg_message_passing(small_graph):
+    torch.manual_seed(0)
+    gcn, sage = GCNConv(16, 16), SAGEConv(16, 16, normalize=True)
+    sampler = NeighborSampler(incoming_csr(small_graph.edge_index, small_graph.num_nodes), [6, 4])
+    batch = torch.randint(0, small_graph.num_nodes, (300,))
+    _, n_id, adjs = sampler.sample(batch, torch.Generator().manual_seed(1))
+    weight = small_graph.edge_attr.view(-1)
+    x = torch.randn(n_id.numel(), 16, requires_grad=True)
+    for adj in adjs:
+        n_src, n_tgt = adj.size
+        h = gcn(x[:n_src], adj.edge_index, weight[adj.e_id])
+        want = sage((h, h[:n_tgt]), adj.edge_index)
+        got = sampled_gcn_sage(gcn, sage, x, adj, weight[adj.e_id])
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+        grad_got = torch.autograd.grad(got.square().sum(), x)[0]
+        grad_want = torch.autograd.grad(want.square().sum(), x)[0]
+        torch.testing.assert_close(grad_got, grad_want, rtol=1e-4, atol=1e-6)
+
+
+def copy_layer(ours: EncoderLayer, theirs: nn.TransformerEncoderLayer) -> None:
+    with torch.no_grad():
+        ours.in_proj_weight.copy_(theirs.self_attn.in_proj_weight)
+        ours.in_proj_bias.copy_(theirs.self_attn.in_proj_bias)
+        for name in ("linear1", "linear2", "norm1", "norm2"):
+            getattr(ours, name).load_state_dict(getattr(theirs, name).state_dict())
+        ours.out_proj.load_state_dict(theirs.self_attn.out_proj.state_dict())
+
+
+def left_padded_batch(lengths, length=12, vocab=50, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    rows = [[0] * (length - n) + torch.randint(1, vocab, (n,), generator=gen).tolist()
+            for n in lengths]
+    return torch.tensor(rows)
+
+
+def test_sequence_encoder_equals_pytorch_transformer_on_real_positions():
+    torch.manual_seed(0)
+    ours = SequenceEncoder(16, 2, 2, dropout=0.0).eval()
+    layer = nn.TransformerEncoderLayer(16, 2, 64, 0.0, activation="gelu", batch_first=True)
+    theirs = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False).train()
+    for mine, reference in zip(ours.layers, theirs.layers, strict=True):
+        copy_layer(mine, reference)
+    inputs = left_padded_batch([1, 2, 3, 5, 8, 12, 7, 4])
+    embeddings = torch.randn(*inputs.shape, 16)
+    real = inputs != 0
+    got = ours(embeddings, real)
+    normed = ours.layer_norm(embeddings)
+    causal = torch.triu(torch.ones(12, 12, dtype=torch.bool), diagonal=1)
+    want = theirs(normed, mask=causal, src_key_padding_mask=~real)
+    torch.testing.assert_close(got[real], want[real], rtol=1e-5, atol=1e-5)
+    assert (got[~real] == 0).all()
+
+
+def test_sequence_encoder_is_nan_free_in_every_mode():
+    encoder = SequenceEncoder(16, 2, 2, dropout=0.5)
+    inputs = left_padded_batch([1, 1, 2, 12, 3], seed=1)
+    embeddings = torch.randn(*inputs.shape, 16)
+    for training in (True, False):
+        encoder.train(training)
+        for grad in (True, False):
+            with torch.set_grad_enabled(grad):
+                assert torch.isfinite(encoder(embeddings, inputs != 0)).all()
+
+
+def test_dropout_has_the_law_of_nn_dropout():
+    drop = Dropout(0.3)
+    x = torch.ones(200_000)
+    y = drop(x)
+    assert abs((y == 0).float().mean().item() - 0.3) < 0.01
+    assert torch.allclose(y[y != 0], torch.tensor(1 / 0.7))
+    assert torch.equal(drop.eval()(x), x)

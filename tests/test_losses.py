@@ -1,0 +1,74 @@
+"""The given loss blocks against their textbook formulas."""
+
+import math
+
+import pytest
+import torch
+
+from gcl4sr_helpers.losses import gaussian_kernel, gcl_loss
+
+
+def naive_kernel(source, target, kernel_mul=2.0, kernel_num=5, fix_sigma=None):
+    """The course's original formula, with its [2B, 2B, D] difference tensor."""
+    total = torch.cat([source, target])
+    n = total.shape[0]
+    distances = ((total.unsqueeze(0) - total.unsqueeze(1)) ** 2).sum(2)
+    bandwidth = fix_sigma if fix_sigma else distances.detach().sum() / (n * n - n)
+    bandwidth = bandwidth / kernel_mul ** (kernel_num // 2)
+    return sum(torch.exp(-distances / (bandwidth * kernel_mul**i)) for i in range(kernel_num))
+
+
+CASES = [((64, 50), {}), ((300, 7), {}), ((5, 3), {"fix_sigma": 4.0}),
+         ((40, 12), {"kernel_mul": 3.0, "kernel_num": 4}), ((1, 50), {}),
+         ((700, 50), {})]  # 700 rows: several blocks
+
+
+@pytest.mark.parametrize(("shape", "kwargs"), CASES)
+def test_gaussian_kernel_matches_the_naive_formula(shape, kwargs):
+    gen = torch.Generator().manual_seed(shape[0])
+    source = (torch.randn(*shape, generator=gen) * 3 + 5).requires_grad_()
+    target = torch.randn(*shape, generator=gen).requires_grad_()
+    fast, slow = gaussian_kernel(source, target, **kwargs), naive_kernel(source, target, **kwargs)
+    assert fast.shape == (2 * shape[0], 2 * shape[0])
+    torch.testing.assert_close(fast, slow, rtol=1e-5, atol=1e-6)
+    weights = torch.randn(fast.shape, generator=gen)
+    fast_grads = torch.autograd.grad((fast * weights).sum(), (source, target))
+    slow_grads = torch.autograd.grad((slow * weights).sum(), (source, target))
+    for got, want in zip(fast_grads, slow_grads, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5 * want.abs().max().item())
+
+
+def test_gaussian_kernel_is_accurate_far_from_the_origin():
+    gen = torch.Generator().manual_seed(0)
+    source = torch.randn(200, 50, generator=gen) + 1000.0
+    target = torch.randn(200, 50, generator=gen) + 1000.0
+    torch.testing.assert_close(gaussian_kernel(source, target),
+                               naive_kernel(source.double(), target.double()).float(),
+                               rtol=1e-5, atol=1e-6)
+
+
+def seed_style_gcl(hidden, temperature):
+    """The original NT-Xent with a large-constant mask, written out."""
+    hidden = torch.nn.functional.normalize(hidden, dim=-1)
+    a, b = torch.split(hidden, hidden.shape[0] // 2)
+    n = a.shape[0]
+    labels, masks = torch.arange(n), torch.eye(n) * 1e9
+    aa, bb = a @ a.T / temperature - masks, b @ b.T / temperature - masks
+    ab, ba = a @ b.T / temperature, b @ a.T / temperature
+    ce = torch.nn.functional.cross_entropy
+    return ce(torch.cat([ab, aa], 1), labels) + ce(torch.cat([ba, bb], 1), labels)
+
+
+def test_gcl_loss_matches_the_original_formula():
+    hidden = torch.randn(2 * 33, 16, generator=torch.Generator().manual_seed(2))
+    torch.testing.assert_close(gcl_loss(hidden, 0.5), seed_style_gcl(hidden, 0.5))
+
+
+def test_gcl_loss_without_learning_is_two_log_two_b_minus_one():
+    batch = 2048
+    hidden = torch.ones(2 * batch, 8)
+    assert gcl_loss(hidden, 0.5).item() == pytest.approx(2 * math.log(2 * batch - 1), rel=1e-5)
+
+
+def test_gcl_loss_handles_a_batch_of_one():
+    assert torch.isfinite(gcl_loss(torch.randn(2, 8), 0.5))

@@ -1,0 +1,124 @@
+"""GCL4SR: the original defects are fixed by default and restored by ``legacy``."""
+
+import pytest
+import torch
+
+from gcl4sr_helpers.data import SequenceDataset
+from gcl4sr_helpers.model import GCL4SR
+from grading.reference import mmd_loss
+
+
+def make_model(data, graph, legacy=False, seed=0):
+    torch.manual_seed(seed)
+    return GCL4SR(data.num_users, data.num_items, graph, mmd_loss, legacy=legacy)
+
+
+def batch_of(data, size, start=0):
+    dataset = SequenceDataset(data.splits["train"])
+    return dataset[torch.arange(start, start + size)]
+
+
+@pytest.fixture(scope="module")
+def trained_step(small_data, small_graph):
+    """One optimiser step of each mode on the same batch."""
+    out = {}
+    for legacy in (False, True):
+        model = make_model(small_data, small_graph, legacy)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=5e-5)
+        loss, *_ = model.calculate_loss(*batch_of(small_data, 64))
+        loss.backward()
+        grads = {n: p.grad for n, p in model.named_parameters()}
+        optimizer.step()
+        out[legacy] = model, grads
+    return out
+
+
+def test_gates_are_trained_and_saved_by_default(trained_step):
+    model, grads = trained_step[False]
+    names = dict(model.named_parameters())
+    assert "gate_item" in names and "gate_user" in names
+    assert grads["gate_item"].abs().sum() > 0 and grads["gate_user"].abs().sum() > 0
+    assert {"gate_item", "gate_user"} <= set(model.state_dict())
+
+
+def test_legacy_gates_are_fixed_buffers_still_saved(trained_step):
+    model, _ = trained_step[True]
+    assert "gate_item" not in dict(model.named_parameters())
+    assert {"gate_item", "gate_user"} <= set(model.state_dict())
+
+
+def test_both_hops_learn_by_default_only_the_inner_hop_in_legacy(trained_step):
+    default_grads, legacy_grads = trained_step[False][1], trained_step[True][1]
+    outer = [n for n in default_grads if n.startswith("global_gnn.convs.0.")]
+    assert outer and all(default_grads[n].abs().sum() > 0 for n in outer)
+    assert all(legacy_grads[n] is None for n in outer)
+    assert legacy_grads["global_gnn.convs.1.lin_l.weight"].abs().sum() > 0
+
+
+def test_padding_embedding_stays_zero_by_default_not_in_legacy(trained_step):
+    assert trained_step[False][0].item_embeddings.weight[0].abs().sum() == 0
+    legacy_norm = trained_step[True][0].item_embeddings.weight[0].norm().item()
+    assert 0.4 < legacy_norm < 0.8  # uniform(-1/8, 1/8) in 64 dimensions: about 0.58
+
+
+def test_legacy_initialisation_is_uniform_everywhere(small_data, small_graph):
+    model = make_model(small_data, small_graph, legacy=True)
+    bound = 1 / 64**0.5
+    for name, param in model.named_parameters():
+        assert param.abs().max() <= bound, name
+        if param.numel() >= 64:  # a few draws can all land near zero
+            assert param.abs().max() > bound / 2, name
+
+
+def test_no_dead_template_layer(small_data, small_graph):
+    model = make_model(small_data, small_graph)
+    assert not any("encoder_layer" in name for name, _ in model.named_parameters())
+    assert len(model.item_encoder.layers) == 2
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_no_nan_in_train_or_eval_with_or_without_grad(small_data, small_graph, legacy):
+    model = make_model(small_data, small_graph, legacy)
+    users, inputs, targets = batch_of(small_data, 128)
+    for training in (True, False):
+        model.train(training)
+        for grad in (True, False):
+            with torch.set_grad_enabled(grad):
+                losses = model.calculate_loss(users, inputs, targets)
+                scores = model.score_items(model.sequence_vector(users, inputs))
+            assert all(torch.isfinite(x) for x in losses)
+            assert torch.isfinite(scores[:, 1:]).all() and not torch.isnan(scores).any()
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_a_batch_of_one_works(small_data, small_graph, legacy):
+    model = make_model(small_data, small_graph, legacy)
+    loss, *_ = model.calculate_loss(*batch_of(small_data, 1))
+    loss.backward()
+    model.eval()
+    with torch.no_grad():
+        users, inputs, _ = batch_of(small_data, 1)
+        assert model.score_items(model.sequence_vector(users, inputs)).shape == (
+            1, small_data.num_items)
+
+
+def test_initial_losses_sit_at_their_no_learning_values(small_data, small_graph):
+    model = make_model(small_data, small_graph).eval()
+    with torch.no_grad():
+        _, main, gcl, _ = model.calculate_loss(*batch_of(small_data, 256))
+    assert main.item() == pytest.approx(torch.log(torch.tensor(small_data.num_items)).item(),
+                                        rel=0.05)
+    assert gcl.item() == pytest.approx(2 * torch.log(torch.tensor(511.0)).item(), rel=0.05)
+
+
+def test_the_injected_mmd_is_what_trains(small_data, small_graph):
+    calls = []
+
+    def recording_mmd(source, target):
+        calls.append((source.shape, target.shape))
+        return mmd_loss(source, target)
+
+    torch.manual_seed(0)
+    model = GCL4SR(small_data.num_users, small_data.num_items, small_graph, recording_mmd)
+    model.calculate_loss(*batch_of(small_data, 32))
+    assert calls == [((32, 50), (32, 50))] * 2
