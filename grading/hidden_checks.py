@@ -1,111 +1,423 @@
 """Hidden checks called by the notebook's hidden test cells (instructor side only).
 
-Each ``grade_*`` function compares a student's function with the reference on inputs the
-student never saw, prints one line per lost point and returns the points earned (the cell's
-last expression, which nbgrader reads as partial credit).
+    from grading.hidden_checks import grade_witg
+    grade_witg(build_weighted_item_transition_graph, 3)
 
-Minimal version: one hidden input per TODO. The auto-grader issue replaces it with the
-full battery (edge cases, isolation from the student's kernel state).
+Each ``grade_*`` function compares the student's function with the reference on inputs the
+student never saw, prints one line per lost sub-check (``-0.5 WITG [length-2 sequences]:
+edge set differs ...``) and returns the points earned as a plain ``float``: the cell's last
+expression, which nbgrader reads as partial credit. Every check has six sub-checks of equal
+weight (see :mod:`grading.battery`); reasons never quote an expected value.
+
+How a check runs
+----------------
+1. In the kernel, :func:`make_bundle` captures the *function object it was given*: its
+   source (``inspect``), the source of notebook functions and classes it uses, and how to
+   rebuild each other global it uses (an import by module name, a literal, or a pickle).
+2. The bundle goes to the trusted check server (:mod:`grading.check_server`): the class
+   command starts one per submission before the kernel and passes its socket in
+   ``$GCL4SR_GRADER_SOCKET``; without it the first check starts a private server.
+3. The server built the hidden inputs and the expected outputs at start-up, in its own
+   process, with the reference loaded from disk. It runs the bundle in a fresh,
+   resource-limited sandbox process (:mod:`grading.sandbox`) that cannot import
+   ``grading``, and compares the outputs there.
+
+Threat model (what a submission may do, and what happens)
+---------------------------------------------------------
+* Monkeypatch modules in the kernel (``torch.manual_seed``, ``random``, ``numpy``,
+  ``gcl4sr_helpers.losses.gaussian_kernel``, ``grading.reference``, ``math.isclose`` ...):
+  no effect. Expected values are computed in the server, which never runs student code;
+  the student's function runs in a new process where imported modules come fresh from
+  disk (a helper imported from a module is re-imported by name, never pickled).
+* Rebind the graded name (``recall_at_k = lambda ...``, ``= grading.reference.recall_at_k``,
+  a ``functools.partial`` or a callable object): the check grades the object the cell
+  passes, which must be a function defined in the notebook; anything from the
+  ``grading`` package is refused (0, with the reason), and ``grading`` cannot be imported
+  inside the sandbox.
+* Hard-code answers (return the Home graph, fixed metric values): the hidden inputs are
+  generated at grading time and differ from Home, so such a function fails.
+* Endless loops, memory hogs, ``os._exit``, killing its own process, fork bombs, huge
+  outputs: the sandbox has a wall-clock limit per check and per case, ``RLIMIT_AS``,
+  ``RLIMIT_CPU``, ``RLIMIT_FSIZE``, its own session (the process group is killed); the
+  sub-checks without a result are lost with the reason.
+* Tamper with the display of the score (``sys.displayhook``, IPython's formatters, a
+  float type printer) so that the cell shows full marks: detected here (0 with a reason),
+  and, under the class command, irrelevant: ``grading.grade_class`` takes each hidden
+  part's score as ``min(nbgrader's score, points x fraction recorded by the server)``, read
+  from the server's stdout, which the kernel cannot write to.
+* Replace this module or its ``grade_*`` functions (``sys.modules`` tricks), fake the
+  socket reply, or skip the hidden cell (deleted cells are restored by nbgrader): under the
+  class command the server has no record for that check, so the part scores 0 with the
+  reason "hidden check did not run". Only the first request per check counts, so a
+  submission cannot probe the server and then adapt.
+
+Not handled (needs OS-level isolation: a separate user or container per submission):
+code that reads instructor files by absolute path, or that attacks processes or files of
+the same user outside its own working folder on purpose. ``grading.grade_class`` grades
+each submission in its own folder, so the attacks that use relative paths (deleting or
+rewriting files around the notebook, the gradebook) only touch that submission's copy.
 """
 
 from __future__ import annotations
 
-import math
-import random
+import ast
+import atexit
+import inspect
+import json
+import os
+import pickle
+import socket
+import subprocess
+import sys
 import tempfile
-from collections.abc import Callable
+import textwrap
+import types
 from pathlib import Path
 
-import torch
-
-from . import reference
-
-
-def _report(points: float, failures: list[str], total: int) -> float:
-    for reason in failures:
-        print(f"- {reason}")
-    return round(points * (total - len(failures)) / total, 4)
+SOCKET_ENV = "GCL4SR_GRADER_SOCKET"
+MAX_LITERAL = 1 << 20
+MAX_PICKLE = 64 << 20
+REQUEST_TIMEOUT = 300.0
+TITLES = {"witg": "WITG", "recall": "Recall@k", "ndcg": "NDCG@k", "mmd": "MMD"}
 
 
-def _hidden_sequences(seed: int = 20260) -> list[list[int]]:
-    rng = random.Random(seed)
-    return [rng.sample(range(1, 40), rng.randint(2, 9)) for _ in range(60)]
+class Refused(Exception):
+    """The object handed to a check cannot be graded (the message is the reason)."""
 
 
-def grade_witg(student_fn: Callable[[str], object], points: float) -> float:
-    """Graph equality with the reference WITG on a hidden sequence file."""
-    sequences = _hidden_sequences()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "hidden_train_seq.txt"
-        path.write_text("".join(f"{u} {','.join(map(str, s))}\n" for u, s in enumerate(sequences)))
-        want = reference.build_weighted_item_transition_graph(str(path))
-        try:
-            got = student_fn(str(path))
-            failures = _graph_differences(got, want)
-        except Exception as error:  # noqa: BLE001 - any crash is a lost point, with its reason
-            failures = [f"WITG: crashed on hidden input ({type(error).__name__}: {error})"]
-    return _report(points, failures, 1)
-
-
-def _graph_differences(got, want) -> list[str]:
-    def edges(graph):
-        keys = graph.edge_index[0].long() * graph.num_nodes + graph.edge_index[1].long()
-        order = torch.argsort(keys)
-        return keys[order], graph.edge_attr.view(-1)[order].double()
-
-    if got.num_nodes != want.num_nodes:
-        return [f"WITG: expected {want.num_nodes} nodes, got {got.num_nodes}"]
-    got_keys, got_w = edges(got)
-    want_keys, want_w = edges(want)
-    if not torch.equal(got_keys, want_keys):
-        return [f"WITG: edge set differs (expected {want_keys.numel()} edges, "
-                f"got {got_keys.numel()})"]
-    if not torch.allclose(got_w, want_w, rtol=1e-5, atol=1e-6):
-        return ["WITG: edge weights differ"]
-    return []
-
-
-def _metric_case(seed: int = 4242) -> tuple[list[list[int]], list[list[int]]]:
-    rng = random.Random(seed)
-    actual = [rng.sample(range(1, 60), rng.randint(0, 4)) for _ in range(50)]
-    predicted = [rng.sample(range(1, 60), 25) for _ in range(50)]
-    return actual, predicted
-
-
-def _grade_metric(name: str, student_fn, reference_fn, points: float) -> float:
-    actual, predicted = _metric_case()
-    failures = []
-    for k in (1, 5, 20, 30):
-        want = reference_fn(actual, predicted, k)
-        try:
-            got = float(student_fn(actual, predicted, k))
-        except Exception as error:  # noqa: BLE001
-            failures.append(f"{name}@{k}: crashed ({type(error).__name__}: {error})")
-            continue
-        if not math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9):
-            failures.append(f"{name}@{k}: expected {want:.6f}, got {got:.6f}")
-    return _report(points, failures, 4)
+# --------------------------------------------------------------------------- public API
+def grade_witg(student_fn, points: float) -> float:
+    """``build_weighted_item_transition_graph(path)``: graph equality on hidden sequence sets."""
+    return _grade("witg", student_fn, points)
 
 
 def grade_recall(student_fn, points: float) -> float:
-    """Recall@k on hidden users (several relevant items, empty truths, k beyond the list)."""
-    return _grade_metric("Recall", student_fn, reference.recall_at_k, points)
+    """``recall_at_k(actual, predicted, topk)`` on hidden users and edge cases."""
+    return _grade("recall", student_fn, points)
 
 
 def grade_ndcg(student_fn, points: float) -> float:
-    """NDCG@k on the same hidden users."""
-    return _grade_metric("NDCG", student_fn, reference.ndcg_at_k, points)
+    """``ndcg_at_k(actual, predicted, topk)`` on hidden users and edge cases."""
+    return _grade("ndcg", student_fn, points)
 
 
 def grade_mmd(student_fn, points: float) -> float:
-    """MMD on a hidden pair of batches."""
-    gen = torch.Generator().manual_seed(777)
-    source, target = torch.randn(37, 50, generator=gen), torch.randn(37, 50, generator=gen) + 0.3
-    want = reference.mmd_loss(source, target).item()
+    """``mmd_loss(source, target, ...)`` on hidden batches and inside one model forward."""
+    return _grade("mmd", student_fn, points)
+
+
+def _grade(check: str, student_fn, points: float) -> float:
+    points = float(points)
+    request: dict = {"check": check, "points": points, "tamper": display_tampering()}
+    tmp = None
+    if not request["tamper"]:
+        try:
+            blob = pickle.dumps(make_bundle(student_fn), protocol=4)
+            tmp = tempfile.mkdtemp(prefix="gcl4sr-bundle-")
+            request["bundle"] = os.path.join(tmp, "bundle.pkl")
+            with open(request["bundle"], "wb") as handle:
+                handle.write(blob)
+        except Refused as error:
+            request["refused"] = str(error)
+        except Exception as error:  # noqa: BLE001 - e.g. an unpicklable bundle
+            request["refused"] = f"could not capture the function ({type(error).__name__}: " \
+                                 f"{error})"
     try:
-        got = float(student_fn(source.clone(), target.clone()))
-        failures = [] if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6) else [
-            f"MMD: expected {want:.6f}, got {got:.6f}"]
-    except Exception as error:  # noqa: BLE001
-        failures = [f"MMD: crashed ({type(error).__name__}: {error})"]
-    return _report(points, failures, 1)
+        reply = _request(request)
+    except Exception as error:  # noqa: BLE001 - no server: the part is lost, with the reason
+        reply = {"error": f"{type(error).__name__}: {error}"}
+    finally:
+        if tmp:
+            for name in os.listdir(tmp):
+                os.unlink(os.path.join(tmp, name))
+            os.rmdir(tmp)
+    if "error" in reply:
+        print(f"-{points:g} {TITLES[check]}: the hidden check could not run ({reply['error']})")
+        return 0.0
+    for line in reply["lines"]:
+        print(line)
+    return float(round(float(reply["points"]), 4))
+
+
+# --------------------------------------------------------------------------- tampering
+def _from_ipython(function) -> bool:
+    code = getattr(getattr(function, "__func__", function), "__code__", None)
+    if code is None:
+        return False
+    parts = Path(code.co_filename).parts
+    return "IPython" in parts or "ipykernel" in parts
+
+
+def display_tampering() -> list[str]:
+    """How the kernel's display of a returned float was altered (empty list: it was not)."""
+    shell_module = sys.modules.get("IPython")
+    get_ipython = getattr(shell_module, "get_ipython", None)
+    shell = get_ipython() if callable(get_ipython) else None
+    if shell is None:
+        return []
+    problems = []
+    hook = sys.displayhook
+    if hook is not getattr(shell, "displayhook", None):
+        problems.append("sys.displayhook was replaced")
+    for method in ("__call__", "compute_format_data", "write_format_data", "finish_displayhook"):
+        if not _from_ipython(getattr(type(hook), method, None)):
+            problems.append(f"displayhook.{method} was replaced")
+    formatter = getattr(shell, "display_formatter", None)
+    plain = getattr(formatter, "formatters", {}).get("text/plain")
+    if not _from_ipython(getattr(type(formatter), "format", None)):
+        problems.append("display_formatter.format was replaced")
+    if plain is None or not _from_ipython(getattr(type(plain), "__call__", None)):  # noqa: B004
+        problems.append("the text/plain formatter was replaced")
+    else:
+        printers = getattr(plain, "type_printers", {})
+        deferred = getattr(plain, "deferred_printers", {})
+        if float in printers or ("builtins", "float") in deferred:
+            problems.append("a display printer for float was registered")
+        if not getattr(plain, "enabled", True):
+            problems.append("the text/plain formatter was disabled")
+    return problems
+
+
+# --------------------------------------------------------------------------- bundles
+def _code_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names) | set(code.co_freevars)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def _header_names(tree: ast.AST) -> set[str]:
+    """Names evaluated when a ``def``/``class``/``lambda`` statement runs."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            parts = list(getattr(node, "decorator_list", [])) + node.args.defaults + [
+                d for d in node.args.kw_defaults if d is not None]
+            arguments = node.args.posonlyargs + node.args.args + node.args.kwonlyargs + [
+                a for a in (node.args.vararg, node.args.kwarg) if a is not None]
+            parts += [a.annotation for a in arguments if a.annotation is not None]
+            if getattr(node, "returns", None) is not None:
+                parts.append(node.returns)
+        elif isinstance(node, ast.ClassDef):
+            parts = node.decorator_list + node.bases + [k.value for k in node.keywords]
+        else:
+            continue
+        for part in parts:
+            names |= {n.id for n in ast.walk(part) if isinstance(n, ast.Name)}
+    return names
+
+
+def _class_source(cls: type) -> str:
+    try:
+        return inspect.getsource(cls)
+    except (OSError, TypeError):
+        pass
+    for value in vars(cls).values():  # IPython classes: find the cell through a method
+        code = getattr(getattr(value, "__func__", value), "__code__", None)
+        if code is None:
+            continue
+        import linecache
+
+        lines = linecache.getlines(code.co_filename)
+        tree = ast.parse("".join(lines))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
+                return ast.get_source_segment("".join(lines), node, padded=False) or ""
+    raise Refused(f"the source of class {cls.__name__} is not available")
+
+
+def _source(obj) -> str:
+    if isinstance(obj, type):
+        text = _class_source(obj)
+    else:
+        try:
+            text = inspect.getsource(obj)
+        except (OSError, TypeError) as error:
+            raise Refused(f"the source of {obj.__name__} is not available ({error})") from None
+    return textwrap.dedent(text)
+
+
+class _Bundler:
+    def __init__(self) -> None:
+        self.bundle: dict = {"sources": [], "imports": [], "literals": {}, "pickles": {},
+                             "notes": []}
+        self.done: set[int] = set()
+        self.names: set[str] = set()
+
+    def add_definition(self, obj, namespace: dict) -> None:
+        """A notebook function or class: its dependencies first, then its source."""
+        if id(obj) in self.done:
+            return
+        self.done.add(id(obj))
+        text = _source(obj)
+        if getattr(obj, "__name__", "") == "<lambda>":
+            raise Refused("a lambda cannot be graded; define the function with def")
+        try:
+            tree = ast.parse(text)
+        except SyntaxError as error:
+            raise Refused(f"the source of {obj.__name__} does not parse ({error})") from None
+        names = _header_names(tree)
+        if isinstance(obj, type):
+            names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            for value in vars(obj).values():
+                code = getattr(getattr(value, "__func__", value), "__code__", None)
+                if code is not None:
+                    names |= _code_names(code)
+        else:
+            names |= _code_names(obj.__code__)
+            for name, cell in zip(obj.__code__.co_freevars, obj.__closure__ or (),
+                                  strict=False):
+                try:
+                    self.add_value(name, cell.cell_contents, namespace)
+                except ValueError:  # an empty cell
+                    pass
+        self.names.add(obj.__name__)
+        for name in sorted(names):
+            if name in namespace and name not in self.names:
+                self.add_value(name, namespace[name], namespace)
+        self.bundle["sources"].append(text)
+
+    def add_value(self, name: str, value, namespace: dict) -> None:
+        self.names.add(name)
+        if isinstance(value, types.ModuleType):
+            _refuse_grading(value.__name__)
+            self.bundle["imports"].append((name, value.__name__, None))
+            return
+        module = getattr(value, "__module__", None)
+        if isinstance(value, (types.FunctionType, type)) and module == "__main__":
+            self.add_definition(value, getattr(value, "__globals__", namespace))
+            if value.__name__ != name:
+                self.bundle["sources"].append(f"{name} = {value.__name__}\n")
+            return
+        if isinstance(module, str) and module != "__main__":
+            _refuse_grading(module)
+            qualname = getattr(value, "__qualname__", None)
+            if (isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type))
+                    and isinstance(qualname, str) and "<" not in qualname):
+                self.bundle["imports"].append((name, module, qualname))  # fresh from disk
+                return
+            owner = sys.modules.get(module)
+            for attribute in (name, qualname, getattr(value, "__name__", None)):
+                if isinstance(attribute, str) and _lookup(owner, attribute) is value:
+                    self.bundle["imports"].append((name, module, attribute))
+                    return
+        text = _literal(value)
+        if text is not None:
+            self.bundle["literals"][name] = text
+            return
+        try:
+            blob = pickle.dumps(value, protocol=4)
+        except Exception:  # noqa: BLE001
+            blob = None
+        if blob is not None and len(blob) <= MAX_PICKLE:
+            self.bundle["pickles"][name] = blob
+        else:
+            self.bundle["notes"].append(f"global {name!r} ({type(value).__name__}) not sent")
+
+
+def _refuse_grading(module: str) -> None:
+    if module == "grading" or module.startswith("grading."):
+        raise Refused("uses the instructor-only grading package")
+
+
+def _lookup(owner, dotted: str):
+    value = owner
+    for part in dotted.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def _literal(value) -> str | None:
+    if type(value) in (int, float, complex, str, bytes, bool, type(None), tuple, list, dict,
+                       set, frozenset):
+        try:
+            text = repr(value)
+            if len(text) <= MAX_LITERAL and ast.literal_eval(text) == value:
+                return text
+        except (ValueError, SyntaxError, RecursionError, MemoryError):
+            return None
+    return None
+
+
+def make_bundle(student_fn) -> dict:
+    """What the sandbox needs to rebuild ``student_fn``: see :func:`grading.sandbox.load_function`.
+
+    Raises :class:`Refused` (with the reason shown to the student) for anything that is not
+    a function defined in the notebook.
+    """
+    if not isinstance(student_fn, types.FunctionType):
+        raise Refused(f"expected a function defined in the notebook, got "
+                      f"{type(student_fn).__name__}")
+    module = getattr(student_fn, "__module__", None)
+    if module != "__main__":
+        _refuse_grading(str(module))
+        raise Refused(f"{student_fn.__name__} comes from module {module}, not from the notebook")
+    bundler = _Bundler()
+    bundler.add_definition(student_fn, student_fn.__globals__)
+    bundler.bundle["entry"] = student_fn.__name__
+    return bundler.bundle
+
+
+# --------------------------------------------------------------------------- client
+_PRIVATE: dict = {}
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """A minimal environment for grader processes: no PYTHON*, LD_* or other kernel settings."""
+    keep = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR",
+                                             "SYSTEMROOT") if key in os.environ}
+    keep.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1",
+                PYTHONHASHSEED="0")
+    keep.update(extra)
+    return keep
+
+
+def _server_script() -> str:
+    return str(Path(__file__).resolve().with_name("check_server.py"))
+
+
+def _private_socket() -> str:
+    """Start (once per kernel) a private check server when no class command provided one."""
+    if _PRIVATE.get("proc") is not None and _PRIVATE["proc"].poll() is None:
+        return _PRIVATE["socket"]
+    folder = tempfile.mkdtemp(prefix="gcl4sr-grader-")
+    path = os.path.join(folder, "checks.sock")
+    log = open(os.path.join(folder, "server.log"), "wb")  # never the kernel's stderr
+    proc = subprocess.Popen([sys.executable, "-I", _server_script(), "--socket", path],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                            env=clean_env(), cwd=folder, start_new_session=True)
+    line = proc.stdout.readline().decode()
+    if not line.startswith("READY "):
+        proc.kill()
+        raise RuntimeError(f"check server did not start (see {folder}/server.log)")
+    _PRIVATE.update(proc=proc, socket=path)
+    atexit.register(_stop_private, proc)
+    return path
+
+
+def _stop_private(proc: subprocess.Popen) -> None:
+    try:
+        proc.stdin.write(b"shutdown\n")
+        proc.stdin.close()
+        proc.wait(timeout=10)
+    except Exception:  # noqa: BLE001
+        proc.kill()
+
+
+def _request(request: dict) -> dict:
+    path = os.environ.get(SOCKET_ENV) or _private_socket()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(REQUEST_TIMEOUT)
+        conn.connect(path)
+        conn.sendall((json.dumps(request) + "\n").encode())
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    reply = json.loads(data)
+    if not isinstance(reply, dict) or ("error" not in reply and "lines" not in reply):
+        raise ValueError("malformed reply")
+    return reply

@@ -1,0 +1,286 @@
+"""Hidden inputs, reference outputs and sub-check verdicts (trusted side, instructor only).
+
+Each check (``witg``, ``recall``, ``ndcg``, ``mmd``) has six sub-checks worth the same
+share of the cell's points. Inputs are generated here, deterministically, at grading time;
+they never appear in anything students receive. Expected outputs come from
+:mod:`grading.reference` through the same :func:`grading.sandbox.run_cases` path as the
+student's outputs, inside the trusted check server. Reasons never quote an expected value:
+they name the case and describe the student's output.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from . import reference
+from .sandbox import SEQ_LEN
+
+
+@dataclass(frozen=True)
+class SubCheck:
+    label: str
+    cases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    label: str
+    passed: bool
+    reason: str = ""
+
+
+TITLES = {"witg": "WITG", "recall": "Recall@k", "ndcg": "NDCG@k", "mmd": "MMD"}
+
+SUBCHECKS: dict[str, tuple[SubCheck, ...]] = {
+    "witg": (
+        SubCheck("node count on every hidden sequence set",
+                 ("random", "length2", "repeated_pairs", "repeat_inside", "gaps", "long")),
+        SubCheck("edge set on random sequences", ("random",)),
+        SubCheck("edge weights on random sequences", ("random",)),
+        SubCheck("length-2 sequences", ("length2",)),
+        SubCheck("repeated pairs and an item repeated inside a sequence",
+                 ("repeated_pairs", "repeat_inside")),
+        SubCheck("gaps in item ids and a long sequence", ("gaps", "long")),
+    ),
+    "recall": (
+        SubCheck("random users, k=20", ("random",)),
+        SubCheck("one target per user, k=10", ("one_target",)),
+        SubCheck("several relevant items per user, k=5", ("several",)),
+        SubCheck("k beyond the length of the recommendation lists", ("k_beyond",)),
+        SubCheck("users with an empty ground truth are skipped", ("empty_truth",)),
+        SubCheck("no user with a ground truth gives 0.0", ("no_users",)),
+    ),
+    "ndcg": (
+        SubCheck("random users, k=20", ("random",)),
+        SubCheck("one target per user, k=1", ("one_target_k1",)),
+        SubCheck("one target per user, k=10", ("one_target",)),
+        SubCheck("more relevant items than k", ("several",)),
+        SubCheck("k beyond the length of the recommendation lists", ("k_beyond",)),
+        SubCheck("no user with a ground truth gives 0.0", ("no_users",)),
+    ),
+    "mmd": (
+        SubCheck("batch of 16, default kernels", ("batch16",)),
+        SubCheck("batch of 2", ("batch2",)),
+        SubCheck("fixed sigma", ("fix_sigma",)),
+        SubCheck("kernel_mul=3, kernel_num=3", ("kernel_args",)),
+        SubCheck("identical batches", ("identical",)),
+        SubCheck("inside the model: loss and gradient on a fixed batch", ("model",)),
+    ),
+}
+
+WITG_SEED, METRIC_SEED, MMD_SEED = 91_733, 52_019, 30_881
+
+
+# --------------------------------------------------------------------------- inputs
+def _write_sequences(path: Path, sequences: list[list[int]]) -> str:
+    path.write_text("".join(f"{user} {','.join(map(str, seq))}\n"
+                            for user, seq in enumerate(sequences, start=1)))
+    return str(path)
+
+
+def witg_sequence_sets() -> dict[str, list[list[int]]]:
+    """The hidden sequence sets (edge cases named as in the sub-checks)."""
+    rng = random.Random(WITG_SEED)
+    sets = {"random": [rng.sample(range(1, 45), rng.randint(2, 11)) for _ in range(70)]}
+    sets["length2"] = [rng.sample(range(1, 25), 2) for _ in range(25)]
+    pair_pool = [rng.sample(range(1, 15), rng.randint(2, 4)) for _ in range(5)]
+    sets["repeated_pairs"] = [list(rng.choice(pair_pool)) for _ in range(30)]
+    sets["repeat_inside"] = [[4, 7, 4, 9, 7, 4], [5, 5, 6], [8, 2, 8, 2, 8, 3],
+                             [rng.randint(1, 6) for _ in range(12)], [9, 1, 9]]
+    sets["gaps"] = [[3, 57, 7], [57, 121, 3, 200], [7, 121], [233]]
+    sets["long"] = [[rng.randint(1, 30) for _ in range(60)]]
+    return sets
+
+
+def _users(rng: random.Random, count: int, truth_sizes: tuple[int, int], list_len: int,
+           catalogue: int = 60, hit_rate: float = 0.5) -> tuple[list[list[int]],
+                                                                list[list[int]]]:
+    actual, predicted = [], []
+    for _ in range(count):
+        truth = rng.sample(range(1, catalogue), rng.randint(*truth_sizes))
+        pred = rng.sample(range(1, catalogue), list_len)
+        for item in truth:  # plant hits at random ranks, so values are far from 0
+            if rng.random() < hit_rate and item not in pred:
+                pred[rng.randrange(list_len)] = item
+        actual.append(truth)
+        predicted.append(pred)
+    return actual, predicted
+
+
+def metric_cases(check: str) -> list[dict]:
+    rng = random.Random(METRIC_SEED + (check == "ndcg"))
+
+    def case(name, users, k):
+        return {"name": name, "actual": users[0], "predicted": users[1], "k": k}
+
+    cases = [case("random", _users(rng, 80, (0, 4), 30), 20)]
+    if check == "ndcg":
+        cases.append(case("one_target_k1", _users(rng, 40, (1, 1), 20, hit_rate=0.6), 1))
+    cases += [
+        case("one_target", _users(rng, 60, (1, 1), 20), 10),
+        case("several", _users(rng, 50, (6, 9) if check == "ndcg" else (3, 6), 20,
+                                hit_rate=0.4), 4 if check == "ndcg" else 5),
+        case("k_beyond", _users(rng, 40, (1, 3), 8, hit_rate=0.7), 25),
+    ]
+    if check == "recall":
+        actual, predicted = _users(rng, 60, (1, 3), 20)
+        for index in range(0, 60, 2):
+            actual[index] = []
+        cases.append(case("empty_truth", (actual, predicted), 10))
+    cases.append(case("no_users", ([[], [], []], [[1, 2, 3], [4, 5], [6]]), 5))
+    return cases
+
+
+def mmd_cases() -> list[dict]:
+    gen = torch.Generator().manual_seed(MMD_SEED)
+
+    def pair(batch, shift=0.4, scale=1.0):
+        source = torch.randn(batch, SEQ_LEN, generator=gen)
+        return source, scale * torch.randn(batch, SEQ_LEN, generator=gen) + shift
+
+    cases = []
+    for name, batch, kwargs in (("batch16", 16, {}), ("batch2", 2, {}),
+                                ("fix_sigma", 12, {"fix_sigma": 30.0}),
+                                ("kernel_args", 10, {"kernel_mul": 3.0, "kernel_num": 3})):
+        source, target = pair(batch)
+        cases.append({"name": name, "source": source, "target": target, "kwargs": kwargs})
+    same = torch.randn(8, SEQ_LEN, generator=gen)
+    cases.append({"name": "identical", "source": same, "target": same.clone(), "kwargs": {}})
+    cases.append({"name": "model", "model": model_spec()})
+    return cases
+
+
+def model_spec() -> dict:
+    """A fixed batch and a small WITG for one forward of GCL4SR."""
+    rng = random.Random(MMD_SEED)
+    sequences = [rng.sample(range(1, 40), rng.randint(3, 12)) for _ in range(24)]
+    graph = reference.witg_from_sequences(sequences, 40)
+    batch = sequences[:6]
+    inputs = torch.zeros(len(batch), SEQ_LEN, dtype=torch.long)
+    for row, seq in enumerate(batch):
+        inputs[row, SEQ_LEN - len(seq) + 1:] = torch.tensor(seq[:-1])
+    return {"seed": MMD_SEED, "num_nodes": graph.num_nodes, "num_users": len(sequences),
+            "hidden_size": 32, "edge_index": graph.edge_index, "edge_attr": graph.edge_attr,
+            "user_ids": torch.arange(len(batch)), "inputs": inputs,
+            "targets": torch.tensor([seq[-1] for seq in batch])}
+
+
+def make_inputs(check: str, workdir: Path) -> dict:
+    """The hidden inputs of ``check``; WITG sequence files are written into ``workdir``."""
+    if check == "witg":
+        return {"cases": [{"name": name, "path": _write_sequences(workdir / f"seq_{name}.txt",
+                                                                  sequences)}
+                          for name, sequences in witg_sequence_sets().items()]}
+    if check in ("recall", "ndcg"):
+        return {"cases": metric_cases(check)}
+    if check == "mmd":
+        return {"cases": mmd_cases()}
+    raise KeyError(check)
+
+
+def reference_function(check: str) -> Callable:
+    return {"witg": reference.build_weighted_item_transition_graph,
+            "recall": reference.recall_at_k, "ndcg": reference.ndcg_at_k,
+            "mmd": reference.mmd_loss}[check]
+
+
+# --------------------------------------------------------------------------- verdicts
+def _edge_keys(out: dict) -> tuple[torch.Tensor, torch.Tensor] | str:
+    n, edge_index, weight = out["num_nodes"], out["edge_index"], out["edge_attr"]
+    if edge_index.numel() and (edge_index.min() < 0 or edge_index.max() >= n):
+        return "an edge index lies outside 0..num_nodes-1"
+    if weight.numel() != edge_index.shape[1]:
+        return f"{weight.numel()} weights for {edge_index.shape[1]} edges"
+    keys = edge_index[0] * max(n, 1) + edge_index[1]
+    order = torch.argsort(keys)
+    return keys[order], weight[order]
+
+
+def _symmetry_hint(keys: torch.Tensor, n: int) -> str:
+    reverse = (keys % max(n, 1)) * max(n, 1) + keys // max(n, 1)
+    if not torch.isin(reverse, keys).all():
+        return "; some edge (u, v) has no reverse (v, u)"
+    if torch.unique(keys).numel() != keys.numel():
+        return "; some (u, v) is listed more than once"
+    return ""
+
+
+def graph_problem(want: dict, got: dict, aspect: str = "all") -> str | None:
+    """Why ``got`` is not the reference graph (``None`` if equal); never quotes ``want``."""
+    if not got["ok"]:
+        return f"crashed ({got['error']})"
+    if got["num_nodes"] != want["num_nodes"]:
+        return f"node count differs from the reference (got {got['num_nodes']})"
+    if aspect == "nodes":
+        return None
+    got_edges = _edge_keys(got)
+    if isinstance(got_edges, str):
+        return got_edges
+    want_keys, want_weight = _edge_keys(want)
+    got_keys, got_weight = got_edges
+    if got_keys.shape != want_keys.shape or not torch.equal(got_keys, want_keys):
+        return (f"edge set differs from the reference (got {got_keys.numel()} directed edges"
+                f"{_symmetry_hint(got_keys, got['num_nodes'])})")
+    if aspect == "edges":
+        return None
+    if not torch.allclose(got_weight, want_weight, rtol=1e-5, atol=1e-6):
+        return "edge weights differ from the reference"
+    return None
+
+
+def _value_problem(want: dict, got: dict, rel: float, abs_: float) -> str | None:
+    if not got["ok"]:
+        return f"crashed ({got['error']})"
+    value = got["value"]
+    if not math.isclose(value, want["value"], rel_tol=rel, abs_tol=abs_):
+        return f"wrong value (got {value:.6g})"
+    if "loss" in want:
+        if not math.isclose(got["loss"], want["loss"], rel_tol=rel, abs_tol=abs_):
+            return f"training loss differs from the reference (got {got['loss']:.6g})"
+        if not math.isclose(got["grad"], want["grad"], rel_tol=1e-3, abs_tol=1e-7):
+            return "gradient through the MMD differs from the reference (detached result?)"
+    return None
+
+
+def case_problem(check: str, subcheck: SubCheck, case: str, want: dict,
+                 got: dict) -> str | None:
+    if check == "witg":
+        aspect = {"node count on every hidden sequence set": "nodes",
+                  "edge set on random sequences": "edges"}.get(subcheck.label, "all")
+        return graph_problem(want, got, aspect)
+    if check == "mmd":
+        return _value_problem(want, got, 1e-4, 1e-6)
+    return _value_problem(want, got, 1e-6, 1e-9)
+
+
+def judge(check: str, expected: dict[str, dict], got: dict[str, dict],
+          missing: str = "no result") -> list[Verdict]:
+    """One verdict per sub-check; ``got`` may lack cases (timeout) or hold a bundle error.
+
+    ``missing`` is the reason given for a case without a result (e.g. the time limit).
+    """
+    verdicts = []
+    for sub in SUBCHECKS[check]:
+        problem = None
+        for case in sub.cases:
+            if "__bundle__" in got:
+                problem = f"could not rebuild the function ({got['__bundle__']['error']})"
+            elif case not in got:
+                problem = missing
+            else:
+                try:
+                    problem = case_problem(check, sub, case, expected[case], got[case])
+                except Exception as error:  # noqa: BLE001 - a malformed output loses the case
+                    problem = f"malformed result ({type(error).__name__})"
+            if problem:
+                if len(sub.cases) > 1:
+                    problem = f"{case.replace('_', ' ')} set: {problem}"
+                break
+        verdicts.append(Verdict(sub.label, problem is None, problem or ""))
+    return verdicts

@@ -1,0 +1,257 @@
+"""Trusted check server: grades student functions on hidden inputs, outside the kernel.
+
+    python -I grading/check_server.py --socket PATH [--wall S] [--case-wall S] [--mem MIB]
+
+Started *before* the student's kernel (by ``grading.grade_class``) or, when a notebook is
+graded without the class command, lazily by the first hidden test cell. At start it
+
+1. launches the sandbox zygote (``grading/sandbox.py zygote``: torch and the engine, no
+   reference, no expected values),
+2. generates every hidden input and computes every expected output with
+   :mod:`grading.reference` in *this* process, which the student's code never runs in,
+3. listens on a Unix socket and prints ``READY {"socket": ..., "pid": ...}`` on stdout.
+
+Each request (one JSON line: ``{"check", "bundle", "points", "tamper"}``) names a bundle
+file with the student's function (see ``grading.hidden_checks.make_bundle``); the server
+copies it, runs it in a forked, resource-limited child of the zygote, judges the outputs
+and answers ``{"fraction", "points", "lines"}``. Every answer is also recorded; on
+``results`` or ``shutdown`` (stdin, i.e. only from whoever started the server) it prints
+``RESULTS [...]`` on stdout: a channel the student's kernel cannot write to.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import select
+import shutil
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+if __name__ == "__main__":  # run as a script under -I: make the grading package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from grading import battery, sandbox  # noqa: E402
+from grading.hidden_checks import clean_env  # noqa: E402
+
+MAX_BUNDLE = 96 << 20
+MAX_REQUEST = 1 << 20
+CHECKS = tuple(battery.SUBCHECKS)
+
+
+class Zygote:
+    """The sandbox zygote process and its request/reply pipe."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.proc: subprocess.Popen | None = None
+        self.counter = 0
+
+    def start(self) -> None:
+        script = Path(sandbox.__file__).resolve()
+        self.proc = subprocess.Popen([sys.executable, "-I", str(script), "zygote"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     cwd=self.workdir, env=clean_env(), text=True,
+                                     start_new_session=True)
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        line = self._readline(timeout)
+        if not line or not json.loads(line).get("ready"):
+            raise RuntimeError("sandbox zygote did not start")
+
+    def _readline(self, timeout: float) -> str:
+        assert self.proc and self.proc.stdout
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        return self.proc.stdout.readline() if ready else ""
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            sandbox._kill_group(self.proc.pid)
+            self.proc.wait()
+
+    def run(self, request: dict, wall: float) -> tuple[str, str]:
+        """Send one request; restart the zygote if it died or hung (student code hit it)."""
+        self.counter += 1
+        request = {**request, "id": self.counter}
+        try:
+            assert self.proc and self.proc.stdin
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+            line = self._readline(wall + 30.0)
+            reply = json.loads(line) if line else None
+        except (OSError, ValueError, AssertionError):
+            reply = None
+        if not reply or reply.get("id") != self.counter:
+            self.stop()
+            self.start()
+            self.wait_ready()
+            return "crash", "the sandbox process was killed"
+        return reply["status"], reply["detail"]
+
+
+class CheckServer:
+    def __init__(self, workdir: Path, wall: float, case_wall: float, mem_mib: int) -> None:
+        self.workdir, self.wall, self.case_wall = workdir, wall, case_wall
+        self.mem = mem_mib << 20
+        self.lock = threading.Lock()
+        self.results: list[dict] = []
+        self.zygote = Zygote(workdir)
+        self.zygote.start()
+        torch.set_num_threads(1)
+        self.inputs_file, self.expected = {}, {}
+        for check in CHECKS:
+            folder = workdir / check
+            folder.mkdir()
+            inputs = battery.make_inputs(check, folder)
+            self.inputs_file[check] = str(folder / "inputs.pt")
+            torch.save(inputs, self.inputs_file[check])
+            self.expected[check] = sandbox.run_cases(check, battery.reference_function(check),
+                                                     inputs)
+            failed = [name for name, out in self.expected[check].items() if not out["ok"]]
+            if failed:
+                raise RuntimeError(f"reference fails on {check} cases {failed}")
+        self.zygote.wait_ready()
+
+    def grade(self, request: dict) -> dict:
+        check = request.get("check")
+        if check not in CHECKS:
+            return {"error": f"unknown check {check!r}"}
+        points = float(request.get("points", 1.0))
+        start = time.monotonic()
+        with self.lock:
+            seq = len(self.results)
+            verdicts, digest, status = self._verdicts(check, request, seq)
+            passed = sum(v.passed for v in verdicts)
+            record = {"seq": seq, "check": check, "passed": passed, "total": len(verdicts),
+                      "fraction": passed / len(verdicts), "status": status,
+                      "verdicts": [v.__dict__ for v in verdicts], "bundle_sha256": digest,
+                      "seconds": round(time.monotonic() - start, 3)}
+            self.results.append(record)
+        share = points / len(verdicts)
+        title = battery.TITLES[check]
+        lines = [f"-{share:.3g} {title} [{v.label}]: {v.reason}" for v in verdicts
+                 if not v.passed]
+        return {"fraction": record["fraction"], "points": round(points * record["fraction"], 6),
+                "lines": lines, "seq": seq}
+
+    def _verdicts(self, check: str, request: dict, seq: int):
+        subchecks = battery.SUBCHECKS[check]
+
+        def all_failed(reason: str):
+            return [battery.Verdict(s.label, False, reason) for s in subchecks]
+
+        tamper = [str(t)[:200] for t in request.get("tamper") or []]
+        if tamper:
+            return all_failed("display of results tampered with: " + "; ".join(tamper)), \
+                None, "tamper"
+        if request.get("refused"):
+            return all_failed(str(request["refused"])[:300]), None, "refused"
+        run_dir = Path(tempfile.mkdtemp(prefix=f"run{seq}-", dir=self.workdir))
+        bundle = run_dir / "bundle.pkl"
+        try:
+            source = Path(str(request.get("bundle")))
+            if source.stat().st_size > MAX_BUNDLE:
+                return all_failed("the function and its globals are too large"), None, "big"
+            shutil.copyfile(source, bundle)
+        except OSError:
+            return all_failed("no function received"), None, "nobundle"
+        digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
+        outputs = run_dir / "outputs.pt"
+        work = run_dir / "cwd"
+        work.mkdir()
+        status, detail = self.zygote.run(
+            {"check": check, "bundle": str(bundle), "inputs": self.inputs_file[check],
+             "outputs": str(outputs), "log": str(run_dir / "child.log"), "workdir": str(work),
+             "wall": self.wall, "case_wall": self.case_wall, "mem": self.mem}, self.wall)
+        got = {}
+        if outputs.exists():
+            try:
+                got = torch.load(outputs, weights_only=True)
+                if not isinstance(got, dict):
+                    got = {}
+            except Exception:  # noqa: BLE001 - unreadable outputs: every case is missing
+                got = {}
+        missing = {"ok": "no result",
+                   "timeout": f"no result within {detail} (endless loop or too slow?)",
+                   "signal": f"no result: the process was killed ({detail}; memory or CPU "
+                             f"limit?)",
+                   "exit": f"no result: the process exited ({detail})",
+                   "crash": f"no result: {detail}"}[status]
+        verdicts = battery.judge(check, self.expected[check], got, missing)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return verdicts, digest, status
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    timeout = 30
+
+    def handle(self) -> None:
+        try:
+            line = self.rfile.readline(MAX_REQUEST)
+            request = json.loads(line)
+            if not isinstance(request, dict):
+                raise ValueError("request is not an object")
+            reply = self.server.checks.grade(request)  # type: ignore[attr-defined]
+        except Exception as error:  # noqa: BLE001
+            reply = {"error": f"{type(error).__name__}: {error}"}
+        try:
+            self.wfile.write((json.dumps(reply) + "\n").encode())
+        except OSError:
+            pass
+
+
+class _SocketServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--socket", required=True)
+    parser.add_argument("--wall", type=float, default=60.0, help="seconds per check")
+    parser.add_argument("--case-wall", type=float, default=10.0, help="seconds per case")
+    parser.add_argument("--mem", type=int, default=2048, help="MiB of memory per check")
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="gcl4sr-checks-"))
+    out = sys.stdout
+    checks = None
+    try:
+        checks = CheckServer(workdir, args.wall, args.case_wall, args.mem)
+        old_umask = os.umask(0o077)
+        server = _SocketServer(args.socket, _Handler)
+        os.umask(old_umask)
+        server.checks = checks  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        print("READY " + json.dumps({"socket": args.socket, "pid": os.getpid()}), file=out,
+              flush=True)
+        for line in sys.stdin:
+            command = line.strip()
+            if command in ("results", "shutdown"):
+                with checks.lock:
+                    print("RESULTS " + json.dumps(checks.results), file=out, flush=True)
+            if command == "shutdown":
+                break
+        else:  # stdin closed: whoever started us is gone
+            with checks.lock:
+                print("RESULTS " + json.dumps(checks.results), file=out, flush=True)
+        server.server_close()
+    finally:
+        if checks:
+            checks.zygote.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+        try:
+            os.unlink(args.socket)
+        except OSError:
+            pass
+
+
+if __name__ == "__main__":
+    main()

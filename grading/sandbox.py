@@ -1,0 +1,337 @@
+"""Untrusted side of the hidden checks: run a student's function on hidden inputs.
+
+Nothing in this module knows an expected value or imports the reference answers; the
+trusted check server (:mod:`grading.check_server`) calls the same :func:`run_cases` with
+the reference functions, so student and reference outputs are produced by one code path.
+
+Student code runs in a child process forked from a *zygote*: a fresh ``python -I``
+process that has imported torch, PyG and the engine (so a check costs a fork, not a
+3-second import) and nothing else. The child
+
+* starts its own session (so the whole process group can be killed),
+* sends stdin to ``/dev/null`` and stdout/stderr to a log file,
+* runs under ``RLIMIT_AS`` (memory), ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and a per-case alarm,
+  and the zygote kills its process group at the wall-clock limit,
+* works in an empty temporary folder and cannot import the ``grading`` package,
+* writes its outputs (plain tensors and numbers) to a file that the server reads with
+  ``torch.load(weights_only=True)``.
+
+Zygote protocol (``python -I sandbox.py zygote``): one JSON request per stdin line
+``{"id", "check", "bundle", "inputs", "outputs", "log", "workdir", "wall", "case_wall",
+"mem"}``; one JSON reply per stdout line ``{"id", "status", "detail", "seconds"}`` where
+status is ``ok``, ``timeout``, ``signal`` or ``exit``.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+import importlib
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+import types
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+MAX_ERROR = 160  # characters of a student's exception message kept in a reason
+SEQ_LEN = 50  # rows of the MMD inputs (max_seq_length of the course)
+
+
+class CaseTimeout(BaseException):
+    """Raised by the per-case alarm inside the child (a BaseException, like a Ctrl-C)."""
+
+
+def describe(error: BaseException) -> str:
+    """``Type: message`` on one line, truncated (the message is student-controlled)."""
+    if isinstance(error, CaseTimeout):
+        return f"timed out ({error})"
+    message = " ".join(str(error).split())
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 3] + "..."
+
+
+# --------------------------------------------------------------------------- callers
+def _call_witg(fn: Callable, case: dict) -> dict:
+    graph = fn(case["path"])
+    edge_index = torch.as_tensor(graph.edge_index).detach().cpu().long()
+    edge_attr = torch.as_tensor(graph.edge_attr).detach().cpu().double().reshape(-1)
+    if edge_index.dim() != 2 or edge_index.shape[0] != 2:
+        raise ValueError(f"edge_index has shape {list(edge_index.shape)}, not [2, E]")
+    return {"num_nodes": int(graph.num_nodes), "edge_index": edge_index.clone(),
+            "edge_attr": edge_attr.clone()}
+
+
+def _call_metric(fn: Callable, case: dict) -> dict:
+    value = fn(copy.deepcopy(case["actual"]), copy.deepcopy(case["predicted"]), case["k"])
+    return {"value": float(value)}
+
+
+def _scalar(value) -> float:
+    flat = torch.as_tensor(value).detach().reshape(-1)
+    if flat.numel() != 1:
+        raise ValueError(f"returned {flat.numel()} values, not a scalar")
+    return float(flat[0])
+
+
+def _call_mmd(fn: Callable, case: dict) -> dict:
+    if "model" in case:
+        return model_mmd(fn, case["model"])
+    out = fn(case["source"].clone(), case["target"].clone(), **case.get("kwargs", {}))
+    return {"value": _scalar(out)}
+
+
+def model_mmd(fn: Callable, spec: dict) -> dict:
+    """One training-mode forward and backward of a small GCL4SR using ``fn`` as its MMD."""
+    from torch_geometric.data import Data
+
+    from gcl4sr_helpers.model import GCL4SR
+
+    torch.manual_seed(spec["seed"])
+    graph = Data(x=torch.arange(spec["num_nodes"]).view(-1, 1),
+                 edge_index=spec["edge_index"].clone(),
+                 edge_attr=spec["edge_attr"].clone().view(-1, 1))
+    model = GCL4SR(spec["num_users"], spec["num_nodes"], graph, fn,
+                   hidden_size=spec["hidden_size"], max_seq_length=SEQ_LEN)
+    model.train()
+    torch.manual_seed(spec["seed"] + 1)
+    generator = torch.Generator().manual_seed(spec["seed"] + 2)
+    loss, _, _, mmd = model.calculate_loss(spec["user_ids"].clone(), spec["inputs"].clone(),
+                                           spec["targets"].clone(), generator)
+    loss.backward()
+    grad = model.w_g.weight.grad
+    return {"value": _scalar(mmd), "loss": _scalar(loss),
+            "grad": float(grad.norm()) if grad is not None else 0.0}
+
+
+CALLERS: dict[str, Callable[[Callable, dict], dict]] = {
+    "witg": _call_witg, "recall": _call_metric, "ndcg": _call_metric, "mmd": _call_mmd}
+
+
+def run_cases(check: str, fn: Callable, inputs: dict, case_wall: float | None = None,
+              on_result: Callable[[dict], None] | None = None) -> dict[str, dict]:
+    """``{case name: {"ok": True, ...outputs} | {"ok": False, "error": str}}``.
+
+    Every case runs even if an earlier one failed; ``case_wall`` arms an alarm per case.
+    """
+    outputs: dict[str, dict] = {}
+    caller = CALLERS[check]
+
+    def on_alarm(signum, frame):
+        raise CaseTimeout(f"no result within {case_wall:g} s")
+
+    if case_wall:
+        signal.signal(signal.SIGALRM, on_alarm)
+    timed_out = False
+    for case in inputs["cases"]:
+        if timed_out:  # one endless loop is enough: do not wait again for every case
+            outputs[case["name"]] = {"ok": False, "error": "skipped after a time-out"}
+            if on_result:
+                on_result(outputs)
+            continue
+        try:
+            if case_wall:
+                signal.setitimer(signal.ITIMER_REAL, case_wall)
+            outputs[case["name"]] = {"ok": True, **caller(fn, case)}
+        except BaseException as error:  # noqa: BLE001 - every failure is a reason, not a crash
+            outputs[case["name"]] = {"ok": False, "error": describe(error)}
+            timed_out = isinstance(error, CaseTimeout)
+        finally:
+            if case_wall:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        if on_result:
+            on_result(outputs)
+    return outputs
+
+
+# --------------------------------------------------------------------------- bundles
+def load_function(bundle_path: str) -> Callable:
+    """Rebuild the student's function from a bundle written by ``hidden_checks.make_bundle``.
+
+    The names are defined in a fresh ``__main__`` module: imports first (fresh from disk),
+    literals, pickled values, then the notebook sources (helpers before the entry point).
+    """
+    with open(bundle_path, "rb") as handle:
+        bundle = pickle.load(handle)  # noqa: S301 - untrusted, but so is everything here
+    module = types.ModuleType("__main__")
+    sys.modules["__main__"] = module
+    namespace = module.__dict__
+    namespace["__builtins__"] = builtins
+    for name, module_name, attribute in bundle["imports"]:
+        try:
+            value = importlib.import_module(module_name)
+            for part in attribute.split(".") if attribute else ():
+                value = getattr(value, part)
+        except Exception:  # noqa: BLE001 - a missing name fails only if it is used
+            continue
+        namespace[name] = value
+    for name, text in bundle["literals"].items():
+        namespace[name] = ast.literal_eval(text)
+    pending = dict(bundle["pickles"])
+    for name, blob in list(pending.items()):
+        try:
+            namespace[name] = pickle.loads(blob)  # noqa: S301
+            del pending[name]
+        except Exception:  # noqa: BLE001 - may need a class defined by the sources below
+            pass
+    for index, source in enumerate(bundle["sources"]):
+        exec(compile(source, f"<notebook source {index}>", "exec"), namespace)  # noqa: S102
+    for name, blob in pending.items():
+        try:
+            namespace[name] = pickle.loads(blob)  # noqa: S301
+        except Exception:  # noqa: BLE001
+            pass
+    return namespace[bundle["entry"]]
+
+
+# --------------------------------------------------------------------------- child
+class _NoGrading:
+    """Import hook: the instructor's ``grading`` package is not importable from student code."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "grading" or name.startswith("grading."):
+            raise ImportError(f"{name} is not available to student code")
+        return None
+
+
+def _limit(mem_bytes: int, cpu_seconds: float) -> None:
+    import resource
+
+    limits = {resource.RLIMIT_CPU: int(cpu_seconds) + 1,
+              resource.RLIMIT_FSIZE: 256 << 20,
+              resource.RLIMIT_CORE: 0}
+    if os.path.exists("/proc/self/status"):  # address space: what is mapped now + the budget
+        with open("/proc/self/status") as handle:
+            current = next((int(line.split()[1]) * 1024 for line in handle
+                            if line.startswith("VmSize:")), 0)
+        limits[resource.RLIMIT_AS] = current + mem_bytes
+    for kind, value in limits.items():
+        soft, hard = resource.getrlimit(kind)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(kind, (value, hard))
+
+
+def child_main(request: dict) -> None:
+    """Run one check on the student's bundle; never returns (``os._exit``)."""
+    try:
+        try:
+            os.setsid()
+        except OSError:  # already a session leader (spawned with start_new_session)
+            pass
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.chdir(request["workdir"])
+        sys.path[:] = [p for p in sys.path if not (Path(p or ".") / "grading").is_dir()]
+        sys.meta_path.insert(0, _NoGrading())
+        for name in [m for m in sys.modules if m == "grading" or m.startswith("grading.")]:
+            del sys.modules[name]
+        torch.set_num_threads(1)
+        inputs = torch.load(request["inputs"], weights_only=False)
+        outputs_path = request["outputs"]
+
+        def save(outputs: dict) -> None:
+            tmp = outputs_path + ".tmp"
+            torch.save(outputs, tmp)
+            os.replace(tmp, outputs_path)
+
+        if os.name == "posix":
+            _limit(int(request["mem"]), float(request["wall"]))
+        try:
+            fn = load_function(request["bundle"])
+        except BaseException as error:  # noqa: BLE001
+            save({"__bundle__": {"ok": False, "error": describe(error)}})
+            os._exit(0)
+        run_cases(request["check"], fn, inputs, request.get("case_wall"), save)
+    except BaseException as error:  # noqa: BLE001
+        try:
+            print(f"sandbox child failed: {describe(error)}", file=sys.stderr, flush=True)
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        os._exit(0)
+
+
+def _wait(pid: int, wall: float) -> tuple[str, str]:
+    deadline = time.monotonic() + wall
+    status = None
+    while status is None:
+        done, code = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = code
+        elif time.monotonic() > deadline:
+            _kill_group(pid)
+            os.waitpid(pid, 0)
+            return "timeout", f"{wall:g} s"
+        else:
+            time.sleep(0.005)
+    _kill_group(pid)  # leftovers the student's code may have started
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        return "signal", signal.Signals(sig).name if sig in signal.Signals._value2member_map_ \
+            else str(sig)
+    code = os.WEXITSTATUS(status)
+    return ("ok", "") if code == 0 else ("exit", f"exit status {code}")
+
+
+def _kill_group(pid: int) -> None:
+    for kill, target in ((os.killpg, pid), (os.kill, pid)):
+        try:
+            kill(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def zygote_main() -> None:
+    """Serve requests from stdin, one child per request (fork where available)."""
+    import torch_geometric.data  # noqa: F401 - warm imports shared by every child
+
+    import gcl4sr_helpers.data  # noqa: F401
+    import gcl4sr_helpers.model  # noqa: F401
+
+    use_fork = hasattr(os, "fork") and sys.platform.startswith("linux")
+    out = sys.stdout
+    print(json.dumps({"ready": True, "pid": os.getpid(), "fork": use_fork}), file=out,
+          flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        start = time.monotonic()
+        if use_fork:
+            pid = os.fork()
+            if pid == 0:
+                child_main(request)
+            status, detail = _wait(pid, float(request["wall"]))
+        else:
+            proc = subprocess.Popen([sys.executable, "-I", __file__, "child", json.dumps(request)],
+                                    start_new_session=True)
+            try:
+                code = proc.wait(timeout=float(request["wall"]))
+                status, detail = ("ok", "") if code == 0 else ("exit", f"exit status {code}")
+            except subprocess.TimeoutExpired:
+                _kill_group(proc.pid)
+                proc.wait()
+                status, detail = "timeout", f"{request['wall']:g} s"
+        print(json.dumps({"id": request["id"], "status": status, "detail": detail,
+                          "seconds": round(time.monotonic() - start, 3)}), file=out, flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["zygote"]:
+        zygote_main()
+    elif sys.argv[1:2] == ["child"]:
+        child_main(json.loads(sys.argv[2]))
+    else:
+        sys.exit("usage: python -I sandbox.py zygote")

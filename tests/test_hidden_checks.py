@@ -1,0 +1,380 @@
+"""Hidden checks: the reference passes, each typical mistake loses exactly its sub-checks,
+and nothing the notebook did to the kernel's state changes a result."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import linecache
+import math
+import os
+import random
+import re
+import subprocess
+import sys
+import textwrap
+import types
+from pathlib import Path
+
+import pytest
+import torch
+
+from grading import battery, hidden_checks, reference
+from grading.hidden_checks import grade_mmd, grade_ndcg, grade_recall, grade_witg
+
+REPO = Path(__file__).resolve().parents[1]
+_cells = itertools.count(1)
+
+
+def notebook(source: str, **extra) -> dict:
+    """Run ``source`` as a notebook cell would: ``__main__`` globals, source in linecache."""
+    source = textwrap.dedent(source)
+    filename = f"/tmp/ipykernel_0/cell{next(_cells)}.py"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"__name__": "__main__", **extra}
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+PRELUDE = """
+import math
+from typing import Dict, List, Set
+import torch
+from torch_geometric.data import Data
+from gcl4sr_helpers.data import read_item_sequences
+from gcl4sr_helpers.losses import gaussian_kernel
+"""
+
+CONVERT = """
+def convert_to_pyg_data(adjacency_list, num_nodes):
+    edges, weights = [], []
+    for source, neighbours in enumerate(adjacency_list):
+        for target, weight in sorted(neighbours.items(), key=lambda kv: kv[1], reverse=True):
+            edges.append([source, target])
+            weights.append(weight)
+    return Data(x=torch.arange(num_nodes).view(-1, 1),
+                edge_index=torch.tensor(edges, dtype=torch.long).t().contiguous(),
+                edge_attr=torch.tensor(weights, dtype=torch.float).view(-1, 1))
+"""
+
+WITG = """
+def build_weighted_item_transition_graph(train_sequence_file: str) -> Data:
+    user_sequences, num_nodes = read_item_sequences(train_sequence_file)
+    adjacency_list: List[Dict[int, float]] = [dict() for _ in range(num_nodes)]
+    for sequence in user_sequences:
+        for window_size in range(1, 4):
+            for i in range(len(sequence) - window_size):
+                s, t = sequence[i], sequence[i + window_size]
+                adjacency_list[s][t] = adjacency_list[s].get(t, 0.0) + 1.0 / window_size
+                {BACKWARD}
+    return convert_to_pyg_data(adjacency_list, num_nodes)
+"""
+BACKWARD = "adjacency_list[t][s] = adjacency_list[t].get(s, 0.0) + 1.0 / window_size"
+
+RECALL = """
+def recall_at_k(actual: List[list], predicted: List[list], topk: int) -> float:
+    total, users = 0.0, 0
+    for truth, pred in zip(actual, predicted):
+        truth = set(truth)
+        if not truth:
+            continue
+        users += 1
+        total += len(truth & set(pred[:topk])) / len(truth)
+    return total / users if users else 0.0
+"""
+
+NDCG = """
+def _calculate_idcg(k: int) -> float:
+    return sum(1.0 / math.log2(rank + 1) for rank in range(1, k + 1))
+
+def ndcg_at_k(actual: List[list], predicted: List[list], topk: int) -> float:
+    total, users = 0.0, 0
+    for truth, pred in zip(actual, predicted):
+        truth = set(truth)
+        if not truth:
+            continue
+        users += 1
+        dcg = sum(1.0 / math.log2(rank + 1)
+                  for rank, item in enumerate(pred[:topk], 1) if item in truth)
+        total += dcg / _calculate_idcg({IDEAL})
+    return total / users if users else 0.0
+"""
+CAPPED = "min(topk, len(truth))"
+
+MMD = """
+def mmd_loss(source, target, kernel_mul=2.0, kernel_num=5, fix_sigma=None):
+    batch = source.shape[0]
+    kernels = gaussian_kernel(source, target, kernel_mul=kernel_mul,
+                              kernel_num=kernel_num, fix_sigma=fix_sigma)
+    xx, yy = kernels[:batch, :batch], kernels[batch:, batch:]
+    xy, yx = kernels[:batch, batch:], kernels[batch:, :batch]
+    return torch.mean({EXPR})
+"""
+MMD_RIGHT = "xx + yy - xy - yx"
+
+
+def witg(backward=BACKWARD):
+    return notebook(PRELUDE + CONVERT + WITG.replace("{BACKWARD}", backward))[
+        "build_weighted_item_transition_graph"]
+
+
+def recall():
+    return notebook(PRELUDE + RECALL)["recall_at_k"]
+
+
+def ndcg(ideal=CAPPED):
+    return notebook(PRELUDE + NDCG.replace("{IDEAL}", ideal))["ndcg_at_k"]
+
+
+def mmd(expr=MMD_RIGHT):
+    return notebook(PRELUDE + MMD.replace("{EXPR}", expr))["mmd_loss"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One check server with short limits, used through $GCL4SR_GRADER_SOCKET."""
+    path = tmp_path_factory.mktemp("srv") / "checks.sock"
+    log = open(path.with_name("server.log"), "wb")
+    proc = subprocess.Popen([sys.executable, "-I", str(REPO / "grading" / "check_server.py"),
+                             "--socket", str(path), "--wall", "20", "--case-wall", "3",
+                             "--mem", "768"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=log)
+    assert proc.stdout.readline().startswith(b"READY ")
+    old = os.environ.get(hidden_checks.SOCKET_ENV)
+    os.environ[hidden_checks.SOCKET_ENV] = str(path)
+    yield proc
+    if old is None:
+        del os.environ[hidden_checks.SOCKET_ENV]
+    else:
+        os.environ[hidden_checks.SOCKET_ENV] = old
+    proc.stdin.write(b"shutdown\n")
+    proc.stdin.close()
+    proc.wait(timeout=30)
+
+
+def results(proc) -> list[dict]:
+    proc.stdin.write(b"results\n")
+    proc.stdin.flush()
+    line = proc.stdout.readline().decode()
+    assert line.startswith("RESULTS ")
+    return json.loads(line[len("RESULTS "):])
+
+
+def lost(capsys) -> list[str]:
+    """Labels of the sub-checks named in the printed lines."""
+    out = capsys.readouterr().out
+    return [line.split("[", 1)[1].split("]", 1)[0] for line in out.splitlines() if "[" in line]
+
+
+def labels(check, *indices):
+    return [battery.SUBCHECKS[check][i].label for i in indices]
+
+
+# --------------------------------------------------------------------------- correct / wrong
+@pytest.mark.parametrize("grade, make, points", [
+    (grade_witg, witg, 3), (grade_recall, recall, 2), (grade_ndcg, ndcg, 2), (grade_mmd, mmd, 3)])
+def test_a_correct_answer_gets_full_points(server, capsys, grade, make, points):
+    assert grade(make(), points) == points
+    assert capsys.readouterr().out == ""
+
+
+def test_reference_itself_passes_every_case(tmp_path):
+    for check in battery.SUBCHECKS:
+        from grading.sandbox import run_cases
+
+        inputs = battery.make_inputs(check, tmp_path)
+        want = run_cases(check, battery.reference_function(check), inputs)
+        assert all(v.passed for v in battery.judge(check, want, want))
+
+
+def test_witg_one_direction_keeps_only_the_node_count(server, capsys):
+    assert grade_witg(witg(backward="pass"), 3) == 0.5
+    out = capsys.readouterr().out
+    assert out.count("\n") == 5 and "has no reverse (v, u)" in out
+    assert [line.split("[")[1].split("]")[0] for line in out.splitlines()] == labels(
+        "witg", 1, 2, 3, 4, 5)
+
+
+def test_ndcg_without_the_cap_loses_exactly_the_cases_where_truth_is_shorter_than_k(
+        server, capsys):
+    assert grade_ndcg(ndcg(ideal="topk"), 2) == 1.0
+    assert lost(capsys) == labels("ndcg", 0, 2, 4)
+
+
+def test_mmd_sign_error_passes_only_identical_batches(server, capsys):
+    assert grade_mmd(mmd("xy + yx - xx - yy"), 3) == 0.5
+    assert lost(capsys) == labels("mmd", 0, 1, 2, 3, 5)
+
+
+def test_mmd_that_ignores_its_kernel_arguments_loses_those_cases(server, capsys):
+    source = PRELUDE + MMD.replace("{EXPR}", MMD_RIGHT).replace(
+        "kernel_mul=kernel_mul,\n                              kernel_num=kernel_num, "
+        "fix_sigma=fix_sigma", "")
+    assert grade_mmd(notebook(source)["mmd_loss"], 3) == 2.0
+    assert lost(capsys) == labels("mmd", 2, 3)
+
+
+def test_detached_mmd_loses_the_model_case(server, capsys):
+    assert grade_mmd(mmd(f"({MMD_RIGHT}).detach()"), 3) == 2.5
+    assert lost(capsys) == labels("mmd", 5)
+
+
+def test_counting_empty_truths_as_zero_is_caught(server, capsys):
+    source = PRELUDE + RECALL.replace("            continue\n", "            users += 1\n"
+                                      "            continue\n")
+    assert grade_recall(notebook(source)["recall_at_k"], 2) < 2
+    assert labels("recall", 4)[0] in lost(capsys)
+
+
+def test_hard_coded_home_graph_fails_on_hidden_inputs(server, capsys, tmp_path):
+    home = tmp_path / "home_train.txt"
+    home.write_text("1 1,2,3,4\n2 2,5,3\n3 6,1\n")
+    ns = notebook(PRELUDE + "\nANSWER = None\n\ndef build_weighted_item_transition_graph(p):\n"
+                  "    return ANSWER\n")
+    ns["ANSWER"] = reference.build_weighted_item_transition_graph(str(home))
+    assert grade_witg(ns["build_weighted_item_transition_graph"], 3) == 0.0
+    assert "node count differs" in capsys.readouterr().out
+
+
+def test_helpers_constants_closures_and_tensor_globals_travel(server, capsys):
+    ns = notebook(PRELUDE + """
+WINDOWS = (1, 2, 3)
+SCALE = {"one": 1.0}
+ZERO = torch.zeros(())
+
+def _hits(truth, pred, k):
+    return len(truth & set(pred[:k]))
+
+def make_recall():
+    empty = 0.0
+    def recall_at_k(actual: List[list], predicted: List[list], topk: int) -> float:
+        scores = [_hits(set(a), p, topk) / len(set(a)) * SCALE["one"]
+                  for a, p in zip(actual, predicted) if a]
+        return sum(scores) / len(scores) + float(ZERO) if scores else empty
+    return recall_at_k
+
+recall_at_k = make_recall()
+""")
+    assert grade_recall(ns["recall_at_k"], 2) == 2.0, capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- refusals
+def test_objects_that_are_not_notebook_functions_get_zero_with_a_reason(server, capsys):
+    class Callable:
+        def __call__(self, *args):
+            return 0.0
+
+    refused = [lambda a, p, k: 0.0, functools.partial(reference.recall_at_k),
+               reference.recall_at_k, Callable(), math.fsum]
+    for fn in refused:
+        assert grade_recall(fn, 2) == 0.0
+    out = capsys.readouterr().out
+    assert "instructor-only grading package" in out and "lambda" in out
+    assert "expected a function defined in the notebook" in out
+
+
+def test_a_notebook_function_that_calls_the_reference_is_refused(server, capsys):
+    ns = notebook("import grading.reference as ref\n\ndef recall_at_k(a, p, k):\n"
+                  "    return ref.recall_at_k(a, p, k)\n")
+    assert grade_recall(ns["recall_at_k"], 2) == 0.0
+    assert "instructor-only grading package" in capsys.readouterr().out
+
+
+def test_importing_grading_inside_the_sandbox_fails(server, capsys):
+    ns = notebook("def recall_at_k(a, p, k):\n    import grading.reference as ref\n"
+                  "    return ref.recall_at_k(a, p, k)\n")
+    assert grade_recall(ns["recall_at_k"], 2) == 0.0
+    assert "ImportError: grading is not available to student code" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- isolation
+def test_monkeypatched_kernel_state_changes_nothing(server, capsys, monkeypatch):
+    import gcl4sr_helpers.losses
+    import grading.reference
+
+    right_mmd, wrong_mmd, right_witg = mmd(), mmd("xy + yx - xx - yy"), witg()
+    wrong_recall = notebook(PRELUDE + RECALL.replace("len(truth)", "max(len(truth), 2)")
+                            )["recall_at_k"]
+    monkeypatch.setattr(torch, "manual_seed", lambda seed: None)
+    monkeypatch.setattr(torch, "allclose", lambda *a, **k: True)
+    monkeypatch.setattr(torch, "equal", lambda *a, **k: True)
+    monkeypatch.setattr(math, "isclose", lambda *a, **k: True)
+    monkeypatch.setattr(random, "Random", lambda seed=None: random.SystemRandom())
+    monkeypatch.setattr(gcl4sr_helpers.losses, "gaussian_kernel",
+                        lambda s, t, *a, **k: torch.zeros(2 * len(s), 2 * len(s)))
+    monkeypatch.setattr(grading.reference, "recall_at_k", wrong_recall)
+    monkeypatch.setattr(grading.reference, "mmd_loss", lambda *a, **k: torch.tensor(0.0))
+    monkeypatch.setattr(battery, "judge", lambda *a, **k: [])
+    assert grade_recall(wrong_recall, 2) < 2.0
+    assert grade_recall(recall(), 2) == 2.0
+    assert grade_mmd(right_mmd, 3) == 3.0  # gaussian_kernel is re-imported from disk
+    assert grade_mmd(wrong_mmd, 3) == 0.5
+    assert grade_witg(right_witg, 3) == 3.0
+
+
+def test_student_code_cannot_reach_the_reference(server, capsys):
+    """The sandbox process has no reference module loaded and cannot import one."""
+    ns = notebook("""
+import sys
+def recall_at_k(actual, predicted, topk):
+    found = [m for m in sys.modules if m.split(".")[0] in ("grading", "reference")]
+    found += [m for m, mod in list(sys.modules.items())
+              if m != "__main__" and "ndcg_at_k" in getattr(mod, "__dict__", {})]
+    try:
+        import grading
+        found.append("import")
+    except ImportError:
+        pass
+    return 0.5 + len(found)
+""")
+    grade_recall(ns["recall_at_k"], 2)
+    assert "got 0.5)" in capsys.readouterr().out
+
+
+def test_display_tampering_is_detected(server, capsys, monkeypatch):
+    hook = types.SimpleNamespace(displayhook=object(), display_formatter=None)
+    fake = types.ModuleType("IPython")
+    fake.get_ipython = lambda: hook
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    assert grade_recall(recall(), 2) == 0.0
+    out = capsys.readouterr().out
+    assert "sys.displayhook was replaced" in out
+    assert results(server)[-1]["status"] == "tamper"
+
+
+# --------------------------------------------------------------------------- limits
+def test_endless_loop_is_stopped_and_costs_only_that_check(server, capsys):
+    ns = notebook("def ndcg_at_k(a, p, k):\n    while True:\n        pass\n")
+    assert grade_ndcg(ns["ndcg_at_k"], 2) == 0.0
+    out = capsys.readouterr().out
+    assert "timed out" in out and "skipped after a time-out" in out
+    assert grade_recall(recall(), 2) == 2.0
+
+
+def test_memory_hog_and_exit_are_contained(server, capsys):
+    hog = notebook("def recall_at_k(a, p, k):\n    return len(bytearray(8 << 30))\n")
+    assert grade_recall(hog["recall_at_k"], 2) == 0.0
+    assert "MemoryError" in capsys.readouterr().out
+    quitter = notebook("import os\n\ndef recall_at_k(a, p, k):\n    os._exit(3)\n")
+    assert grade_recall(quitter["recall_at_k"], 2) == 0.0
+    assert "no result" in capsys.readouterr().out
+
+
+def test_server_records_every_request(server):
+    record = results(server)[-1]
+    assert set(record) >= {"check", "fraction", "verdicts", "status", "bundle_sha256"}
+    assert all(0.0 <= r["fraction"] <= 1.0 for r in results(server))
+
+
+def test_reasons_never_quote_an_expected_value(server, capsys, tmp_path):
+    from grading.sandbox import run_cases
+
+    wrong = ndcg(ideal="topk")
+    grade_ndcg(wrong, 2)
+    out = capsys.readouterr().out
+    want = run_cases("ndcg", reference.ndcg_at_k, battery.make_inputs("ndcg", tmp_path))
+    numbers = set(re.findall(r"\d+\.\d+", out))
+    for value in (v["value"] for v in want.values()):
+        if value not in (0.0, 1.0):
+            assert not {f"{value:.6g}", f"{value:.4f}", f"{value:.3f}", repr(value)} & numbers
