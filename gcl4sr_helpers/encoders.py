@@ -29,8 +29,8 @@ class Dropout(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or self.p == 0.0:
             return x
-        keep = torch.rand_like(x) >= self.p
-        return x * keep.to(x.dtype) * (1.0 / (1.0 - self.p))
+        dropped = torch.rand_like(x) < self.p  # autograd keeps this 1-byte mask only
+        return x.masked_fill(dropped, 0.0) * (1.0 / (1.0 - self.p))
 
 
 def _csr(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:

@@ -33,10 +33,17 @@ from torch_geometric.data import Data
 
 from .encoders import Dropout, GNNEncoder, SequenceEncoder
 from .graph import CSRAdjacency, incoming_csr
-from .losses import gcl_loss
+from .losses import full_softmax_cross_entropy, gcl_loss
 from .sampler import NeighborSampler
 
 MMDLoss = Callable[[Tensor, Tensor], Tensor]
+
+
+def segment_mean(values: Tensor, index: Tensor, size: int) -> Tensor:
+    """Mean of the rows of ``values`` that share an ``index`` (``[size, d]``; empty → 0)."""
+    sums = values.new_zeros(size, values.shape[1]).index_add(0, index, values)
+    counts = torch.bincount(index, minlength=size).clamp(min=1)
+    return sums / counts.unsqueeze(1).to(values.dtype)
 
 
 class GCL4SR(nn.Module):
@@ -120,40 +127,47 @@ class GCL4SR(nn.Module):
 
     def forward(self, user_ids: Tensor, inputs: Tensor,
                 generator: torch.Generator | None = None) -> dict[str, Tensor]:
-        """Encode a batch: local (Transformer) and two gated global (GNN) views."""
+        """Encode a batch: local (Transformer) and two gated global (GNN) views.
+
+        ``hidden`` holds only the real (non-padding) positions, ``[T, d]``, listed by
+        ``batch_index`` and ``position``; everything downstream of it is masked anyway.
+        """
         batch, length = inputs.shape
-        seq_mask = (inputs != 0).unsqueeze(-1).float()
+        real = inputs != 0
+        batch_index, position = real.nonzero(as_tuple=True)
         flat = inputs.reshape(-1)
         global_a = self.gnn_encode(flat, generator).view(batch, length, -1)
         global_b = self.gnn_encode(flat, generator).view(batch, length, -1)
 
-        local = self.item_encoder(self.item_embeddings(inputs), inputs != 0)
+        local = self.item_encoder(self.item_embeddings(inputs), real)
 
         user_gate = self.user_embeddings(user_ids) @ self.gate_user  # [B, L]
         gated_a = self.gnn_dropout(global_a * self._gate(global_a, user_gate))
         gated_b = self.gnn_dropout(global_b * self._gate(global_b, user_gate))
-        hidden = self.linear_transform(torch.cat([local, gated_a, gated_b], -1))
-        return dict(hidden=hidden, gated_a=gated_a, gated_b=gated_b, global_a=global_a,
-                    global_b=global_b, seq_mask=seq_mask)
+        hidden = self.linear_transform(torch.cat([local[real], gated_a[real], gated_b[real]], -1))
+        return dict(hidden=hidden, batch_index=batch_index, position=position, gated_a=gated_a,
+                    gated_b=gated_b, global_a=global_a, global_b=global_b, real=real)
 
     def _gate(self, global_view: Tensor, user_gate: Tensor) -> Tensor:
         return torch.sigmoid((global_view @ self.gate_item).squeeze(-1) + user_gate).unsqueeze(-1)
 
-    def final_att_net(self, seq_mask: Tensor, hidden: Tensor) -> Tensor:
-        """Attention pooling of the positions into one sequence vector ``[B, d]``."""
-        batch, length, _ = hidden.shape
-        pos_emb = self.position_embeddings.weight[:length].expand(batch, length, -1)
-        seq_hidden = (hidden * seq_mask).sum(-2) / seq_mask.sum(1)
+    def final_att_net(self, hidden: Tensor, batch_index: Tensor, position: Tensor,
+                      batch_size: int) -> Tensor:
+        """Attention pooling of each sequence's real positions ``hidden [T, d]`` into ``[B, d]``."""
+        seq_hidden = segment_mean(hidden, batch_index, batch_size)
+        pos_emb = self.position_embeddings.weight[position]
         item_hidden = torch.tanh(torch.cat([pos_emb, hidden], -1) @ self.w_1)
-        score = torch.sigmoid(self.linear_1(item_hidden) + self.linear_2(seq_hidden).unsqueeze(1))
-        att_score = (score @ self.w_2) * seq_mask
-        return (att_score * hidden).sum(1)
+        score = torch.sigmoid(self.linear_1(item_hidden) + self.linear_2(seq_hidden)[batch_index])
+        weighted = (score @ self.w_2) * hidden
+        return hidden.new_zeros(batch_size, hidden.shape[1]).index_add(0, batch_index, weighted)
+
+    def _pooled(self, out: dict[str, Tensor], batch_size: int) -> Tensor:
+        return self.final_att_net(out["hidden"], out["batch_index"], out["position"], batch_size)
 
     def sequence_vector(self, user_ids: Tensor, inputs: Tensor,
                         generator: torch.Generator | None = None) -> Tensor:
         """The sequence representation used for ranking (evaluation path)."""
-        out = self.forward(user_ids, inputs, generator)
-        return self.final_att_net(out["seq_mask"], out["hidden"])
+        return self._pooled(self.forward(user_ids, inputs, generator), inputs.shape[0])
 
     def score_items(self, seq_vector: Tensor) -> Tensor:
         """Scores of every item id for each sequence vector.
@@ -170,15 +184,19 @@ class GCL4SR(nn.Module):
                        generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
         """Return ``(loss, main_loss, gcl_loss, mmd_loss)`` for one training batch."""
         out = self.forward(user_ids, inputs, generator)
-        seq_mask = out["seq_mask"]
-        seq_out = self.dropout(self.final_att_net(seq_mask, out["hidden"]))
-        main = F.cross_entropy(self.score_items(seq_out), targets)
+        batch = inputs.shape[0]
+        seq_out = self.dropout(self._pooled(out, batch))
+        if self.legacy:  # padding item 0 is one more class, as in the original
+            main = full_softmax_cross_entropy(seq_out, self.item_embeddings.weight, targets)
+        else:
+            main = full_softmax_cross_entropy(seq_out, self.item_embeddings.weight[1:],
+                                              targets - 1)
 
-        mean_a = (out["global_a"] * seq_mask).sum(1) / seq_mask.sum(1)
-        mean_b = (out["global_b"] * seq_mask).sum(1) / seq_mask.sum(1)
+        real, index = out["real"], out["batch_index"]
+        mean_a = segment_mean(out["global_a"][real], index, batch)
+        mean_b = segment_mean(out["global_b"][real], index, batch)
         gcl = gcl_loss(torch.cat([mean_a, mean_b], 0), temperature=0.5)
 
-        batch = inputs.shape[0]
         local = self.w_e(self.item_embeddings(inputs)).view(batch, -1)
         mmd = (self.mmd_loss(local, self.w_g(out["gated_a"]).view(batch, -1))
                + self.mmd_loss(local, self.w_g(out["gated_b"]).view(batch, -1)))

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from gcl4sr_helpers.losses import gaussian_kernel, gcl_loss
+from gcl4sr_helpers.losses import full_softmax_cross_entropy, gaussian_kernel, gcl_loss
 
 
 def naive_kernel(source, target, kernel_mul=2.0, kernel_num=5, fix_sigma=None):
@@ -72,3 +72,17 @@ def test_gcl_loss_without_learning_is_two_log_two_b_minus_one():
 
 def test_gcl_loss_handles_a_batch_of_one():
     assert torch.isfinite(gcl_loss(torch.randn(2, 8), 0.5))
+
+
+@pytest.mark.parametrize("rows", [1, 7, 300])
+def test_full_softmax_cross_entropy_matches_the_straightforward_formula(rows):
+    gen = torch.Generator().manual_seed(rows)
+    x = torch.randn(rows, 16, generator=gen, requires_grad=True)
+    weight = torch.randn(5000, 16, generator=gen, requires_grad=True)
+    targets = torch.randint(0, 5000, (rows,), generator=gen)
+    got = full_softmax_cross_entropy(x, weight, targets)
+    want = torch.nn.functional.cross_entropy(x @ weight.T, targets)
+    torch.testing.assert_close(got, want)
+    for g, w in zip(torch.autograd.grad(got * 3, (x, weight)),
+                    torch.autograd.grad(want * 3, (x, weight)), strict=True):
+        torch.testing.assert_close(g, w, rtol=1e-5, atol=1e-7)

@@ -122,3 +122,22 @@ def test_the_injected_mmd_is_what_trains(small_data, small_graph):
     model = GCL4SR(small_data.num_users, small_data.num_items, small_graph, recording_mmd)
     model.calculate_loss(*batch_of(small_data, 32))
     assert calls == [((32, 50), (32, 50))] * 2
+
+
+def test_packed_attention_pooling_equals_the_padded_formula(small_data, small_graph):
+    model = make_model(small_data, small_graph).eval()
+    users, inputs, _ = batch_of(small_data, 64, start=100)
+    with torch.no_grad():
+        out = model.forward(users, inputs, torch.Generator().manual_seed(0))
+        got = model.final_att_net(out["hidden"], out["batch_index"], out["position"], 64)
+        # The original computation over the padded [B, L, d] layout (padding rows arbitrary).
+        mask = out["real"].unsqueeze(-1).float()
+        padded = torch.randn(*inputs.shape, out["hidden"].shape[1])
+        padded[out["real"]] = out["hidden"]
+        pos = model.position_embeddings.weight[: inputs.shape[1]].expand(64, -1, -1)
+        seq_hidden = (padded * mask).sum(1) / mask.sum(1)
+        item_hidden = torch.tanh(torch.cat([pos, padded], -1) @ model.w_1)
+        score = torch.sigmoid(model.linear_1(item_hidden)
+                              + model.linear_2(seq_hidden).unsqueeze(1))
+        want = ((score @ model.w_2) * mask * padded).sum(1)
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)

@@ -1,0 +1,128 @@
+"""Engine benchmark on full Home: training step, epoch projection, peak RSS, evaluation, WITG.
+
+    python bench/bench_engine.py [--data-dir DIR] [--batches 12] [--out bench/results/engine.json]
+
+Each mode runs in its own subprocess so that its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from gcl4sr_helpers.data import SequenceDataset, load_data, read_item_sequences  # noqa: E402
+from gcl4sr_helpers.experiment import CourseConfig, build_model, build_trainer  # noqa: E402
+from gcl4sr_helpers.trainer import make_loader  # noqa: E402
+from grading import reference  # noqa: E402
+
+WARMUP = 2
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_mode(data_dir: str | None, legacy: bool, batches: int) -> dict:
+    """Median seconds per training batch at batch 2048, test evaluation time, peak RSS."""
+    data = load_data(data_dir)
+    graph = reference.build_weighted_item_transition_graph(str(data.train_sequence_file))
+    config = CourseConfig(legacy=legacy)
+    trainer = build_trainer(build_model(data, graph, reference.mmd_loss, config), config,
+                            device="cpu", progress=False)
+    loader = make_loader(SequenceDataset(data.splits["train"]), config.batch_size, shuffle=True,
+                         seed=config.seed)
+    times, model, optimizer = [], trainer.model.train(), trainer.optimizer
+    for step, (users, inputs, targets) in enumerate(loader):
+        if step == batches + WARMUP:
+            break
+        start = time.perf_counter()
+        loss, *_ = model.calculate_loss(users, inputs, targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if step >= WARMUP:
+            times.append(time.perf_counter() - start)
+    train_rss = peak_rss_mb()
+    test_loader = make_loader(SequenceDataset(data.splits["test"]), config.batch_size)
+    start = time.perf_counter()
+    metrics = trainer.evaluate(test_loader, data.test_history, reference.recall_at_k,
+                               reference.ndcg_at_k, seed=config.seed)
+    eval_seconds = time.perf_counter() - start
+    per_batch = statistics.median(times)
+    return {
+        "legacy": legacy,
+        "batches_timed": len(times),
+        "seconds_per_batch_median": per_batch,
+        "seconds_per_batch_all": times,
+        "batches_per_epoch": len(loader),
+        "projected_epoch_minutes": per_batch * len(loader) / 60,
+        "peak_rss_mb_training": train_rss,
+        "peak_rss_mb_with_evaluation": peak_rss_mb(),
+        "eval_seconds": eval_seconds,
+        "eval_users": len(data.splits["test"]),
+        "untrained_test_metrics": metrics,
+    }
+
+
+def measure_witg(data_dir: str | None, repeats: int = 5) -> dict:
+    data = load_data(data_dir)
+    path = str(data.train_sequence_file)
+    total, build = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        sequences, num_nodes = read_item_sequences(path)
+        parsed = time.perf_counter()
+        graph = reference.witg_from_sequences(sequences, num_nodes)
+        build.append(time.perf_counter() - parsed)
+        total.append(time.perf_counter() - start)
+    return {"nodes": graph.num_nodes, "edges": graph.num_edges,
+            "build_seconds_median": statistics.median(build),
+            "read_and_build_seconds_median": statistics.median(total)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir")
+    parser.add_argument("--batches", type=int, default=12)
+    parser.add_argument("--out", default=str(REPO / "bench" / "results" / "engine.json"))
+    parser.add_argument("--mode", choices=["default", "legacy"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.mode:  # child process: one mode, result on stdout
+        print(json.dumps(measure_mode(args.data_dir, args.mode == "legacy", args.batches)))
+        return
+    result = {
+        "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "python": platform.python_version(), "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "witg_reference": measure_witg(args.data_dir),
+    }
+    for mode in ("default", "legacy"):
+        cmd = [sys.executable, __file__, "--mode", mode, "--batches", str(args.batches)]
+        if args.data_dir:
+            cmd += ["--data-dir", args.data_dir]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        result[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{mode}: {result[mode]['seconds_per_batch_median']:.2f} s/batch, "
+              f"epoch ~{result[mode]['projected_epoch_minutes']:.1f} min, "
+              f"peak RSS {result[mode]['peak_rss_mb_with_evaluation']:.0f} MB, "
+              f"eval {result[mode]['eval_seconds']:.1f} s")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(f"WITG: {result['witg_reference']}")
+
+
+if __name__ == "__main__":
+    main()
