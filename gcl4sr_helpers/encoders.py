@@ -87,6 +87,22 @@ class GNNEncoder(nn.Module):
         return x
 
 
+    def isolated(self, x: Tensor, count: int, num_hops: int) -> Tensor:
+        """What ``forward`` returns for ``count`` entries of one node without neighbours.
+
+        ``x`` is the node's ``[1, d]`` features. Such a node (the padding item) only sees its
+        self-loop, so the hops reduce to dense maps; dropout between hops is still drawn
+        independently per entry, as it would be in ``forward``.
+        """
+        convs = self.convs[len(self.convs) - num_hops:]
+        for i, conv in enumerate(convs):
+            h = self.gcn.lin(x) + self.gcn.bias  # self-loop only: degree 1
+            x = F.normalize(conv.lin_l.bias + conv.lin_r(h), p=2.0, dim=-1)
+            if i < len(convs) - 1:
+                x = self.dropout(F.relu(x).expand(count, -1))
+        return x.expand(count, -1)
+
+
 class EncoderLayer(nn.Module):
     """Post-norm Transformer layer with GELU, as ``nn.TransformerEncoderLayer(batch_first)``."""
 

@@ -118,12 +118,23 @@ class GCL4SR(nn.Module):
             self.item_embeddings.weight[0].zero_()
 
     def gnn_encode(self, items: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """One augmented global view: a fresh 2-hop sample around every entry of ``items``."""
+        """One augmented global view: a fresh 2-hop sample around every entry of ``items``.
+
+        Padding entries (item 0, isolated in the WITG) take the dense shortcut of
+        :meth:`GNNEncoder.isolated` instead of the sampled graph: same values, a fraction
+        of the memory (most entries of a left-padded batch are padding).
+        """
         adj = CSRAdjacency(self.graph_rowptr, self.graph_col, self.graph_edge_id)
         sizes = self.sample_size[:1] if self.legacy else self.sample_size  # legacy: inner hop only
-        sampler = NeighborSampler(adj, sizes)
-        _, n_id, adjs = sampler.sample(items, generator)
-        return self.global_gnn(self.item_embeddings(n_id), adjs, self.graph_weight)
+        real = items != 0
+        _, n_id, adjs = NeighborSampler(adj, sizes).sample(items[real], generator)
+        encoded = self.global_gnn(self.item_embeddings(n_id), adjs, self.graph_weight)
+        padding = self.global_gnn.isolated(self.item_embeddings(items.new_zeros(1)),
+                                           int((~real).sum()), len(sizes))
+        out = encoded.new_empty(items.shape[0], encoded.shape[1])
+        out[real] = encoded
+        out[~real] = padding
+        return out
 
     def forward(self, user_ids: Tensor, inputs: Tensor,
                 generator: torch.Generator | None = None) -> dict[str, Tensor]:

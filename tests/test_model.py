@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from gcl4sr_helpers.data import SequenceDataset
+from gcl4sr_helpers.graph import CSRAdjacency
 from gcl4sr_helpers.model import GCL4SR
+from gcl4sr_helpers.sampler import NeighborSampler
 from grading.reference import mmd_loss
 
 
@@ -141,3 +143,19 @@ def test_packed_attention_pooling_equals_the_padded_formula(small_data, small_gr
                               + model.linear_2(seq_hidden).unsqueeze(1))
         want = ((score @ model.w_2) * mask * padded).sum(1)
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_padding_shortcut_equals_sampling_the_padding_node(small_data, small_graph, legacy):
+    """Padding entries through the sampled graph give what ``GNNEncoder.isolated`` gives."""
+    model = make_model(small_data, small_graph, legacy).eval()
+    _, inputs, _ = batch_of(small_data, 16)
+    items = inputs.reshape(-1)
+    sizes = model.sample_size[:1] if legacy else model.sample_size
+    adj = CSRAdjacency(model.graph_rowptr, model.graph_col, model.graph_edge_id)
+    with torch.no_grad():
+        _, n_id, adjs = NeighborSampler(adj, sizes).sample(items, torch.Generator().manual_seed(1))
+        everything = model.global_gnn(model.item_embeddings(n_id), adjs, model.graph_weight)
+        shortcut = model.gnn_encode(items, torch.Generator().manual_seed(1))
+    torch.testing.assert_close(shortcut, everything, rtol=1e-5, atol=1e-6)
+    assert (items == 0).sum() > 0 and (items != 0).sum() > 0
