@@ -34,6 +34,7 @@ QUICK_ENV = "GCL4SR_QUICK"
 QUICK_MAX_USERS = 2000
 QUICK_SUBSET_SEED = 0
 QUICK_MAX_BATCHES = 3
+QUICK_THREADS = 1  # small work; one thread is as fast and immune to CPU oversubscription
 METRIC_NAMES = ("Recall@10", "Recall@20", "NDCG@10", "NDCG@20")
 LOSS_NAMES = ("main", "gcl", "mmd")
 
@@ -48,7 +49,9 @@ class CourseMode:
 
     ``full``: all of Home and one whole epoch (what students run). ``quick``: a
     deterministic subset of ``QUICK_MAX_USERS`` users and ``QUICK_MAX_BATCHES`` training
-    batches, for CI (``GCL4SR_QUICK=1``) and whenever nbgrader executes the notebook.
+    batches on ``QUICK_THREADS`` CPU threads, for CI (``GCL4SR_QUICK=1``) and whenever
+    nbgrader executes the notebook. On a busy 2-core machine, two PyTorch threads made
+    the quick training 7x slower than one (110 s against 15 s, measured).
     """
 
     name: str
@@ -56,6 +59,7 @@ class CourseMode:
     subset_seed: int
     max_batches: int | None
     grading: bool
+    threads: int | None = None
 
     @property
     def quick(self) -> bool:
@@ -75,7 +79,7 @@ def course_mode(environ: Mapping[str, str] | None = None) -> CourseMode:
     grading = bool(env.get("NBGRADER_EXECUTION"))
     if grading or env.get(QUICK_ENV, "").strip() not in ("", "0"):
         return CourseMode("quick", QUICK_MAX_USERS, QUICK_SUBSET_SEED, QUICK_MAX_BATCHES,
-                          grading)
+                          grading, QUICK_THREADS)
     return CourseMode("full", None, QUICK_SUBSET_SEED, None, grading)
 
 

@@ -100,6 +100,9 @@ if MODE.grading:
 else:
     warnings.filterwarnings("ignore", category=FutureWarning)
 
+if MODE.threads:
+    torch.set_num_threads(MODE.threads)
+
 CONFIG = CourseConfig()  # 원본 과제의 하이퍼파라미터 (batch 2048, seed 2026): 바꾸지 마세요
 DEVICE = select_device(DEVICE_NAME)
 seed_everything(CONFIG.seed)

@@ -1,0 +1,258 @@
+"""The students' sanity checks: pass on the reference answers, name each typical mistake."""
+
+import json
+import math
+import warnings
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+
+from gcl4sr_helpers import baselines, checks, plots
+from gcl4sr_helpers.graph import convert_to_pyg_data
+from grading import make_check_constants as mcc
+from grading import reference
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def quick_data(home_dir, tmp_path_factory):
+    mode = checks.course_mode({checks.QUICK_ENV: "1"})
+    from gcl4sr_helpers.data import load_data
+
+    return load_data(home_dir, max_users=mode.max_users, seed=mode.subset_seed,
+                     cache_dir=tmp_path_factory.mktemp("quick"))
+
+
+@pytest.fixture(scope="module")
+def quick_graph(quick_data):
+    return reference.build_weighted_item_transition_graph(str(quick_data.train_sequence_file))
+
+
+def wrong_graph(data, kind):
+    from gcl4sr_helpers.data import read_item_sequences
+
+    sequences, num_nodes = read_item_sequences(str(data.train_sequence_file))
+    return convert_to_pyg_data(mcc._witg_adjacency(sequences, num_nodes, kind), num_nodes)
+
+
+# ---------------------------------------------------------------------------- mode
+
+@pytest.mark.parametrize(("env", "name", "grading"), [
+    ({}, "full", False),
+    ({"GCL4SR_QUICK": "0"}, "full", False),
+    ({"GCL4SR_QUICK": "1"}, "quick", False),
+    ({"NBGRADER_EXECUTION": "autograde"}, "quick", True),
+    ({"NBGRADER_EXECUTION": "validate", "GCL4SR_QUICK": "0"}, "quick", True),
+])
+def test_course_mode(env, name, grading):
+    mode = checks.course_mode(env)
+    assert (mode.name, mode.grading) == (name, grading)
+    assert (mode.max_users is None) == (name == "full")
+    assert mode.describe()
+
+
+# ---------------------------------------------------------------------------- constants
+
+def test_cheap_constants_are_up_to_date(home_dir):
+    """Regenerating metrics, mmd and the quick WITG gives the committed file."""
+    assert mcc.stale_sections(checks.load_constants(), str(home_dir)) == []
+
+
+def test_constants_have_every_section():
+    constants = checks.load_constants()
+    assert {"metrics", "mmd", "witg", "runs"} <= set(constants)
+    assert set(constants["witg"]) == {"quick", "full"}
+    full = constants["witg"]["full"]
+    assert (full["nodes"], full["edges"]) == (28238, 1617638)  # SPEC §1.1
+    # SPEC: 1,135,914.004 as a float64 sum of the float32 weights; exactly 1,135,914
+    assert full["total_sixths"] == 6 * 1135914
+    quick = constants["runs"]["quick"]
+    for kind in ("losses", "metrics"):
+        assert all(v > 0 for v in quick[kind]["tolerance"].values())
+        assert quick[kind]["spread"]
+
+
+def test_fingerprint_ignores_edge_order(quick_graph):
+    generator = torch.Generator().manual_seed(0)
+    perm = torch.randperm(quick_graph.edge_index.shape[1], generator=generator)
+    edge_index, edge_attr = quick_graph.edge_index[:, perm], quick_graph.edge_attr[perm]
+    shuffled = checks.graph_fingerprint(edge_index, edge_attr)
+    assert shuffled == checks.graph_fingerprint(quick_graph.edge_index, quick_graph.edge_attr)
+
+
+# ---------------------------------------------------------------------------- WITG
+
+def test_check_witg_passes_on_the_answer(quick_graph, capsys):
+    assert checks.check_witg(quick_graph, "quick")
+    out = capsys.readouterr().out
+    assert "❌" not in out and "정답 그래프와 동일" in out
+
+
+def test_check_witg_detects_mode_from_node_count(quick_graph):
+    assert checks.check_witg(quick_graph, quiet=True)
+
+
+@pytest.mark.parametrize("kind", sorted(checks.WITG_HINTS))
+def test_check_witg_names_each_mistake(quick_data, kind, capsys):
+    assert not checks.check_witg(wrong_graph(quick_data, kind), "quick")
+    out = capsys.readouterr().out
+    assert checks.WITG_HINTS[kind].splitlines()[0] in out
+
+
+def test_check_witg_rejects_something_else(capsys):
+    assert not checks.check_witg({"not": "a graph"}, "quick")
+    assert "convert_to_pyg_data" in capsys.readouterr().out
+
+
+def test_witg_example_matches_the_notebook_table(tmp_path):
+    graph = reference.build_weighted_item_transition_graph(
+        str(checks.write_witg_example(tmp_path / "example.txt")))
+    got = checks.graph_as_dict(graph)
+    assert graph.num_nodes == 6 and len(got) == 16
+    assert got[(2, 3)] == got[(3, 2)] == 2.0 and got[(1, 4)] == pytest.approx(1 / 3, abs=1e-4)
+
+
+# ---------------------------------------------------------------------------- metrics
+
+def test_check_metrics_passes_on_the_answer(capsys):
+    assert checks.check_metrics(reference.recall_at_k, reference.ndcg_at_k)
+    assert "❌" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kind", sorted(checks.RECALL_HINTS))
+def test_check_metrics_names_each_recall_mistake(kind, capsys):
+    assert not checks.check_metrics(mcc._recall_variant(kind), reference.ndcg_at_k)
+    assert checks.RECALL_HINTS[kind] in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kind", sorted(checks.NDCG_HINTS))
+def test_check_metrics_names_each_ndcg_mistake(kind, capsys):
+    assert not checks.check_metrics(reference.recall_at_k, mcc._ndcg_variant(kind))
+    out = capsys.readouterr().out
+    if kind == "rank_from_zero":  # log2(1) = 0: the function crashes
+        assert "ZeroDivisionError" in out and "log₂(1+1)" in out
+    else:
+        assert checks.NDCG_HINTS[kind] in out
+
+
+def test_check_metrics_explains_no_user_crash(capsys):
+    def crashes_without_users(actual, predicted, k):
+        pairs = zip(actual, predicted, strict=True)
+        scores = [len(set(a) & set(p[:k])) / len(a) for a, p in pairs if a]
+        return sum(scores) / len(scores)
+
+    assert not checks.check_metrics(crashes_without_users, reference.ndcg_at_k)
+    assert "평가할 사용자가 없으면 0.0" in capsys.readouterr().out
+
+
+def test_check_metrics_reports_unimplemented(capsys):
+    def todo(actual, predicted, k):
+        raise NotImplementedError()
+
+    assert not checks.check_metrics(todo, todo)
+    assert "NotImplementedError" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------- MMD
+
+def test_check_mmd_passes_on_the_answer(capsys):
+    assert checks.check_mmd(reference.mmd_loss)
+    assert "❌" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kind", sorted(checks.MMD_HINTS))
+def test_check_mmd_names_each_mistake(kind, capsys):
+    assert not checks.check_mmd(mcc._mmd_variant(kind))
+    assert checks.MMD_HINTS[kind] in capsys.readouterr().out
+
+
+def test_check_mmd_rejects_a_python_float(capsys):
+    assert not checks.check_mmd(lambda s, t, **kw: float(reference.mmd_loss(s, t, **kw)))
+    assert "스칼라" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------- runs
+
+def quick_reference(kind):
+    return checks.load_constants()["runs"]["quick"][kind]
+
+
+def test_check_losses_passes_on_the_reference(capsys):
+    values = quick_reference("losses")["values"]
+    assert checks.check_losses([values[n] for n in checks.LOSS_NAMES], "quick")
+    assert "❌" not in capsys.readouterr().out
+
+
+def test_check_losses_flags_a_negative_mmd(capsys):
+    ref = quick_reference("losses")
+    values = [ref["values"]["main"], ref["values"]["gcl"], ref["mistakes"]["sign"]]
+    assert not checks.check_losses(values, "quick")
+    assert checks.MMD_HINTS["sign"] in capsys.readouterr().out
+
+
+def test_check_losses_names_missing_cross_terms(capsys):
+    ref = quick_reference("losses")
+    values = [ref["values"]["main"], ref["values"]["gcl"], ref["mistakes"]["no_cross"]]
+    assert not checks.check_losses(values, "quick")
+    assert checks.MMD_HINTS["no_cross"] in capsys.readouterr().out
+
+
+def test_check_losses_rejects_nan_and_wrong_shape(capsys):
+    assert not checks.check_losses([math.nan, 1.0, 1.0], "quick")
+    assert not checks.check_losses([1.0, 2.0], "quick")
+    assert "averages" in capsys.readouterr().out
+
+
+def test_missing_full_reference_is_not_a_pass(monkeypatch, capsys):
+    constants = json.loads(json.dumps(checks.load_constants()))
+    constants["runs"].pop("full", None)
+    monkeypatch.setattr(checks, "load_constants", lambda: constants)
+    checks.check_losses([9.9, 15.3, 0.27], "full")
+    checks.check_eval({"Recall@10": 0.008, "Recall@20": 0.015, "NDCG@10": 0.004,
+                       "NDCG@20": 0.006}, "full")
+    out = capsys.readouterr().out
+    assert out.count("기준값이 아직 저장되어 있지 않습니다") == 2
+    assert "통과로 치지 않습니다" in out
+
+
+def test_check_eval_passes_on_the_reference(capsys):
+    assert checks.check_eval(quick_reference("metrics")["values"], "quick")
+    assert "❌" not in capsys.readouterr().out
+
+
+def test_check_eval_flags_inconsistent_metrics(capsys):
+    metrics = {"Recall@10": 0.001, "Recall@20": 0.0005, "NDCG@10": 0.002, "NDCG@20": 0.0004}
+    assert not checks.check_eval(metrics, "quick")
+    out = capsys.readouterr().out
+    assert "k가 커지면" in out and "IDCG = 1" in out
+
+
+# ---------------------------------------------------------------------------- baseline, plots
+
+def test_most_popular_matches_the_spec(home_data):
+    actual, predicted = baselines.most_popular_ranking(home_data)
+    got = [fn(actual, predicted, k) for fn in (reference.recall_at_k, reference.ndcg_at_k)
+           for k in (10, 20)]
+    assert got == pytest.approx([0.0076, 0.0125, 0.0037, 0.0050], abs=5e-5)  # SPEC §3
+    seen = home_data.test_history
+    for user in (0, 1, 500):
+        assert not set(predicted[user]) & set(seen[user].indices) and 0 not in predicted[user]
+
+
+def test_plots_draw_without_warnings(quick_data, quick_graph):
+    history = [(9.2, 16.6, 5.0), (9.1, 16.5, 4.0), (9.0, 16.4, 3.0)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figures = [plots.plot_sequence_lengths(quick_data),
+                   plots.plot_graph_distribution(quick_graph),
+                   plots.plot_losses(history, {"main": 9.18}),
+                   plots.plot_losses(np.tile(history, (20, 1))),
+                   plots.plot_metric_comparison({"a": {"Recall@10": 0.1}, "b": {"Recall@10": 0.2}})]
+    import matplotlib.pyplot as plt
+
+    for figure in figures:
+        assert figure.axes
+        plt.close(figure)
