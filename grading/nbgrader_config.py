@@ -1,8 +1,14 @@
 """nbgrader configuration of the course (nbgrader 0.9.6).
 
-Use it with ``--config grading/nbgrader_config.py`` (``python -m grading.release`` does),
-and run nbgrader with ``PYTHONPATH=<repository root>`` so that hidden test cells can import
-``grading``, and ``GCL4SR_DATA`` pointing at the Home folder (or ``data/home/`` filled).
+nbgrader 0.9.6 has no ``--config`` flag: pass this file as
+``--NbGrader.config_file=grading/nbgrader_config.py`` (``python -m grading.release`` and the
+tests do), for example::
+
+    PYTHONPATH=. GCL4SR_DATA=/path/to/home nbgrader validate \
+        solutions/gcl4sr/gcl4sr.ipynb --NbGrader.config_file=grading/nbgrader_config.py
+
+``PYTHONPATH`` at the repository root lets hidden test cells import ``grading``;
+``GCL4SR_DATA`` points at the Home folder (or leave it unset with ``data/home/`` filled).
 
 Layout: the course root is the repository root; the assignment ``gcl4sr`` has its source
 (solution build) in ``solutions/gcl4sr/`` and its student release in ``notebooks/gcl4sr/``.
@@ -36,3 +42,32 @@ c.ExecutePreprocessor.timeout = 120
 # --- autograde --------------------------------------------------------------------------
 # A student who deletes a test cell gets it back from the source.
 c.OverwriteCells.add_missing_cells = True
+
+# =========================================================================================
+# Auto-grader safety settings (owned by the auto-grader: grading/grade_class.py and
+# grading/hidden_checks.py rely on them). Everything above is the notebook's configuration.
+# =========================================================================================
+# Per-cell timeout: set above (ExecutePreprocessor.timeout); a cell that runs out of time is
+# interrupted, scores 0 if it is a test cell, and grading goes on with the next cell.
+c.Execute.interrupt_on_timeout = True
+# A hidden check may take up to a minute (its own limit); the kernel must stay responsive.
+c.Execute.iopub_timeout = 10
+# Deleted test cells come back (also set above; repeated here because the grader needs it).
+c.OverwriteCells.add_missing_cells = True
+# A warning on stderr must not cost a test cell its points: drop stderr outputs made only of
+# warning lines ("file.py:12: SomeWarning: ..." and their indented source lines).
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"\A(?:(?:[^\n]*Warning: |[ \t])[^\n]*(?:\n|\Z))+\Z"
+# Bound what a submission can put into the autograded notebook and the feedback.
+c.LimitOutput.max_lines = 500
+c.LimitOutput.max_traceback = 60
+# Memory cap of the kernel itself (also under plain `nbgrader autograde`; the class command
+# adds its own limits around nbgrader): a memory hog gets MemoryError in its cell instead of
+# taking the machine down. 6 GiB of address space; the quick-mode notebook needs < 3 GiB.
+_KERNEL_ADDRESS_SPACE = 6 << 30
+c.Execute.extra_arguments = [
+    "--HistoryManager.hist_file=:memory:",
+    "--IPKernelApp.exec_lines=import resource as _rl; _h = _rl.getrlimit(_rl.RLIMIT_AS)[1]; "
+    f"_v = {_KERNEL_ADDRESS_SPACE} if _h == _rl.RLIM_INFINITY else min(_h, "
+    f"{_KERNEL_ADDRESS_SPACE}); _rl.setrlimit(_rl.RLIMIT_AS, (_v, _v)); del _rl, _h, _v",
+]

@@ -46,7 +46,7 @@
 # 1. 바로 아래 셀의 `DATA_DIR` (예: `DATA_DIR = "/home/me/datasets/home"`)
 # 2. Jupyter를 띄우기 전에 설정한 환경 변수 `GCL4SR_DATA`
 # 3. 둘 다 없으면 저장소의 `data/home/` 에 공식 저장소의 파일을 내려받고 SHA-256 체크섬을 확인합니다
-#    (약 10 MB, 한 번만).
+#    (약 6 MB, 한 번만).
 #
 # **실행 모드.** 기본은 `full`: Home 전체로 한 epoch 전체를 학습합니다 (2코어 CPU에서 학습 약 6분,
 # 평가 약 30초; GPU라면 훨씬 빠릅니다). 환경 변수 `GCL4SR_QUICK=1` 을 주면 `quick` 모드로
@@ -195,7 +195,7 @@ plots.plot_sequence_lengths(data);
 #
 # 여러분이 채울 부분은 `adjacency_list` 를 채우는 반복문입니다. 먼저 도구가 무엇을 주고받는지 봅시다.
 
-# %%
+# %% nbgrader="locked" grade_id="witg_example"
 example_file = write_witg_example(Path(tempfile.mkdtemp(prefix="witg_")) / "example_train_seq.txt")
 print("예제 파일 내용:\n" + example_file.read_text())
 example_sequences, example_nodes = read_item_sequences(str(example_file))
@@ -379,7 +379,7 @@ def ndcg_at_k(actual: list[list[int]], predicted: list[list[int]], topk: int) ->
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader="locked" grade_id="metric_example"
 hand_actual = [[7], [2], [9]]
 hand_predicted = [[3, 7, 1, 9, 4], [2, 5, 8, 6, 1], [4, 1, 6, 3, 5]]
 for k in (1, 3, 5):
@@ -633,11 +633,11 @@ plots.plot_metric_comparison(rows);
 # full 모드에서 한 epoch 뒤의 지표는 MostPop과 비슷한 수준이고, 논문의 GCL4SR보다 몇 배 낮습니다.
 # 구현이 틀려서가 아닙니다.
 #
-# - **학습량**: 한 epoch은 배치 2048로 약 172번의 업데이트입니다. 논문은 배치 1024로 검증 NDCG@20이 10
-#   epoch 동안 좋아지지 않을 때까지(early stopping) 수십 epoch을 학습합니다. 업데이트 수로 수십 배
-#   차이가 납니다.
-# - **임베딩**: 아이템이 약 28,000개이고 아이템 하나가 학습 정답으로 나오는 횟수는 평균 열몇 번뿐이라,
-#   한 번 훑어서는 아이템 임베딩이 거의 움직이지 않습니다. main 손실이 $\ln(28{,}237) \approx 10.25$ 에서
+# - **학습량**: 한 epoch은 배치 2048로 172번의 업데이트입니다. 논문의 설정은 배치 1024라서 한 epoch만
+#   봐도 업데이트가 두 배이고, 검증 NDCG@20이 10 epoch 연속 나아지지 않을 때까지(early stopping)
+#   여러 epoch을 학습하므로 전체 업데이트 수는 그보다 훨씬 많습니다.
+# - **임베딩**: 아이템이 약 28,000개인데 학습 샘플은 352,125개라서 아이템 하나가 정답으로 나오는 횟수는
+#   평균 12번 남짓입니다. 한 번 훑어서는 아이템 임베딩이 거의 움직이지 않습니다. main 손실이 $\ln(28{,}237) \approx 10.25$ 에서
 #   조금밖에 내려가지 않는 것도 그 때문입니다.
 # - **무엇을 먼저 배우나**: 학습 초반의 모델은 아이템별 편향, 곧 *인기* 부터 배웁니다. 그래서 한 epoch
 #   모델이 MostPop과 비슷한 것은 자연스럽습니다. 순서와 그래프 문맥을 활용하는 이득은 그 다음에 나타납니다.
