@@ -256,3 +256,20 @@ def test_plots_draw_without_warnings(quick_data, quick_graph):
     for figure in figures:
         assert figure.axes
         plt.close(figure)
+
+
+def test_full_reference_comes_from_the_fidelity_benchmark(tmp_path, monkeypatch):
+    names = (*checks.LOSS_NAMES, *checks.METRIC_NAMES)
+    runs = [{"seed": seed, "values": {n: 1.0 + 0.01 * i for n in names}}
+            for i, seed in enumerate((2026, 1, 2))]
+    fake = tmp_path / "one_epoch_fidelity.json"
+    monkeypatch.setattr(mcc, "FIDELITY_FILE", fake)
+    assert mcc.full_runs() is None  # not measured yet
+    fake.write_text(json.dumps({"default": {"runs": runs[:2]}}))
+    assert mcc.full_runs() is None  # too few seeds
+    fake.write_text(json.dumps({"default": {"runs": runs}, "legacy": {"runs": []}}))
+    full = mcc.full_runs()
+    assert full["losses"]["values"]["main"] == 1.0 and full["losses"]["seeds"] == [2026, 1, 2]
+    sigma = 0.01
+    assert full["metrics"]["tolerance"]["NDCG@10"] == pytest.approx(3 * math.sqrt(2) * sigma)
+    assert full["losses"]["spread"]["mmd"] == pytest.approx(0.02)
