@@ -134,12 +134,17 @@ class CheckServer:
             record = {"seq": seq, "check": check, "passed": passed, "total": len(verdicts),
                       "fraction": passed / len(verdicts), "status": status,
                       "verdicts": [v.__dict__ for v in verdicts], "bundle_sha256": digest,
+                      "integrity": [str(x)[:120] for x in request.get("integrity") or []][:50],
                       "seconds": round(time.monotonic() - start, 3)}
             self.results.append(record)
         share = points / len(verdicts)
         title = battery.TITLES[check]
-        lines = [f"-{share:.3g} {title} [{v.label}]: {v.reason}" for v in verdicts
-                 if not v.passed]
+        failed = [v for v in verdicts if not v.passed]
+        if len(failed) == len(verdicts) > 1 and len({v.reason for v in failed}) == 1:
+            # one reason for everything (refused, tampered, the same crash on every case)
+            lines = [f"-{points:.3g} {title} [all sub-checks]: {failed[0].reason}"]
+        else:
+            lines = [f"-{share:.3g} {title} [{v.label}]: {v.reason}" for v in failed]
         return {"fraction": record["fraction"], "points": round(points * record["fraction"], 6),
                 "lines": lines, "seq": seq}
 

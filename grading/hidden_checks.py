@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import functools
 import inspect
 import json
 import os
@@ -108,7 +109,8 @@ def grade_mmd(student_fn, points: float) -> float:
 
 def _grade(check: str, student_fn, points: float) -> float:
     points = float(points)
-    request: dict = {"check": check, "points": points, "tamper": display_tampering()}
+    request: dict = {"check": check, "points": points, "tamper": display_tampering(),
+                     "integrity": kernel_integrity()}
     tmp = None
     if not request["tamper"]:
         try:
@@ -136,7 +138,7 @@ def _grade(check: str, student_fn, points: float) -> float:
         return 0.0
     for line in reply["lines"]:
         print(line)
-    return float(round(float(reply["points"]), 4))
+    return float(round(float(reply["points"]), 6))
 
 
 # --------------------------------------------------------------------------- tampering
@@ -171,11 +173,82 @@ def display_tampering() -> list[str]:
     else:
         printers = getattr(plain, "type_printers", {})
         deferred = getattr(plain, "deferred_printers", {})
-        if float in printers or ("builtins", "float") in deferred:
-            problems.append("a display printer for float was registered")
+        for kind in (float, int):
+            printer = printers.get(kind)
+            if printer is not None and not _from_ipython(printer):
+                problems.append(f"a display printer for {kind.__name__} was registered")
+            if ("builtins", kind.__name__) in deferred:
+                problems.append(f"a deferred display printer for {kind.__name__} was registered")
         if not getattr(plain, "enabled", True):
             problems.append("the text/plain formatter was disabled")
     return problems
+
+
+_BUILTINS = ("abs", "all", "any", "dict", "enumerate", "float", "getattr", "hasattr", "int",
+             "isinstance", "len", "list", "max", "min", "print", "range", "repr", "round", "set",
+             "sorted", "str", "sum", "tuple", "type", "zip")
+_NATIVE = {"math": ("isclose", "log2", "log", "sqrt", "exp", "fsum"),
+           "torch": ("allclose", "isclose", "equal", "randn", "zeros", "ones", "tensor",
+                     "manual_seed", "is_tensor"),
+           "numpy": ("allclose", "isclose", "array_equal")}
+_HELPER_MODULES = ("gcl4sr_helpers.checks", "gcl4sr_helpers.graph", "gcl4sr_helpers.data",
+                   "gcl4sr_helpers.losses")
+
+
+def _native(obj, package: str) -> bool:
+    """A C function or class, or a Python function whose code lives in ``package``
+    (through decorators from ``functools``/``contextlib``); a notebook function is not."""
+    for _ in range(8):
+        if isinstance(obj, functools.partial):
+            return False
+        func = getattr(obj, "__func__", obj)
+        code = getattr(func, "__code__", None)
+        if code is None:
+            return type(obj).__module__ != "__main__"
+        path = Path(code.co_filename)
+        if package in path.parts:
+            return True
+        if path.name in ("contextlib.py", "functools.py") and hasattr(func, "__wrapped__"):
+            obj = func.__wrapped__
+            continue
+        return False
+    return False
+
+
+def kernel_integrity() -> list[str]:
+    """Functions the visible tests rely on that the notebook replaced (empty: none).
+
+    Visible test cells run in the student's kernel, so a notebook that replaces
+    ``math.isclose``, a builtin or one of the course's ``check_*`` helpers can make them
+    pass. ``grading.grade_class`` does not trust the visible tests of such a submission.
+    """
+    import builtins
+
+    problems = [f"builtins.{name}" for name in _BUILTINS
+                if not isinstance(getattr(builtins, name, None),
+                                  (types.BuiltinFunctionType, type))]
+    for module_name, names in _NATIVE.items():
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        problems += [f"{module_name}.{name}" for name in names
+                     if hasattr(module, name) and not _native(getattr(module, name),
+                                                              module_name)]
+    main = vars(sys.modules.get("__main__", types.ModuleType("__main__")))
+    for module_name in _HELPER_MODULES:
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        for name, value in list(vars(module).items()):
+            if (isinstance(value, types.FunctionType) and not _native(value, "gcl4sr_helpers")
+                    and value.__module__ in ("__main__", module_name)):
+                problems.append(f"{module_name}.{name}")
+        if module_name.endswith(".checks"):  # the helpers the test cells call by name
+            for name, value in list(main.items()):
+                original = vars(module).get(name)
+                if isinstance(original, types.FunctionType) and value is not original:
+                    problems.append(f"{name} (notebook global)")
+    return sorted(set(problems))
 
 
 # --------------------------------------------------------------------------- bundles

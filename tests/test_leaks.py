@@ -1,0 +1,134 @@
+"""Nothing students see holds the reference implementation or a hidden expected value.
+
+Scanned: the student release, the feedback HTML of the whole hostile suite (what the class
+command hands back), and the output of ``nbgrader generate_solution``.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grading import battery, grade_class, reference
+from grading.sandbox import run_cases
+
+REPO = Path(__file__).resolve().parents[1]
+RELEASE = REPO / "notebooks" / "gcl4sr" / "gcl4sr.ipynb"
+SOLUTION = REPO / "solutions" / "gcl4sr" / "gcl4sr.ipynb"
+sys.path.insert(0, str(REPO / "tests" / "fixtures"))
+from suite import graded_suite  # noqa: E402
+
+#: Names and literals that only exist in the instructor's grading code.
+MARKERS = ("witg_from_sequences", "sum_duplicates", "lexsort", "6 // k", "WITG_SEED",
+           "METRIC_SEED", "MMD_SEED", "SUBCHECKS", "grading.reference", "grading.battery",
+           "reference_function", str(battery.WITG_SEED), str(battery.METRIC_SEED),
+           str(battery.MMD_SEED), f"{battery.WITG_SEED:_}")
+
+
+def reference_lines() -> list[str]:
+    """Distinctive statements of the reference implementation: >= 30 characters, and neither
+    scaffolding the release gives students (the read_item_sequences call) nor a common idiom
+    the course's own solution also uses (generate_solution publishes that solution)."""
+    source = (REPO / "grading" / "reference.py").read_text()
+    given = RELEASE.read_text(encoding="utf-8") + SOLUTION.read_text(encoding="utf-8")
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef):
+            for stmt in node.body[1:] if ast.get_docstring(node) else node.body:
+                for line in ast.get_source_segment(source, stmt).splitlines():
+                    line = line.strip()
+                    if len(line) >= 30 and line not in given:
+                        lines.append(line)
+    return lines
+
+
+def expected_numbers(tmp_path: Path) -> set[str]:
+    """Every hidden expected value, as it would be printed."""
+    numbers = set()
+    for check in battery.SUBCHECKS:
+        (tmp_path / check).mkdir(parents=True, exist_ok=True)
+        outputs = run_cases(check, battery.reference_function(check),
+                            battery.make_inputs(check, tmp_path / check))
+        for out in outputs.values():
+            values = [out[key] for key in ("value", "loss", "grad") if key in out]
+            if "edge_attr" in out:
+                values.append(float(out["edge_attr"].sum()))
+                numbers.add(f"{out['edge_index'].shape[1]} directed edges")
+            for value in values:
+                if value in (0.0, 1.0):
+                    continue
+                numbers |= {f"{value:.6g}", f"{value:.4f}", f"{value:.6f}", repr(value)}
+    return numbers
+
+
+def _texts(paths) -> dict[str, str]:
+    return {str(p): html.unescape(p.read_text(encoding="utf-8", errors="replace"))
+            for p in paths}
+
+
+def assert_clean(texts: dict[str, str], tmp_path: Path) -> None:
+    numbers = expected_numbers(tmp_path)
+    lines = reference_lines()
+    assert lines and numbers
+    for name, text in texts.items():
+        for marker in MARKERS:
+            assert marker not in text, f"{name} contains {marker!r}"
+        for line in lines:
+            assert line not in text, f"{name} contains reference code: {line}"
+        found = set(re.findall(r"\d+\.\d+(?:e-?\d+)?|\d+ directed edges", text))
+        assert not found & numbers, f"{name} contains hidden expected values {found & numbers}"
+
+
+def test_markers_are_real():
+    """The scan would see the reference if it were there."""
+    source = (REPO / "grading" / "reference.py").read_text()
+    assert all(line in source for line in reference_lines())
+    assert "witg_from_sequences" in source and "sum_duplicates" in source
+
+
+def test_student_release_is_clean(tmp_path):
+    text = RELEASE.read_text(encoding="utf-8")
+    assert "grade_witg" not in text and "hidden_checks" not in text
+    assert_clean({"release": text}, tmp_path)
+
+
+def test_generated_solution_is_clean(tmp_path):
+    course = tmp_path / "course"
+    (course / "solutions").mkdir(parents=True)
+    subprocess.run(["cp", "-r", str(REPO / "solutions" / "gcl4sr"),
+                    str(course / "solutions" / "gcl4sr")], check=True)
+    (course / "nbgrader_config.py").write_text(grade_class._config_text(course, None))
+    for command in ("generate_assignment", "generate_solution"):
+        done = subprocess.run([sys.executable, "-m", "nbgrader", command, "gcl4sr", "--force"],
+                              cwd=course, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    generated = sorted((course / "solution").rglob("*.ipynb"))
+    assert generated
+    assert_clean(_texts(generated), tmp_path)
+
+
+@pytest.mark.slow
+def test_feedback_of_the_hostile_suite_is_clean(home_dir, tmp_path):
+    out = graded_suite(str(home_dir))["out"]
+    pages = sorted((out / "feedback").rglob("*.html"))
+    assert len(pages) >= 10
+    texts = _texts(pages)
+    assert any("[k beyond" in t or "hidden" in t for t in texts.values())  # reasons are there
+    assert_clean(texts, tmp_path)
+
+
+def test_reasons_quote_only_the_students_values(tmp_path):
+    """Reasons for a wrong answer contain its own values, never the expected ones."""
+    inputs = battery.make_inputs("recall", tmp_path)
+    want = run_cases("recall", reference.recall_at_k, inputs)
+    (tmp_path / "scan").mkdir()
+    got = run_cases("recall", lambda a, p, k: 0.123456, inputs)
+    reasons = " ".join(v.reason for v in battery.judge("recall", want, got))
+    assert "0.123456" in reasons
+    assert_clean({"reasons": reasons}, tmp_path / "scan")
