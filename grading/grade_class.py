@@ -29,7 +29,9 @@ How each submission is graded
 5. Hidden parts are verified: points = ``min(nbgrader's score, max x fraction the server
    recorded for the first call of that check)``; a check that never reached the server
    scores 0 ("hidden check did not run"). When that changes a score, the cell's output
-   in the autograded notebook is replaced by the server's reasons.
+   in the autograded notebook is replaced by the server's reasons. Any tampering evidence
+   (a displayed score the server never gave, an altered display, replaced test helpers)
+   also voids the submission's visible tests, which ran in the same kernel.
 
 Parallelism: ``--jobs N`` grades N submissions at once, each in its own private course
 and gradebook (SQLite is not safe for concurrent writers, and nothing is shared). Only
@@ -329,10 +331,11 @@ def _server_line(proc: subprocess.Popen, prefix: str, timeout: float) -> str | N
 
 
 def _stop_server(proc: subprocess.Popen) -> list[dict] | None:
+    """The server's records (``None`` if it never started or died)."""
     try:
         proc.stdin.write(b"shutdown\n")
         proc.stdin.flush()
-        line = _server_line(proc, "RESULTS ", 60)
+        line = _server_line(proc, "RESULTS ", 300)
         return json.loads(line) if line else None
     except (OSError, ValueError):
         return None
@@ -407,11 +410,7 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
     if sub.timestamp:
         shutil.copy(sub.timestamp, target / "timestamp.txt")
 
-    server, sock = _start_server(folder, options, log)
-    ready = _server_line(server, "READY ", 300)
-    if ready is None:
-        _stop_server(server)
-        raise RuntimeError("the check server did not start")
+    server, sock = _start_server(folder, options, log)  # starts while nbgrader does
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("GCL4SR_", "NBGRADER_", "JPY_", "PYTHON"))}
     env.update(PYTHONPATH=str(REPO), OMP_NUM_THREADS=str(options.threads),

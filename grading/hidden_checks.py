@@ -51,6 +51,11 @@ Threat model (what a submission may do, and what happens)
   reason "hidden check did not run". Only the first request per check counts, so a
   submission cannot probe the server and then adapt.
 
+* Replace what the *visible* tests rely on (``math.isclose``, builtins, the ``check_*``
+  helpers): visible tests run in the student's kernel, so they can be fooled. Every hidden
+  check reports such replacements (:func:`kernel_integrity`); ``grading.grade_class`` then
+  gives the visible tests of that submission 0, as it does for any other tampering evidence.
+
 Not handled (needs OS-level isolation: a separate user or container per submission):
 code that reads instructor files by absolute path, or that attacks processes or files of
 the same user outside its own working folder on purpose. ``grading.grade_class`` grades
@@ -72,6 +77,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import types
 from pathlib import Path
 
@@ -79,6 +85,7 @@ SOCKET_ENV = "GCL4SR_GRADER_SOCKET"
 MAX_LITERAL = 1 << 20
 MAX_PICKLE = 64 << 20
 REQUEST_TIMEOUT = 300.0
+SERVER_START_WAIT = 180.0  # the class command starts the server together with the kernel
 TITLES = {"witg": "WITG", "recall": "Recall@k", "ndcg": "NDCG@k", "mmd": "MMD"}
 
 
@@ -478,11 +485,25 @@ def _stop_private(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+def _connect(path: str, wait: float) -> socket.socket:
+    """Connect, waiting up to ``wait`` seconds for a server that is still starting."""
+    deadline = time.monotonic() + wait
+    while True:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            conn.connect(path)
+            return conn
+        except (FileNotFoundError, ConnectionRefusedError):
+            conn.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def _request(request: dict) -> dict:
     path = os.environ.get(SOCKET_ENV) or _private_socket()
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+    with _connect(path, SERVER_START_WAIT) as conn:
         conn.settimeout(REQUEST_TIMEOUT)
-        conn.connect(path)
         conn.sendall((json.dumps(request) + "\n").encode())
         data = b""
         while not data.endswith(b"\n"):
