@@ -98,6 +98,7 @@ class _Report:
 
     def __init__(self, title: str, quiet: bool = False) -> None:
         self.ok = True
+        self.skipped = False
         self.quiet = quiet
         self._say(f"── {title} ──")
 
@@ -118,7 +119,12 @@ class _Report:
         self._say(f"ℹ️  {text}")
 
     def done(self) -> bool:
-        self._say("→ 모두 통과했습니다." if self.ok else "→ 실패한 항목의 힌트를 확인하세요.")
+        if not self.ok:
+            self._say("→ 실패한 항목의 힌트를 확인하세요.")
+        elif self.skipped:
+            self._say("→ 위 항목은 통과했지만, 기준값과의 비교는 하지 못했습니다.")
+        else:
+            self._say("→ 모두 통과했습니다.")
         return self.ok
 
 
@@ -425,6 +431,7 @@ def _reference(kind: str, mode: str) -> dict | None:
 
 
 def _no_reference(report: _Report, what: str, mode: str) -> None:
+    report.skipped = True
     report.info(f"{mode} 모드의 {what} 기준값이 아직 저장되어 있지 않습니다: 기준값 비교는 "
                 "건너뜁니다 (통과로 치지 않습니다).")
 

@@ -630,8 +630,8 @@ plots.plot_metric_comparison(rows);
 # %% [markdown]
 # ### 한 epoch은 왜 논문과 이렇게 멀까
 #
-# full 모드에서 한 epoch 뒤의 지표는 MostPop과 비슷한 수준이고, 논문의 GCL4SR보다 몇 배 낮습니다.
-# 구현이 틀려서가 아닙니다.
+# full 모드에서 한 epoch 뒤의 지표는 MostPop과 비슷하거나 오히려 조금 낮고, 논문의 GCL4SR보다 몇 배
+# 낮습니다. 구현이 틀려서가 아닙니다.
 #
 # - **학습량**: 한 epoch은 배치 2048로 172번의 업데이트입니다. 논문의 설정은 배치 1024라서 한 epoch만
 #   봐도 업데이트가 두 배이고, 검증 NDCG@20이 10 epoch 연속 나아지지 않을 때까지(early stopping)
