@@ -591,23 +591,29 @@ def _fallback_feedback(result: Result, course: Course) -> str:
             f" ({html.escape(result.status)})</p><ul>{items}</ul></body></html>\n")
 
 
+def _num(value: float) -> str:
+    """Points as written in the CSV and the table: up to 6 decimals, no trailing zeros."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
 def write_csv(results: list[Result], course: Course, path: Path) -> None:
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", "status", *course.parts, "total", "max", "reasons"])
         for r in results:
             total = sum(r.scores.get(p, 0.0) for p in course.parts)
-            writer.writerow([r.student, r.status, *(f"{r.scores.get(p, 0.0):g}"
+            writer.writerow([r.student, r.status, *(_num(r.scores.get(p, 0.0))
                                                     for p in course.parts),
-                             f"{total:g}", f"{sum(course.max_points.values()):g}",
+                             _num(total), _num(sum(course.max_points.values())),
                              " | ".join(r.reasons)])
 
 
 def summary_table(results: list[Result], course: Course) -> str:
     headers = ["student", *course.parts, "total", "status", "s"]
-    rows = [[r.student, *(f"{r.scores.get(p, 0.0):g}" for p in course.parts),
-             f"{sum(r.scores.get(p, 0.0) for p in course.parts):g}"
-             f"/{sum(course.max_points.values()):g}", r.status, f"{r.seconds:.0f}"]
+    rows = [[r.student, *(_num(r.scores.get(p, 0.0)) for p in course.parts),
+             f"{_num(sum(r.scores.get(p, 0.0) for p in course.parts))}"
+             f"/{_num(sum(course.max_points.values()))}", r.status, f"{r.seconds:.0f}"]
             for r in results]
     rows.insert(0, ["(max)", *(f"{course.max_points[p]:g}" for p in course.parts), "", "", ""])
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -212,12 +211,11 @@ def test_toy_class_scores_and_outputs(toy_run):
     assert "longer than 25 s" in rows["sleepy"]["reasons"]
     for student in results:
         assert (out / "feedback" / student / "gcl4sr" / "gcl4sr.html").is_file()
-    with sqlite3.connect(out / "gradebook.db") as db:
-        total = dict(db.execute(
-            "select student.id, sum(grade.auto_score) from grade join submitted_notebook on "
-            "grade.notebook_id = submitted_notebook.id join submitted_assignment on "
-            "submitted_notebook.assignment_id = submitted_assignment.id join student on "
-            "submitted_assignment.student_id = student.id group by student.id"))
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        total = {student: gb.find_submission_notebook("gcl4sr", "gcl4sr", student).score
+                 for student in results}
     assert total == {"good": 4.0, "wrong": pytest.approx(2 / 6, abs=1e-6), "sleepy": 0.0,
                      "hog": 4.0}
 
@@ -265,16 +263,14 @@ def test_hostile_suite_outputs_for_every_student(suite):
 def test_no_grade_is_lost_or_changed_by_a_neighbour(suite):
     """The vandal ran in parallel with the others: the master gradebook still holds every
     student with exactly the CSV's points."""
+    from nbgrader.api import Gradebook
+
     out = suite["out"]
-    with sqlite3.connect(out / "gradebook.db") as db:
-        rows = db.execute(
-            "select student.id, grade_cell.name, grade.auto_score from grade "
-            "join grade_cell on grade.cell_id = grade_cell.id "
-            "join submitted_notebook on grade.notebook_id = submitted_notebook.id "
-            "join submitted_assignment on submitted_notebook.assignment_id = "
-            "submitted_assignment.id join student on submitted_assignment.student_id = "
-            "student.id").fetchall()
-    stored = {(s, part): score for s, part, score in rows}
+    stored = {}
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        for student in EXPECTED["students"]:
+            notebook = gb.find_submission_notebook("gcl4sr", "gcl4sr", student)
+            stored.update({(student, g.name): g.score for g in notebook.grades})
     for student, want in EXPECTED["students"].items():
         for part, points in zip(EXPECTED["parts"], want["points"], strict=True):
             assert stored[(student, part)] == pytest.approx(points, abs=1e-6)

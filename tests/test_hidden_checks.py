@@ -164,7 +164,7 @@ def results(proc) -> list[dict]:
 def lost(capsys) -> list[str]:
     """Labels of the sub-checks named in the printed lines."""
     out = capsys.readouterr().out
-    return [line.split("[", 1)[1].split("]", 1)[0] for line in out.splitlines() if "[" in line]
+    return [re.search(r"\[(.*?)\]: ", line).group(1) for line in out.splitlines() if "]: " in line]
 
 
 def labels(check, *indices):
@@ -192,7 +192,7 @@ def test_witg_one_direction_keeps_only_the_node_count(server, capsys):
     assert grade_witg(witg(backward="pass"), 3) == 0.5
     out = capsys.readouterr().out
     assert out.count("\n") == 5 and "has no reverse (v, u)" in out
-    assert [line.split("[")[1].split("]")[0] for line in out.splitlines()] == labels(
+    assert [re.search(r"\[(.*?)\]: ", line).group(1) for line in out.splitlines()] == labels(
         "witg", 1, 2, 3, 4, 5)
 
 
