@@ -64,7 +64,8 @@ def expected_numbers(tmp_path: Path) -> set[str]:
                 if _generic(value):
                     continue
                 texts = {f"{value:.6g}", f"{value:.4f}", f"{value:.6f}", repr(value)}
-                numbers |= {t for t in texts if re.fullmatch(r"-?\d+\.\d{4,}", t)}
+                numbers |= {t for t in texts if re.fullmatch(r"-?\d+\.\d{4,}", t)
+                            and len(t.lstrip("-").replace(".", "").strip("0")) >= 3}
     return numbers
 
 
