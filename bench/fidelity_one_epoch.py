@@ -53,9 +53,9 @@ def main() -> None:
     result.update(seed_notebook=SEED_NOTEBOOK, seed_code_linux_2core=SEED_CODE_LINUX)
     data = load_data(args.data_dir)
     graph = reference.build_weighted_item_transition_graph(str(data.train_sequence_file))
-    for mode in args.modes:
-        runs = result.setdefault(mode, {}).setdefault("runs", [])
-        for seed in args.seeds:
+    for seed in args.seeds:
+        for mode in args.modes:
+            runs = result.setdefault(mode, {}).setdefault("runs", [])
             if any(run["seed"] == seed for run in runs):
                 continue
             config = CourseConfig(seed=seed, legacy=mode == "legacy")
@@ -69,7 +69,8 @@ def main() -> None:
             result[mode]["summary"] = summarise(runs)
             OUT.parent.mkdir(parents=True, exist_ok=True)
             OUT.write_text(json.dumps(result, indent=1) + "\n")
-            print(f"{mode} seed {seed}: " + "  ".join(f"{k} {v:.4f}" for k, v in values.items())
+            print(f"{mode} seed {seed}: "
+                  + "  ".join(f"{k} {v:.4f}" for k, v in values.items())
                   + f"  ({run.train_seconds / 60:.1f} min)", flush=True)
 
 
