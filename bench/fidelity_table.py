@@ -1,0 +1,27 @@
+"""Print the one-epoch fidelity table (markdown) from bench/results/one_epoch_fidelity.json."""
+
+import json
+from pathlib import Path
+
+RESULT = Path(__file__).resolve().parent / "results" / "one_epoch_fidelity.json"
+KEYS = ["main", "gcl", "mmd", "Recall@10", "Recall@20", "NDCG@10", "NDCG@20"]
+
+
+def main() -> None:
+    data = json.loads(RESULT.read_text())
+    print("| | " + " | ".join(KEYS) + " |")
+    print("|---" * (len(KEYS) + 1) + "|")
+    for label, key in (("seed notebook (SPEC §3)", "seed_notebook"),
+                       ("original code, Linux 2-core (SPEC §3)", "seed_code_linux_2core")):
+        print(f"| {label} | " + " | ".join(f"{data[key][k]:.4f}" for k in KEYS) + " |")
+    for mode in ("legacy", "default"):
+        if mode not in data:
+            continue
+        runs, summary = data[mode]["runs"], data[mode]["summary"]
+        seeds = ", ".join(str(r["seed"]) for r in runs)
+        cells = [f"{summary[k]['mean']:.4f} ± {summary[k]['std']:.4f}" for k in KEYS]
+        print(f"| engine `{mode}` (seeds {seeds}) | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
