@@ -98,14 +98,27 @@ def train_full(data: SequenceData, graph: Data, mmd_loss: MMDLoss, recall_at_k: 
                         scheduler=scheduler.state_dict(), rng=torch.get_rng_state())
         (run_dir / "state.json").write_text(json.dumps(state, indent=2))
         if time_budget_minutes and (time.perf_counter() - started) / 60 > time_budget_minutes:
-            return state
+            return _test_best(trainer, data, config, recall_at_k, ndcg_at_k, run_dir, state,
+                              finished=False)
+    return _test_best(trainer, data, config, recall_at_k, ndcg_at_k, run_dir, state,
+                      finished=True)
+
+
+def _test_best(trainer: Trainer, data: SequenceData, config: FullConfig, recall_at_k: Metric,
+               ndcg_at_k: Metric, run_dir: Path, state: dict, finished: bool) -> dict:
+    """Test the best checkpoint into ``result.json``; provisional while ``finished`` is false.
+
+    A provisional result (the time budget ran out) leaves the run resumable from ``last.pth``.
+    """
     load_checkpoint(run_dir / "best.pth", trainer.model)
     test = _evaluate(trainer, data, "test", config, recall_at_k, ndcg_at_k)
-    state.update(finished=True, test=test)
-    (run_dir / "state.json").write_text(json.dumps(state, indent=2))
+    if finished:
+        state.update(finished=True, test=test)
+        (run_dir / "state.json").write_text(json.dumps(state, indent=2))
     (run_dir / "result.json").write_text(json.dumps(
-        {"best_epoch": state["best_epoch"], "epochs_run": state["epoch"] + 1,
-         "train_hours": state["seconds"] / 3600, "test": test}, indent=2))
+        {"finished": finished, "best_epoch": state["best_epoch"],
+         "epochs_run": state["epoch"] + 1, "train_hours": state["seconds"] / 3600,
+         "test": test}, indent=2))
     return state
 
 

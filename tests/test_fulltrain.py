@@ -21,6 +21,7 @@ def test_full_run_logs_every_epoch_and_tests_the_best(small_data, small_graph, t
     assert [line["epoch"] for line in log] == [0, 1]
     assert state["finished"] and state["epoch"] == 1
     result = json.loads((tmp_path / "whole" / "result.json").read_text())
+    assert result["finished"] is True
     assert set(result["test"]) == {"Recall@10", "Recall@20", "NDCG@10", "NDCG@20"}
     assert result["best_epoch"] in (0, 1)
     assert log[1]["lr"] == pytest.approx(CONFIG.lr)  # StepLR(5) has not stepped down yet
@@ -30,6 +31,8 @@ def test_full_run_logs_every_epoch_and_tests_the_best(small_data, small_graph, t
 def test_an_interrupted_run_resumes_to_the_same_numbers(small_data, small_graph, tmp_path):
     first = run(small_data, small_graph, tmp_path / "split", time_budget_minutes=1e-9)
     assert not first.get("finished") and first["epoch"] == 0
+    provisional = json.loads((tmp_path / "split" / "result.json").read_text())
+    assert provisional["finished"] is False and provisional["epochs_run"] == 1
     run(small_data, small_graph, tmp_path / "split")
     run(small_data, small_graph, tmp_path / "whole")
     split, whole = read_log(tmp_path / "split"), read_log(tmp_path / "whole")
