@@ -66,7 +66,7 @@ class GCL4SR(nn.Module):
         self.num_items, self.max_seq_length = num_items, max_seq_length
         self.lam1, self.lam2, self.legacy = lam1, lam2, legacy
         self.mmd_loss = mmd_loss
-        self._register_graph(graph, list(sample_size))
+        self._register_graph(graph, num_items, list(sample_size))
 
         self.user_embeddings = nn.Embedding(num_users, hidden_size)
         self.item_embeddings = nn.Embedding(num_items, hidden_size, padding_idx=0)
@@ -92,8 +92,10 @@ class GCL4SR(nn.Module):
             self.gate_item = nn.Parameter(gate_item)
             self.gate_user = nn.Parameter(gate_user)
 
-    def _register_graph(self, graph: Data, sample_size: list[int]) -> None:
-        adj = incoming_csr(graph.edge_index, graph.num_nodes)
+    def _register_graph(self, graph: Data, num_items: int, sample_size: list[int]) -> None:
+        # A graph built from the training sequences of a user subset may end before the
+        # largest item id (one seen only as a validation or test item): such items are isolated.
+        adj = incoming_csr(graph.edge_index, max(graph.num_nodes, num_items))
         self.register_buffer("graph_rowptr", adj.rowptr, persistent=False)
         self.register_buffer("graph_col", adj.col, persistent=False)
         self.register_buffer("graph_edge_id", adj.edge_id, persistent=False)

@@ -4,7 +4,8 @@
                             [--unweighted-graph] [--time-budget-minutes 100] [--device cuda]
 
 Re-running the same command resumes from ``RUN_DIR/last.pth``. Commit the run folder's
-``metrics.jsonl``, ``result.json`` and ``curve.png``, never its checkpoints.
+JSON files and ``curve.png``, never its checkpoints; ``bench/full_table.py`` tabulates the
+runs under ``bench/results/full/``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run-dir", required=True, type=Path)
     parser.add_argument("--data-dir")
+    parser.add_argument("--max-users", type=int,
+                        help="train on a deterministic subset of this many users (smoke runs)")
     parser.add_argument("--legacy", action="store_true")
     parser.add_argument("--lam1", type=float, default=1.0)
     parser.add_argument("--lam2", type=float, default=0.1)
@@ -62,7 +65,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--device")
     args = parser.parse_args(argv)
 
-    data = load_data(args.data_dir)
+    args.run_dir.mkdir(parents=True, exist_ok=True)
+    (args.run_dir / "cli.json").write_text(json.dumps(
+        {k: v for k, v in vars(args).items() if k not in ("run_dir", "data_dir")}, indent=2))
+    data = load_data(args.data_dir, max_users=args.max_users,
+                     cache_dir=args.run_dir / "subset" if args.max_users else None)
     graph = reference.build_weighted_item_transition_graph(str(data.train_sequence_file))
     if args.unweighted_graph:
         graph.edge_attr = torch.ones_like(graph.edge_attr)

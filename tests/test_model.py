@@ -159,3 +159,18 @@ def test_padding_shortcut_equals_sampling_the_padding_node(small_data, small_gra
         shortcut = model.gnn_encode(items, torch.Generator().manual_seed(1))
     torch.testing.assert_close(shortcut, everything, rtol=1e-5, atol=1e-6)
     assert (items == 0).sum() > 0 and (items != 0).sum() > 0
+
+
+def test_items_beyond_the_graph_are_isolated_nodes(small_data, small_graph):
+    """A subset's WITG can end before the largest item id (one seen only in valid/test)."""
+    keep = small_graph.edge_index.max(0).values < small_data.num_items - 1
+    graph = small_graph.clone()
+    graph.edge_index, graph.edge_attr = small_graph.edge_index[:, keep], small_graph.edge_attr[keep]
+    graph.num_nodes = small_data.num_items - 1
+    model = make_model(small_data, graph).eval()
+    user_ids = torch.tensor([0])
+    inputs = torch.zeros(1, model.max_seq_length, dtype=torch.long)
+    inputs[0, -2:] = torch.tensor([1, small_data.num_items - 1])
+    with torch.no_grad():
+        scores = model.score_items(model.sequence_vector(user_ids, inputs))
+    assert scores.shape == (1, small_data.num_items) and torch.isfinite(scores[0, 1:]).all()

@@ -1,0 +1,108 @@
+"""Full-training results table and validation curves from the committed run folders.
+
+    python bench/full_table.py [--data-dir DIR]
+
+Reads every ``bench/results/full/<run>/`` that ``python -m grading.train`` wrote, prints a
+markdown table (test metrics of each run's best epoch, beside the paper's Table 2 and a
+most-popular baseline on the same test protocol) and writes ``bench/results/full/table.md``
+and ``bench/results/full/valid_curves.png``. A run whose time budget ran out is reported as
+provisional: its row is the test score of its best epoch so far.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from gcl4sr_helpers.baselines import PAPER_HOME, most_popular_ranking  # noqa: E402
+from gcl4sr_helpers.data import load_data  # noqa: E402
+from gcl4sr_helpers.fulltrain import read_log  # noqa: E402
+from grading.reference import ndcg_at_k, recall_at_k  # noqa: E402
+
+FULL = REPO / "bench" / "results" / "full"
+KEYS = ["Recall@10", "Recall@20", "NDCG@10", "NDCG@20"]
+
+
+def describe(run_dir: Path) -> str:
+    """A run's model and ablation, from the ``cli.json`` that ``grading.train`` writes."""
+    cli = json.loads((run_dir / "cli.json").read_text())
+    parts = ["legacy" if cli["legacy"] else "fixed (default)"]
+    if cli["lam1"] != 1.0 or cli["lam2"] != 0.1:
+        parts.append(f"λ1 = {cli['lam1']:g}, λ2 = {cli['lam2']:g}")
+    if cli["unweighted_graph"]:
+        parts.append("unweighted WITG")
+    return "GCL4SR " + ", ".join(parts)
+
+
+def run_rows(root: Path = FULL) -> list[dict]:
+    """Every run folder under ``root`` that has a (final or provisional) ``result.json``."""
+    rows = []
+    for run_dir in sorted(p for p in root.iterdir() if (p / "result.json").exists()):
+        result = json.loads((run_dir / "result.json").read_text())
+        rows.append({"name": run_dir.name, "label": describe(run_dir), **result,
+                     "log": read_log(run_dir)})
+    return rows
+
+
+def most_popular(data_dir: str | None) -> dict[str, float]:
+    actual, predicted = most_popular_ranking(load_data(data_dir), topk=20)
+    return {key: (recall_at_k if key.startswith("Recall") else ndcg_at_k)(
+        actual, predicted, int(key.split("@")[1])) for key in KEYS}
+
+
+def table(rows: list[dict], popular: dict[str, float]) -> str:
+    """Markdown: the paper's Table 2, the most-popular baseline, then every run."""
+    head = "| model | epochs (best) | train h | status | " + " | ".join(KEYS) + " |"
+    lines = [head, "|---" * (len(KEYS) + 4) + "|"]
+    for name, scores in PAPER_HOME.items():
+        lines.append(f"| paper: {name} | | | published | "
+                     + " | ".join(f"{scores[k]:.4f}" for k in KEYS) + " |")
+    lines.append("| most popular (this protocol) | | | | "
+                 + " | ".join(f"{popular[k]:.4f}" for k in KEYS) + " |")
+    for row in rows:
+        status = "converged" if row["finished"] else "provisional (still training)"
+        lines.append(f"| {row['label']} (`{row['name']}`) | {row['epochs_run']} "
+                     f"({row['best_epoch']}) | {row['train_hours']:.2f} | {status} | "
+                     + " | ".join(f"{row['test'][k]:.4f}" for k in KEYS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_curves(rows: list[dict], out: Path) -> None:
+    """Validation NDCG@20 per epoch of every run, against the paper's test figure."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for row in rows:
+        ax.plot([line["epoch"] for line in row["log"]],
+                [line["valid_NDCG@20"] for line in row["log"]], marker="o", label=row["label"])
+    ax.axhline(PAPER_HOME["GCL4SR"]["NDCG@20"], color="grey", linestyle="--",
+               label="paper GCL4SR (test)")
+    ax.set(xlabel="epoch", ylabel="validation NDCG@20", title="Full training on Home")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir")
+    args = parser.parse_args()
+    rows = run_rows()
+    markdown = table(rows, most_popular(args.data_dir))
+    (FULL / "table.md").write_text(markdown)
+    plot_curves(rows, FULL / "valid_curves.png")
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()
