@@ -86,21 +86,39 @@ class GNNEncoder(nn.Module):
                 x = self.dropout(F.relu(x))
         return x
 
-
     def isolated(self, x: Tensor, count: int, num_hops: int) -> Tensor:
         """What ``forward`` returns for ``count`` entries of one node without neighbours.
 
         ``x`` is the node's ``[1, d]`` features. Such a node (the padding item) only sees its
-        self-loop, so the hops reduce to dense maps; dropout between hops is still drawn
-        independently per entry, as it would be in ``forward``.
+        self-loop, so every hop is a dense map of the previous one. Dropout between hops is
+        drawn independently per entry, with the same random draws as in ``forward``; a hop
+        after the dropout of a constant row is affine in the keep mask, so it costs one
+        ``[count, d] @ [d, d]`` product instead of two linear layers and their masks.
         """
         convs = self.convs[len(self.convs) - num_hops:]
-        for i, conv in enumerate(convs):
-            h = self.gcn.lin(x) + self.gcn.bias  # self-loop only: degree 1
-            x = F.normalize(conv.lin_l.bias + conv.lin_r(h), p=2.0, dim=-1)
-            if i < len(convs) - 1:
-                x = self.dropout(F.relu(x).expand(count, -1))
+        x = self._self_loop_hop(convs[0], x)
+        for conv in convs[1:]:
+            x = F.relu(x)
+            if not self.training or self.dropout.p == 0.0:
+                x = self._self_loop_hop(conv, x)
+            elif x.shape[0] == 1:
+                x = self._hop_after_dropout_of_row(conv, x, count)
+            else:
+                x = self._self_loop_hop(conv, self.dropout(x))
         return x.expand(count, -1)
+
+    def _self_loop_hop(self, conv: SAGEConv, x: Tensor) -> Tensor:
+        h = self.gcn.lin(x) + self.gcn.bias  # self-loop only: degree 1, no neighbour mean
+        return F.normalize(conv.lin_l.bias + conv.lin_r(h), p=2.0, dim=-1)
+
+    def _hop_after_dropout_of_row(self, conv: SAGEConv, row: Tensor, count: int) -> Tensor:
+        """``_self_loop_hop(conv, dropout(row.expand(count, -1)))`` as ``keep @ rows``."""
+        p = self.dropout.p
+        keep = torch.rand(count, row.shape[1], dtype=row.dtype, device=row.device) >= p
+        linear = conv.lin_r.weight @ self.gcn.lin.weight  # h -> lin_r(gcn.lin(h))
+        rows = row.view(-1, 1) * linear.T / (1.0 - p)
+        offset = conv.lin_l.bias + conv.lin_r(self.gcn.bias)
+        return F.normalize(offset + keep.to(row.dtype) @ rows, p=2.0, dim=-1)
 
 
 class EncoderLayer(nn.Module):

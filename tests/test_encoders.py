@@ -1,11 +1,18 @@
 """The fast encoders compute what PyG's and PyTorch's modules compute."""
 
+import pytest
 import torch
 from torch import nn
 from torch_geometric.nn import GCNConv, SAGEConv
 
-from gcl4sr_helpers.encoders import Dropout, EncoderLayer, SequenceEncoder, sampled_gcn_sage
-from gcl4sr_helpers.graph import incoming_csr
+from gcl4sr_helpers.encoders import (
+    Dropout,
+    EncoderLayer,
+    GNNEncoder,
+    SequenceEncoder,
+    sampled_gcn_sage,
+)
+from gcl4sr_helpers.graph import CSRAdjacency, incoming_csr
 from gcl4sr_helpers.sampler import NeighborSampler
 
 
@@ -80,3 +87,37 @@ def test_dropout_has_the_law_of_nn_dropout():
     assert abs((y == 0).float().mean().item() - 0.3) < 0.01
     assert torch.allclose(y[y != 0], torch.tensor(1 / 0.7))
     assert torch.equal(drop.eval()(x), x)
+
+
+@pytest.mark.parametrize("num_hops", [1, 2, 3])
+def test_isolated_entries_equal_the_sampled_forward_in_train_mode(num_hops):
+    """Dropout draws, values and gradients of the padding shortcut match ``forward``."""
+    torch.manual_seed(0)
+    encoder = GNNEncoder(16, num_hops, dropout=0.5).train()
+    features = torch.randn(1, 16)
+    count = 300
+    items = torch.zeros(count, dtype=torch.long)
+    rowptr = torch.zeros(2, dtype=torch.long)  # one node, no edges
+    empty = torch.empty(0, dtype=torch.long)
+    _, n_id, adjs = NeighborSampler(CSRAdjacency(rowptr, empty, empty),
+                                    [20] * num_hops).sample(items)
+    weights = torch.randn(count, 16)
+    results = []
+    for path in ("forward", "isolated"):
+        torch.manual_seed(1)
+        x = features.clone().requires_grad_()
+        if path == "forward":
+            out = encoder(x[n_id], adjs, torch.empty(0))
+        else:
+            out = encoder.isolated(x, count, num_hops)
+        (out * weights).sum().backward()
+        grads = [x.grad] + [torch.zeros_like(p) if p.grad is None else p.grad.clone()
+                            for p in encoder.parameters()]  # None: the path skips a zero term
+        encoder.zero_grad(set_to_none=True)
+        results.append((out.detach(), grads))
+    (want, want_grads), (got, got_grads) = results
+    distinct = want.unique(dim=0).shape[0]
+    assert distinct == 1 if num_hops == 1 else distinct > count // 4  # per-entry dropout
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+    for a, b in zip(got_grads, want_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
