@@ -14,18 +14,34 @@ BLOCK_ELEMENTS = 1 << 20  # kernel entries per block: a block's temporaries stay
 
 def _block_sq_distances(total: Tensor, sq: Tensor, rows: slice) -> Tensor:
     """``||a - b||^2`` between ``total[rows]`` and every row, via ``|a|^2 + |b|^2 - 2 a.b``."""
-    return (sq[rows].unsqueeze(1) + sq.unsqueeze(0) - 2.0 * total[rows] @ total.T).clamp_min(0.0)
+    distances = torch.addmm(sq.unsqueeze(0), total[rows], total.T, alpha=-2.0)
+    return distances.add_(sq[rows].unsqueeze(1)).clamp_min_(0.0)
 
 
-def _kernel_terms(distances: Tensor, bandwidths: tuple[float, ...]) -> list[Tensor]:
-    """``exp(-d / bw)`` for every bandwidth; for doubling bandwidths, one ``exp`` and squarings."""
-    doubling = all(b == 2.0 * a for a, b in zip(bandwidths, bandwidths[1:], strict=False))
-    if not doubling:
-        return [torch.exp(distances / -bw) for bw in bandwidths]
-    terms = [torch.exp(distances / -bandwidths[-1])]
+def _doubling(bandwidths: tuple[float, ...]) -> bool:
+    return all(b == 2.0 * a for a, b in zip(bandwidths, bandwidths[1:], strict=False))
+
+
+def _power_series(distances: Tensor, bandwidths: tuple[float, ...], slope: bool) -> Tensor:
+    """Sum over bandwidths of ``exp(-d / bw)``, or of its derivative ``-exp(-d / bw) / bw``.
+
+    With doubling bandwidths every term is a square of the next one, so one ``exp`` and
+    in-place squarings do (``distances`` is overwritten).
+    """
+    if not _doubling(bandwidths):
+        terms = (torch.exp(distances / -bw) for bw in bandwidths)
+        if slope:
+            terms = (term / -bw for term, bw in zip(terms, bandwidths, strict=True))
+        return sum(terms)
+    widest = bandwidths[-1]
+    power = distances.mul_(-1.0 / widest).exp_()  # exp(-d / widest)
+    total = power.clone()
+    weight = 1.0
     for _ in bandwidths[:-1]:
-        terms.append(terms[-1] * terms[-1])
-    return terms[::-1]
+        power.mul_(power)  # the kernel of the next narrower bandwidth
+        weight = 2.0 * weight if slope else 1.0
+        total.add_(power, alpha=weight)
+    return total.mul_(-1.0 / widest) if slope else total
 
 
 class _MultiKernel(torch.autograd.Function):
@@ -39,7 +55,7 @@ class _MultiKernel(torch.autograd.Function):
         sq = (total * total).sum(1)
         out = total.new_empty(n, n)
         for rows in _row_blocks(n):
-            out[rows] = sum(_kernel_terms(_block_sq_distances(total, sq, rows), bandwidths))
+            out[rows] = _power_series(_block_sq_distances(total, sq, rows), bandwidths, False)
         return out
 
     @staticmethod
@@ -48,9 +64,8 @@ class _MultiKernel(torch.autograd.Function):
         sq = (total * total).sum(1)
         grad_total = torch.zeros_like(total)
         for rows in _row_blocks(total.shape[0]):
-            terms = _kernel_terms(_block_sq_distances(total, sq, rows), ctx.bandwidths)
-            slope = sum(term / -bw for term, bw in zip(terms, ctx.bandwidths, strict=True))
-            g = grad[rows] * slope  # dL/d(distance) for this block
+            g = _power_series(_block_sq_distances(total, sq, rows), ctx.bandwidths, True)
+            g.mul_(grad[rows])  # dL/d(distance) for this block
             grad_total[rows] += 2.0 * (g.sum(1, keepdim=True) * total[rows] - g @ total)
             grad_total += 2.0 * (g.sum(0).unsqueeze(1) * total - g.T @ total[rows])
         return grad_total, None
