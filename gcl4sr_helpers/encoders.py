@@ -19,6 +19,21 @@ from torch_geometric.nn import GCNConv, SAGEConv
 from .sampler import Adj
 
 
+class _DropScale(torch.autograd.Function):
+    """``x`` with ``dropped`` entries zeroed and the rest scaled, one pass each way."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, dropped: Tensor, scale: float) -> Tensor:
+        ctx.save_for_backward(dropped)  # autograd keeps this 1-byte mask only
+        ctx.scale = scale
+        return x.masked_fill(dropped, 0.0).mul_(scale)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:
+        (dropped,) = ctx.saved_tensors
+        return grad.masked_fill(dropped, 0.0).mul_(ctx.scale), None, None
+
+
 class Dropout(nn.Module):
     """``nn.Dropout`` with the same law, drawn with ``torch.rand`` (about 2x faster on CPU)."""
 
@@ -29,8 +44,7 @@ class Dropout(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or self.p == 0.0:
             return x
-        dropped = torch.rand_like(x) < self.p  # autograd keeps this 1-byte mask only
-        return x.masked_fill(dropped, 0.0) * (1.0 / (1.0 - self.p))
+        return _DropScale.apply(x, torch.rand_like(x) < self.p, 1.0 / (1.0 - self.p))
 
 
 def _csr(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:

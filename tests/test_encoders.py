@@ -87,6 +87,11 @@ def test_dropout_has_the_law_of_nn_dropout():
     assert abs((y == 0).float().mean().item() - 0.3) < 0.01
     assert torch.allclose(y[y != 0], torch.tensor(1 / 0.7))
     assert torch.equal(drop.eval()(x), x)
+    x.requires_grad_()
+    torch.manual_seed(3)
+    y = drop.train()(x)
+    y.backward(torch.full_like(y, 2.0))
+    torch.testing.assert_close(x.grad, torch.where(y == 0, 0.0, 2.0 / 0.7))
 
 
 @pytest.mark.parametrize("num_hops", [1, 2, 3])
