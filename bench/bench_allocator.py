@@ -1,0 +1,120 @@
+"""glibc allocator settings against CPU time and memory of a training step (full Home, B = 2048).
+
+    python bench/bench_allocator.py [--data-dir DIR] [--steps 10] [--out FILE]
+
+Each setting runs in its own single-threaded subprocess. Per step it records user and system
+CPU seconds (page faults show up as system time), peak RSS, and glibc's own account of the
+main heap between steps (bytes in use, bytes free but kept). CPU seconds, unlike wall time,
+stay meaningful on a machine shared with other jobs. Writes bench/results/allocator.json by
+default. Linux with glibc only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+MB = 1 << 20
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4
+SETTINGS = {
+    "kit (heap only, trim at 1 GB)": None,
+    "glibc default": {},
+    "mmap >= 1 MB": {M_MMAP_THRESHOLD: 1 * MB, M_MMAP_MAX: 65536, M_TRIM_THRESHOLD: 128 * 1024},
+    "mmap >= 16 MB": {M_MMAP_THRESHOLD: 16 * MB, M_MMAP_MAX: 65536,
+                      M_TRIM_THRESHOLD: 128 * 1024},
+    "mmap >= 64 MB": {M_MMAP_THRESHOLD: 64 * MB, M_MMAP_MAX: 65536,
+                      M_TRIM_THRESHOLD: 128 * 1024},
+    "kit + malloc_trim every step": "trim",
+}
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
+                .split()]
+
+
+def measure(setting: str, data_dir: str | None, steps: int) -> dict:
+    """Train ``steps`` steps of the fixed model under ``setting``; per-step figures."""
+    import torch
+
+    from gcl4sr_helpers import trainer as trainer_module
+    from gcl4sr_helpers.data import SequenceDataset, load_data
+    from gcl4sr_helpers.experiment import CourseConfig, build_model, build_trainer
+    from gcl4sr_helpers.trainer import make_loader
+    from grading import reference
+
+    torch.set_num_threads(1)
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = _MallInfo2
+    options = SETTINGS[setting]
+    if isinstance(options, dict):  # replace the kit's tuning before any training allocation
+        trainer_module.tune_cpu_allocator = lambda: False
+        for option, value in options.items():
+            libc.mallopt(option, value)
+    data = load_data(data_dir)
+    graph = reference.build_weighted_item_transition_graph(str(data.train_sequence_file))
+    config = CourseConfig()
+    trainer = build_trainer(build_model(data, graph, reference.mmd_loss, config), config,
+                            device="cpu", progress=False)
+    loader = make_loader(SequenceDataset(data.splits["train"]), config.batch_size,
+                         shuffle=True, seed=config.seed)
+    model, optimizer, rows = trainer.model.train(), trainer.optimizer, []
+    for _, (users, inputs, targets) in zip(range(steps), loader, strict=False):
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        loss, *_ = model.calculate_loss(users, inputs, targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        del loss
+        if options == "trim":
+            libc.malloc_trim(0)
+        after, heap = resource.getrusage(resource.RUSAGE_SELF), libc.mallinfo2()
+        rows.append({"user_s": after.ru_utime - before.ru_utime,
+                     "sys_s": after.ru_stime - before.ru_stime,
+                     "peak_rss_mb": after.ru_maxrss / 1024,
+                     "heap_in_use_mb": heap.uordblks / MB, "heap_free_kept_mb": heap.fordblks / MB})
+    late = rows[2:]  # the first steps pay one-off page faults
+    return {"setting": setting, "steps": rows,
+            "user_s_mean": statistics.mean(r["user_s"] for r in late),
+            "sys_s_mean": statistics.mean(r["sys_s"] for r in late),
+            "peak_rss_mb": rows[-1]["peak_rss_mb"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir")
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--out", default=str(REPO / "bench" / "results" / "allocator.json"))
+    parser.add_argument("--setting", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.setting:  # child process: one setting, result on stdout
+        print(json.dumps(measure(args.setting, args.data_dir, args.steps)))
+        return
+    result = {"date": time.strftime("%Y-%m-%d %H:%M"), "threads": 1,
+              "load_average_at_start": os.getloadavg()[0], "settings": []}
+    for setting in SETTINGS:
+        cmd = [sys.executable, __file__, "--setting", setting, "--steps", str(args.steps)]
+        if args.data_dir:
+            cmd += ["--data-dir", args.data_dir]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        result["settings"].append(row)
+        print(f"{setting:32s} user {row['user_s_mean']:.2f} s  sys {row['sys_s_mean']:.2f} s  "
+              f"peak RSS {row['peak_rss_mb']:.0f} MB", flush=True)
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
