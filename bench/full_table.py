@@ -62,7 +62,7 @@ def most_popular(data_dir: str | None) -> dict[str, float]:
 
 def table(rows: list[dict], popular: dict[str, float]) -> str:
     """Markdown: the paper's Table 2, the most-popular baseline, then every run."""
-    head = "| model | epochs (best) | train h | status | " + " | ".join(KEYS) + " |"
+    head = "| model | epochs run (best) | train h | status | " + " | ".join(KEYS) + " |"
     lines = [head, "|---" * (len(KEYS) + 4) + "|"]
     for name, scores in PAPER_HOME.items():
         lines.append(f"| paper: {name} | | | published | "
@@ -72,7 +72,7 @@ def table(rows: list[dict], popular: dict[str, float]) -> str:
     for row in rows:
         status = "converged" if row["finished"] else "provisional (still training)"
         lines.append(f"| {row['label']} (`{row['name']}`) | {row['epochs_run']} "
-                     f"({row['best_epoch']}) | {row['train_hours']:.2f} | {status} | "
+                     f"({row['best_epoch'] + 1}) | {row['train_hours']:.2f} | {status} | "
                      + " | ".join(f"{row['test'][k]:.4f}" for k in KEYS) + " |")
     return "\n".join(lines) + "\n"
 
