@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 from gcl4sr_helpers.baselines import PAPER_HOME, most_popular_ranking  # noqa: E402
 from gcl4sr_helpers.data import load_data  # noqa: E402
 from gcl4sr_helpers.fulltrain import read_log  # noqa: E402
+from gcl4sr_helpers.trainer import score_ranking  # noqa: E402
 from grading.reference import ndcg_at_k, recall_at_k  # noqa: E402
 
 FULL = REPO / "bench" / "results" / "full"
@@ -56,8 +57,7 @@ def run_rows(root: Path = FULL) -> list[dict]:
 
 def most_popular(data_dir: str | None) -> dict[str, float]:
     actual, predicted = most_popular_ranking(load_data(data_dir), topk=20)
-    return {key: (recall_at_k if key.startswith("Recall") else ndcg_at_k)(
-        actual, predicted, int(key.split("@")[1])) for key in KEYS}
+    return score_ranking(actual, predicted, recall_at_k, ndcg_at_k)
 
 
 def table(rows: list[dict], popular: dict[str, float]) -> str:

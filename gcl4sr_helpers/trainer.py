@@ -115,9 +115,15 @@ class Trainer:
                  seed: int = 0) -> dict[str, float]:
         """Recall@k and NDCG@k for each ``k`` with the given metric functions."""
         actual, predicted = self.rank(loader, history, max(ks), seed)
-        scores = {f"Recall@{k}": float(recall_at_k(actual, predicted, k)) for k in ks}
-        scores.update({f"NDCG@{k}": float(ndcg_at_k(actual, predicted, k)) for k in ks})
-        return scores
+        return score_ranking(actual, predicted, recall_at_k, ndcg_at_k, ks)
+
+
+def score_ranking(actual: list[list[int]], predicted: list[list[int]], recall_at_k: Metric,
+                  ndcg_at_k: Metric, ks: Sequence[int] = (10, 20)) -> dict[str, float]:
+    """``{"Recall@k": ..., "NDCG@k": ...}`` of a ranking, for each ``k`` in ``ks``."""
+    scores = {f"Recall@{k}": float(recall_at_k(actual, predicted, k)) for k in ks}
+    scores.update({f"NDCG@{k}": float(ndcg_at_k(actual, predicted, k)) for k in ks})
+    return scores
 
 
 def save_checkpoint(path: str | Path, model: GCL4SR,
