@@ -41,8 +41,13 @@ class Dropout(nn.Module):
         super().__init__()
         self.p = p
 
+    @property
+    def active(self) -> bool:
+        """Whether ``forward`` drops anything (training mode and ``p > 0``)."""
+        return self.training and self.p > 0.0
+
     def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.p == 0.0:
+        if not self.active:
             return x
         return _DropScale.apply(x, torch.rand_like(x) < self.p, 1.0 / (1.0 - self.p))
 
@@ -113,7 +118,7 @@ class GNNEncoder(nn.Module):
         x = self._self_loop_hop(convs[0], x)
         for conv in convs[1:]:
             x = F.relu(x)
-            if not self.training or self.dropout.p == 0.0:
+            if not self.dropout.active:
                 x = self._self_loop_hop(conv, x)
             elif x.shape[0] == 1:
                 x = self._hop_after_dropout_of_row(conv, x, count)
