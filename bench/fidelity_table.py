@@ -1,20 +1,20 @@
 """Print the one-epoch fidelity table (markdown) from bench/results/one_epoch_fidelity.json."""
 
 import json
-from pathlib import Path
 
-RESULT = Path(__file__).resolve().parent / "results" / "one_epoch_fidelity.json"
+from fidelity_one_epoch import MODES, OUT
+
 KEYS = ["main", "gcl", "mmd", "Recall@10", "Recall@20", "NDCG@10", "NDCG@20"]
 
 
 def main() -> None:
-    data = json.loads(RESULT.read_text())
+    data = json.loads(OUT.read_text())
     print("| | " + " | ".join(KEYS) + " |")
     print("|---" * (len(KEYS) + 1) + "|")
     for label, key in (("seed notebook (SPEC §3)", "seed_notebook"),
                        ("original code, Linux 2-core (SPEC §3)", "seed_code_linux_2core")):
         print(f"| {label} | " + " | ".join(f"{data[key][k]:.4f}" for k in KEYS) + " |")
-    for mode in ("legacy", "default"):
+    for mode in MODES:
         if mode not in data:
             continue
         runs, summary = data[mode]["runs"], data[mode]["summary"]

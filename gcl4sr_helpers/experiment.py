@@ -33,6 +33,7 @@ class CourseConfig:
     weight_decay: float = 5e-5
     seed: int = 2026
     legacy: bool = False
+    shared_views: float = 0.0  # fidelity experiments only: see GCL4SR's docstring, item 9
 
 
 def build_model(data: SequenceData, graph: Data, mmd_loss: MMDLoss,
@@ -43,7 +44,8 @@ def build_model(data: SequenceData, graph: Data, mmd_loss: MMDLoss,
                   hidden_size=config.hidden_size, max_seq_length=config.max_seq_length,
                   num_layers=config.num_layers, num_heads=config.num_heads,
                   sample_size=config.sample_size, dropout=config.dropout, lam1=config.lam1,
-                  lam2=config.lam2, legacy=config.legacy)
+                  lam2=config.lam2, legacy=config.legacy,
+                  shared_views=config.shared_views)
 
 
 def build_trainer(model: GCL4SR, config: CourseConfig, device: str | None = None,

@@ -19,6 +19,14 @@
    queries attend to themselves, so no NaN in train or eval, with or without
    ``no_grad``; real positions are unaffected.
 8. Shapes are explicit, so a batch of one works.
+9. The original samples each view through torch-sparse, whose ``sample_adj`` reseeds C
+   ``rand()`` from the wall clock (``srand(time(NULL) + 1000 * getpid())``, one-second
+   resolution) on every call. When both views of a batch are sampled within the same
+   second they are the same subgraph, and in legacy (no dropout on the GNN path) the same
+   view: the contrastive task then compares a view with itself. ``shared_views=q`` makes
+   view b a copy of view a with probability ``q`` per batch, to reproduce that; how often
+   it happened in the original depends on the machine's speed. The default ``0.0`` draws
+   two independent views, as the paper describes.
 """
 
 from __future__ import annotations
@@ -57,7 +65,7 @@ class GCL4SR(nn.Module):
                  hidden_size: int = 64, max_seq_length: int = 50, num_layers: int = 2,
                  num_heads: int = 2, sample_size: Sequence[int] = (20, 20),
                  dropout: float = 0.5, lam1: float = 1.0, lam2: float = 0.1,
-                 legacy: bool = False) -> None:
+                 legacy: bool = False, shared_views: float = 0.0) -> None:
         super().__init__()
         self.config = dict(num_users=num_users, num_items=num_items, hidden_size=hidden_size,
                            max_seq_length=max_seq_length, num_layers=num_layers,
@@ -65,6 +73,7 @@ class GCL4SR(nn.Module):
                            lam1=lam1, lam2=lam2, legacy=legacy)
         self.num_items, self.max_seq_length = num_items, max_seq_length
         self.lam1, self.lam2, self.legacy = lam1, lam2, legacy
+        self.shared_views = shared_views  # a sampling experiment, not saved with the weights
         self.mmd_loss = mmd_loss
         self._register_graph(graph, num_items, list(sample_size))
 
@@ -150,7 +159,8 @@ class GCL4SR(nn.Module):
         batch_index, position = real.nonzero(as_tuple=True)
         flat = inputs.reshape(-1)
         global_a = self.gnn_encode(flat, generator).view(batch, length, -1)
-        global_b = self.gnn_encode(flat, generator).view(batch, length, -1)
+        global_b = (global_a if self._views_shared(generator)
+                    else self.gnn_encode(flat, generator).view(batch, length, -1))
 
         local = self.item_encoder(self.item_embeddings(inputs), real)
 
@@ -160,6 +170,13 @@ class GCL4SR(nn.Module):
         hidden = self.linear_transform(torch.cat([local[real], gated_a[real], gated_b[real]], -1))
         return dict(hidden=hidden, batch_index=batch_index, position=position, gated_a=gated_a,
                     gated_b=gated_b, global_a=global_a, global_b=global_b, real=real)
+
+    def _views_shared(self, generator: torch.Generator | None) -> bool:
+        """Whether view b repeats view a in this batch (docstring item 9); no draw at 0."""
+        if self.shared_views <= 0.0:
+            return False
+        draw = torch.rand((), generator=generator, device=self.graph_rowptr.device)
+        return bool(draw < self.shared_views)
 
     def _gate(self, global_view: Tensor, user_gate: Tensor) -> Tensor:
         return torch.sigmoid((global_view @ self.gate_item).squeeze(-1) + user_gate).unsqueeze(-1)

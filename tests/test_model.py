@@ -113,6 +113,23 @@ def test_initial_losses_sit_at_their_no_learning_values(small_data, small_graph)
     assert gcl.item() == pytest.approx(2 * torch.log(torch.tensor(511.0)).item(), rel=0.05)
 
 
+@pytest.mark.parametrize("share, repeats", [(0.0, 0), (1.0, 40), (0.5, None)])
+def test_shared_views_repeat_view_a_at_the_requested_rate(small_data, small_graph, share,
+                                                           repeats):
+    torch.manual_seed(0)
+    model = GCL4SR(small_data.num_users, small_data.num_items, small_graph, mmd_loss,
+                   legacy=True, shared_views=share).eval()
+    users, inputs, _ = batch_of(small_data, 256)  # enough items with degree > 20
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        outs = [model(users, inputs, generator) for _ in range(40)]
+    same = sum(torch.equal(out["global_a"], out["global_b"]) for out in outs)
+    if repeats is None:
+        assert 10 <= same <= 30
+    else:
+        assert same == repeats
+
+
 def test_the_injected_mmd_is_what_trains(small_data, small_graph):
     calls = []
 
