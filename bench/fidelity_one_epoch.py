@@ -35,7 +35,7 @@ SEED_CODE_LINUX = {  # SPEC §3: the original code, unchanged, on a Linux 2-core
 MODES = {  # name -> CourseConfig overrides
     "legacy": dict(legacy=True),
     "default": {},
-    # the original's views coincide when torch-sparse reseeds within one second (model item 9)
+    # the original's views coincide when sampled in the same second (GCL4SR docstring, item 10)
     "legacy_shared25": dict(legacy=True, shared_views=0.25),
     "legacy_shared100": dict(legacy=True, shared_views=1.0),
 }

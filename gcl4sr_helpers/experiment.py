@@ -33,7 +33,7 @@ class CourseConfig:
     weight_decay: float = 5e-5
     seed: int = 2026
     legacy: bool = False
-    shared_views: float = 0.0  # fidelity experiments only: see GCL4SR's docstring, item 9
+    shared_views: float = 0.0  # fidelity experiments only: see GCL4SR's docstring, item 10
 
 
 def build_model(data: SequenceData, graph: Data, mmd_loss: MMDLoss,

@@ -19,14 +19,14 @@
    queries attend to themselves, so no NaN in train or eval, with or without
    ``no_grad``; real positions are unaffected.
 8. Shapes are explicit, so a batch of one works.
-9. The original samples each view through torch-sparse, whose ``sample_adj`` reseeds C
-   ``rand()`` from the wall clock (``srand(time(NULL) + 1000 * getpid())``, one-second
-   resolution) on every call. When both views of a batch are sampled within the same
-   second they are the same subgraph, and in legacy (no dropout on the GNN path) the same
-   view: the contrastive task then compares a view with itself. ``shared_views=q`` makes
-   view b a copy of view a with probability ``q`` per batch, to reproduce that; how often
-   it happened in the original depends on the machine's speed. The default ``0.0`` draws
-   two independent views, as the paper describes.
+10. The original samples each view through torch-sparse, whose ``sample_adj`` reseeds C
+    ``rand()`` from the wall clock (``srand(time(NULL) + 1000 * getpid())``, one-second
+    resolution) on every call. When both views of a batch are sampled within the same
+    second they are the same subgraph, and in legacy (no dropout on the GNN path) the same
+    view: the contrastive task then compares a view with itself. ``shared_views=q`` makes
+    view b a copy of view a with probability ``q`` per batch, to reproduce that; how often
+    it happened in the original depends on the machine's speed. The default ``0.0`` draws
+    two independent views, as the paper describes.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ class GCL4SR(nn.Module):
                     gated_b=gated_b, global_a=global_a, global_b=global_b, real=real)
 
     def _views_shared(self, generator: torch.Generator | None) -> bool:
-        """Whether view b repeats view a in this batch (docstring item 9); no draw at 0."""
+        """Whether view b repeats view a in this batch (docstring item 10); no draw at 0."""
         if self.shared_views <= 0.0:
             return False
         draw = torch.rand((), generator=generator, device=self.graph_rowptr.device)
