@@ -3,10 +3,12 @@
     python bench/bench_allocator.py [--data-dir DIR] [--steps 10] [--out FILE]
 
 Each setting runs in its own single-threaded subprocess. Per step it records user and system
-CPU seconds (page faults show up as system time), peak RSS, and glibc's own account of the
-main heap between steps (bytes in use, bytes free but kept). CPU seconds, unlike wall time,
-stay meaningful on a machine shared with other jobs. Writes bench/results/allocator.json by
-default. Linux with glibc only.
+CPU seconds (page faults show up as system time), peak RSS, glibc's own account of the main
+heap between steps (bytes in use, bytes free but kept) and the most heap in use during the
+step (sampled every millisecond). CPU seconds, unlike wall time, stay meaningful on a machine
+shared with other jobs. Settings marked "THP" also run with
+``GLIBC_TUNABLES=glibc.malloc.hugetlb=1`` (transparent huge pages for malloc, glibc >= 2.35).
+Writes bench/results/allocator.json by default. Linux with glibc only.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -36,13 +39,39 @@ SETTINGS = {
     "mmap >= 64 MB": {M_MMAP_THRESHOLD: 64 * MB, M_MMAP_MAX: 65536,
                       M_TRIM_THRESHOLD: 128 * 1024},
     "kit + malloc_trim every step": "trim",
+    "glibc default, THP": {},
+    "mmap >= 16 MB, THP": {M_MMAP_THRESHOLD: 16 * MB, M_MMAP_MAX: 65536,
+                           M_TRIM_THRESHOLD: 128 * 1024},
+    "mmap >= 1 MB, THP": {M_MMAP_THRESHOLD: 1 * MB, M_MMAP_MAX: 65536,
+                          M_TRIM_THRESHOLD: 128 * 1024},
 }
+THP_ENV = {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
 
 
 class _MallInfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in
                 "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
                 .split()]
+
+
+class _HeapPeak:
+    """Most bytes glibc has handed out (heap and mmapped chunks), sampled every millisecond."""
+
+    def __init__(self, libc: ctypes.CDLL) -> None:
+        self.libc, self.peak, self.running = libc, 0, True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while self.running:
+            info = self.libc.mallinfo2()
+            self.peak = max(self.peak, info.uordblks + info.hblkhd)
+            time.sleep(0.001)
+
+    def stop(self) -> int:
+        self.running = False
+        self.thread.join()
+        return self.peak
 
 
 def measure(setting: str, data_dir: str | None, steps: int) -> dict:
@@ -72,6 +101,7 @@ def measure(setting: str, data_dir: str | None, steps: int) -> dict:
                          shuffle=True, seed=config.seed)
     model, optimizer, rows = trainer.model.train(), trainer.optimizer, []
     for _, (users, inputs, targets) in zip(range(steps), loader, strict=False):
+        peak = _HeapPeak(libc)
         before = resource.getrusage(resource.RUSAGE_SELF)
         loss, *_ = model.calculate_loss(users, inputs, targets)
         optimizer.zero_grad(set_to_none=True)
@@ -81,7 +111,8 @@ def measure(setting: str, data_dir: str | None, steps: int) -> dict:
         if options == "trim":
             libc.malloc_trim(0)
         after, heap = resource.getrusage(resource.RUSAGE_SELF), libc.mallinfo2()
-        rows.append({"user_s": after.ru_utime - before.ru_utime,
+        rows.append({"heap_peak_in_use_mb": peak.stop() / MB,
+                     "user_s": after.ru_utime - before.ru_utime,
                      "sys_s": after.ru_stime - before.ru_stime,
                      "peak_rss_mb": after.ru_maxrss / 1024,
                      "heap_in_use_mb": heap.uordblks / MB, "heap_free_kept_mb": heap.fordblks / MB})
@@ -89,6 +120,7 @@ def measure(setting: str, data_dir: str | None, steps: int) -> dict:
     return {"setting": setting, "steps": rows,
             "user_s_mean": statistics.mean(r["user_s"] for r in late),
             "sys_s_mean": statistics.mean(r["sys_s"] for r in late),
+            "heap_peak_in_use_mb": max(r["heap_peak_in_use_mb"] for r in rows),
             "peak_rss_mb": rows[-1]["peak_rss_mb"]}
 
 
@@ -108,11 +140,13 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--setting", setting, "--steps", str(args.steps)]
         if args.data_dir:
             cmd += ["--data-dir", args.data_dir]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        env = {**os.environ, **(THP_ENV if setting.endswith("THP") else {})}
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
         row = json.loads(out.stdout.strip().splitlines()[-1])
         result["settings"].append(row)
         print(f"{setting:32s} user {row['user_s_mean']:.2f} s  sys {row['sys_s_mean']:.2f} s  "
-              f"peak RSS {row['peak_rss_mb']:.0f} MB", flush=True)
+              f"peak RSS {row['peak_rss_mb']:.0f} MB  "
+              f"heap peak in use {row['heap_peak_in_use_mb']:.0f} MB", flush=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
 
 
