@@ -19,7 +19,9 @@ def main() -> None:
             continue
         runs, summary = data[mode]["runs"], data[mode]["summary"]
         seeds = ", ".join(str(r["seed"]) for r in runs)
-        cells = [f"{summary[k]['mean']:.4f} ± {summary[k]['std']:.4f}" for k in KEYS]
+        spread = len(runs) > 1  # one seed has no spread to show
+        cells = [f"{summary[k]['mean']:.4f}" + (f" ± {summary[k]['std']:.4f}" if spread else "")
+                 for k in KEYS]
         print(f"| engine `{mode}` (seeds {seeds}) | " + " | ".join(cells) + " |")
 
 
