@@ -37,6 +37,7 @@ MODES = {  # name -> CourseConfig overrides
     "default": {},
     # the original's views coincide when sampled in the same second (GCL4SR docstring, item 10)
     "legacy_shared25": dict(legacy=True, shared_views=0.25),
+    "legacy_shared50": dict(legacy=True, shared_views=0.5),
     "legacy_shared100": dict(legacy=True, shared_views=1.0),
 }
 
