@@ -30,21 +30,24 @@ sys.path.insert(0, str(REPO))
 
 MB = 1 << 20
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4
+
+
+def _mmap_above(size: int) -> dict[int, int]:
+    """mallopt options: blocks of ``size`` bytes or more are mmapped, the heap top trimmed."""
+    return {M_MMAP_THRESHOLD: size, M_MMAP_MAX: 65536, M_TRIM_THRESHOLD: 128 * 1024}
+
+
 SETTINGS = {
     "kit (heap only, trim at 1 GB)": None,
     "glibc default": {},
-    "mmap >= 1 MB": {M_MMAP_THRESHOLD: 1 * MB, M_MMAP_MAX: 65536, M_TRIM_THRESHOLD: 128 * 1024},
-    "mmap >= 16 MB": {M_MMAP_THRESHOLD: 16 * MB, M_MMAP_MAX: 65536,
-                      M_TRIM_THRESHOLD: 128 * 1024},
-    "mmap >= 64 MB": {M_MMAP_THRESHOLD: 64 * MB, M_MMAP_MAX: 65536,
-                      M_TRIM_THRESHOLD: 128 * 1024},
+    "mmap >= 1 MB": _mmap_above(1 * MB),
+    "mmap >= 16 MB": _mmap_above(16 * MB),
+    "mmap >= 64 MB": _mmap_above(64 * MB),
     "kit + malloc_trim every step": "trim",
-    "glibc default, THP": {},
-    "mmap >= 16 MB, THP": {M_MMAP_THRESHOLD: 16 * MB, M_MMAP_MAX: 65536,
-                           M_TRIM_THRESHOLD: 128 * 1024},
-    "mmap >= 1 MB, THP": {M_MMAP_THRESHOLD: 1 * MB, M_MMAP_MAX: 65536,
-                          M_TRIM_THRESHOLD: 128 * 1024},
 }
+THP = ", THP"  # the same options, run with THP_ENV
+SETTINGS.update({name + THP: SETTINGS[name]
+                 for name in ("glibc default", "mmap >= 16 MB", "mmap >= 1 MB")})
 THP_ENV = {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
 
 
@@ -140,7 +143,7 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--setting", setting, "--steps", str(args.steps)]
         if args.data_dir:
             cmd += ["--data-dir", args.data_dir]
-        env = {**os.environ, **(THP_ENV if setting.endswith("THP") else {})}
+        env = {**os.environ, **(THP_ENV if setting.endswith(THP) else {})}
         out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
         row = json.loads(out.stdout.strip().splitlines()[-1])
         result["settings"].append(row)
