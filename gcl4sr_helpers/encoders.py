@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -17,6 +17,8 @@ from torch import Tensor, nn
 from torch_geometric.nn import GCNConv, SAGEConv
 
 from .sampler import Adj
+
+DRAW_CHUNK = 1 << 20  # uniform draws per call when drawing a dropout mask
 
 
 class _DropScale(torch.autograd.Function):
@@ -46,10 +48,26 @@ class Dropout(nn.Module):
         """Whether ``forward`` drops anything (training mode and ``p > 0``)."""
         return self.training and self.p > 0.0
 
-    def forward(self, x: Tensor) -> Tensor:
+    def draw(self, shape: Sequence[int], like: Tensor) -> Tensor | None:
+        """A fresh ``dropped`` mask of ``shape``, as ``forward`` draws it (None if inactive)."""
         if not self.active:
+            return None
+        dropped = torch.empty(shape, dtype=torch.bool, device=like.device)
+        flat = dropped.view(-1)
+        for start in range(0, flat.numel(), DRAW_CHUNK):  # no full-size float tensor
+            size = min(DRAW_CHUNK, flat.numel() - start)
+            flat[start:start + size] = torch.rand(size, dtype=like.dtype,
+                                                  device=like.device) < self.p
+        return dropped
+
+    def drop(self, x: Tensor, dropped: Tensor | None) -> Tensor:
+        """``x`` with the ``dropped`` entries zeroed and the rest scaled (None: ``x``)."""
+        if dropped is None:
             return x
-        return _DropScale.apply(x, torch.rand_like(x) < self.p, 1.0 / (1.0 - self.p))
+        return _DropScale.apply(x, dropped, 1.0 / (1.0 - self.p))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.drop(x, self.draw(x.shape, x))
 
 
 def _csr(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
@@ -105,39 +123,45 @@ class GNNEncoder(nn.Module):
                 x = self.dropout(F.relu(x))
         return x
 
-    def isolated(self, x: Tensor, count: int, num_hops: int) -> Tensor:
+    def padding_masks(self, count: int, num_hops: int, like: Tensor) -> list[Tensor] | None:
+        """The dropout draws :meth:`isolated` makes for ``count`` entries, drawn now."""
+        if not self.dropout.active:
+            return None
+        return [self.dropout.draw((count, like.shape[1]), like) for _ in range(num_hops - 1)]
+
+    def isolated(self, x: Tensor, count: int, num_hops: int,
+                 dropped: Sequence[Tensor] | None = None) -> Tensor:
         """What ``forward`` returns for ``count`` entries of one node without neighbours.
 
         ``x`` is the node's ``[1, d]`` features. Such a node (the padding item) only sees its
         self-loop, so every hop is a dense map of the previous one. Dropout between hops is
-        drawn independently per entry, with the same random draws as in ``forward``; a hop
-        after the dropout of a constant row is affine in the keep mask, so it costs one
-        ``[count, d] @ [d, d]`` product instead of two linear layers and their masks.
+        drawn independently per entry, with the same random draws as in ``forward`` (or
+        taken from ``dropped``, see :meth:`padding_masks`); a hop after the dropout of a
+        constant row is affine in the keep mask, so it costs one ``[count, d] @ [d, d]``
+        product instead of two linear layers and their masks.
         """
         convs = self.convs[len(self.convs) - num_hops:]
+        if dropped is None:
+            dropped = self.padding_masks(count, num_hops, x) if num_hops > 1 else None
         x = self._self_loop_hop(convs[0], x)
-        for conv in convs[1:]:
+        for conv, mask in zip(convs[1:], dropped or [None] * (num_hops - 1), strict=True):
             x = F.relu(x)
-            if not self.dropout.active:
-                x = self._self_loop_hop(conv, x)
-            elif x.shape[0] == 1:
-                x = self._hop_after_dropout_of_row(conv, x, count)
+            if mask is not None and x.shape[0] == 1:
+                x = self._hop_after_dropout_of_row(conv, x, mask)
             else:
-                x = self._self_loop_hop(conv, self.dropout(x))
+                x = self._self_loop_hop(conv, self.dropout.drop(x, mask))
         return x.expand(count, -1)
 
     def _self_loop_hop(self, conv: SAGEConv, x: Tensor) -> Tensor:
         h = self.gcn.lin(x) + self.gcn.bias  # self-loop only: degree 1, no neighbour mean
         return F.normalize(conv.lin_l.bias + conv.lin_r(h), p=2.0, dim=-1)
 
-    def _hop_after_dropout_of_row(self, conv: SAGEConv, row: Tensor, count: int) -> Tensor:
+    def _hop_after_dropout_of_row(self, conv: SAGEConv, row: Tensor, dropped: Tensor) -> Tensor:
         """``_self_loop_hop(conv, dropout(row.expand(count, -1)))`` as ``keep @ rows``."""
-        p = self.dropout.p
-        keep = torch.rand(count, row.shape[1], dtype=row.dtype, device=row.device) >= p
         linear = conv.lin_r.weight @ self.gcn.lin.weight  # h -> lin_r(gcn.lin(h))
-        rows = row.view(-1, 1) * linear.T / (1.0 - p)
+        rows = row.view(-1, 1) * linear.T / (1.0 - self.dropout.p)
         offset = conv.lin_l.bias + conv.lin_r(self.gcn.bias)
-        return F.normalize(offset + keep.to(row.dtype) @ rows, p=2.0, dim=-1)
+        return F.normalize(offset + (~dropped).to(row.dtype) @ rows, p=2.0, dim=-1)
 
 
 class EncoderLayer(nn.Module):
@@ -187,8 +211,7 @@ class SequenceEncoder(nn.Module):
 
     Sequences are left-padded and the layers have no positional encoding, so cropping a
     row's leading padding does not change its real positions: rows are grouped into
-    power-of-two length buckets and each bucket runs on its own crop. Outputs at padding
-    positions are zero.
+    power-of-two length buckets and each bucket runs on its own crop.
     """
 
     def __init__(self, hidden_size: int, num_heads: int, num_layers: int, dropout: float) -> None:
@@ -199,19 +222,26 @@ class SequenceEncoder(nn.Module):
             EncoderLayer(hidden_size, num_heads, 4 * hidden_size, dropout)
             for _ in range(num_layers))
 
-    def forward(self, embeddings: Tensor, real: Tensor) -> Tensor:
-        """``embeddings`` ``[B, L, d]`` and the real-item mask ``real`` ``[B, L]``."""
-        length = real.shape[1]
-        crops = 2 ** torch.arange(length.bit_length() + 1, device=real.device)
+    def forward(self, inputs: Tensor, embed: Callable[[Tensor], Tensor]) -> Tensor:
+        """Outputs ``[T, d]`` at the real (non-zero) entries of left-padded ``inputs [B, L]``.
+
+        Rows come in the order of ``(inputs != 0).nonzero()``; ``embed`` maps item ids to
+        ``d``-vectors and only sees each bucket's crop.
+        """
+        real = inputs != 0
+        length = inputs.shape[1]
+        crops = 2 ** torch.arange(length.bit_length() + 1, device=inputs.device)
         buckets = torch.bucketize(real.sum(1), crops)  # smallest power of two >= length
-        out = embeddings.new_zeros(embeddings.shape)
+        rank = torch.full(real.shape, -1, dtype=torch.long, device=inputs.device)
+        rank[real] = torch.arange(int(real.sum()), device=inputs.device)
+        pieces, ranks = [], []
         for bucket in torch.unique(buckets).tolist():
             rows = (buckets == bucket).nonzero().squeeze(1)
-            crop = min(length, int(crops[bucket]))
-            cols = torch.arange(length - crop, length, device=real.device)
-            x = self.dropout(self.layer_norm(embeddings[rows][:, cols]))
-            mask = causal_padding_mask(real[rows][:, cols])
+            window = inputs[rows, length - min(length, int(crops[bucket])):]
+            x = self.dropout(self.layer_norm(embed(window)))
+            mask = causal_padding_mask(window != 0)
             for layer in self.layers:
                 x = layer(x, mask)
-            out.index_put_((rows.unsqueeze(1), cols.unsqueeze(0)), x)
-        return out * real.unsqueeze(-1).to(out.dtype)
+            pieces.append(x[window != 0])
+            ranks.append(rank[rows, length - window.shape[1]:][window != 0])
+        return torch.cat(pieces)[torch.argsort(torch.cat(ranks))]

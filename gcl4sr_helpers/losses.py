@@ -138,21 +138,58 @@ def full_softmax_cross_entropy(x: Tensor, weight: Tensor, targets: Tensor) -> Te
     return _ChunkedCrossEntropy.apply(x, weight, targets)
 
 
+class _NTXent(torch.autograd.Function):
+    """NT-Xent of unit rows ``hidden [2B, d]`` in row blocks: saves ``hidden`` only."""
+
+    @staticmethod
+    def forward(ctx, hidden: Tensor, temperature: float) -> Tensor:
+        ctx.save_for_backward(hidden)
+        ctx.temperature = temperature
+        total = hidden.new_zeros((), dtype=torch.float64)
+        for rows, logits in _ntxent_blocks(hidden, temperature):
+            positive = logits[torch.arange(logits.shape[0], device=hidden.device),
+                              _partners(rows, hidden.shape[0], hidden.device)]
+            total += (torch.logsumexp(logits, 1) - positive).sum(dtype=torch.float64)
+        return (total / (hidden.shape[0] // 2)).to(hidden.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:
+        (hidden,) = ctx.saved_tensors
+        n = hidden.shape[0]
+        scale = grad / (n // 2) / ctx.temperature
+        grad_hidden = torch.zeros_like(hidden)
+        for rows, logits in _ntxent_blocks(hidden, ctx.temperature):
+            g = torch.softmax(logits, 1)  # d loss / d logits, up to ``scale``
+            g[torch.arange(g.shape[0], device=hidden.device),
+              _partners(rows, n, hidden.device)] -= 1.0
+            g *= scale
+            grad_hidden[rows] += g @ hidden
+            grad_hidden += g.T @ hidden[rows]
+        return grad_hidden, None
+
+
+def _partners(rows: slice, n: int, device: torch.device) -> Tensor:
+    """The other view's copy of each row in ``rows`` (row ``i`` pairs with ``i ± n / 2``)."""
+    return (torch.arange(rows.start, rows.stop, device=device) + n // 2) % n
+
+
+def _ntxent_blocks(hidden: Tensor, temperature: float):
+    """``(rows, logits)`` blocks of the similarity matrix, each row's own entry at ``-inf``."""
+    for rows in _row_blocks(hidden.shape[0]):
+        logits = (hidden[rows] @ hidden.T).div_(temperature)
+        logits[torch.arange(logits.shape[0], device=hidden.device),
+               torch.arange(rows.start, rows.stop, device=hidden.device)] = float("-inf")
+        yield rows, logits
+
+
 def gcl_loss(hidden: Tensor, temperature: float = 0.5, normalize: bool = True) -> Tensor:
     """NT-Xent loss between the two halves of ``hidden`` (views a and b, ``[2B, d]``).
 
     Positives are the same row in the other view; negatives are every other row of
-    both views. Returns ``loss_a + loss_b`` as in GCL4SR.
+    both views. Returns ``loss_a + loss_b`` as in GCL4SR. Computed in row blocks of the
+    ``[2B, 2B]`` similarity matrix, so only ``hidden`` is kept for the backward pass;
+    equal to the concatenated-logits formula within float tolerance.
     """
     if normalize:
         hidden = F.normalize(hidden, p=2, dim=-1)
-    view_a, view_b = hidden.chunk(2, dim=0)
-    batch = view_a.shape[0]
-    labels = torch.arange(batch, device=hidden.device)
-    self_mask = torch.eye(batch, dtype=torch.bool, device=hidden.device)
-    logits_aa = (view_a @ view_a.T / temperature).masked_fill(self_mask, float("-inf"))
-    logits_bb = (view_b @ view_b.T / temperature).masked_fill(self_mask, float("-inf"))
-    logits_ab = view_a @ view_b.T / temperature
-    loss_a = F.cross_entropy(torch.cat([logits_ab, logits_aa], 1), labels)
-    loss_b = F.cross_entropy(torch.cat([logits_ab.T, logits_bb], 1), labels)
-    return loss_a + loss_b
+    return _NTXent.apply(hidden, temperature)

@@ -37,6 +37,7 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 from torch_geometric.data import Data
 
 from .encoders import Dropout, GNNEncoder, SequenceEncoder
@@ -45,6 +46,7 @@ from .losses import full_softmax_cross_entropy, gcl_loss
 from .sampler import NeighborSampler
 
 MMDLoss = Callable[[Tensor, Tensor], Tensor]
+PADDING_CHUNK = 16384  # padding entries recomputed together in the backward pass
 
 
 def segment_mean(values: Tensor, index: Tensor, size: int) -> Tensor:
@@ -129,47 +131,52 @@ class GCL4SR(nn.Module):
             self.item_embeddings.weight[0].zero_()
 
     def gnn_encode(self, items: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """One augmented global view: a fresh 2-hop sample around every entry of ``items``.
-
-        Padding entries (item 0, isolated in the WITG) take the dense shortcut of
-        :meth:`GNNEncoder.isolated` instead of the sampled graph: same values, a fraction
-        of the memory (most entries of a left-padded batch are padding).
-        """
+        """One augmented global view of real (non-padding) ``items``: a fresh 2-hop sample."""
         adj = CSRAdjacency(self.graph_rowptr, self.graph_col, self.graph_edge_id)
-        sizes = self.sample_size[:1] if self.legacy else self.sample_size  # legacy: inner hop only
-        real = items != 0
-        _, n_id, adjs = NeighborSampler(adj, sizes).sample(items[real], generator)
-        encoded = self.global_gnn(self.item_embeddings(n_id), adjs, self.graph_weight)
-        padding = self.global_gnn.isolated(self.item_embeddings(items.new_zeros(1)),
-                                           int((~real).sum()), len(sizes))
-        out = encoded.new_empty(items.shape[0], encoded.shape[1])
-        out[real] = encoded
-        out[~real] = padding
-        return out
+        _, n_id, adjs = NeighborSampler(adj, self._hops()).sample(items, generator)
+        return self.global_gnn(self.item_embeddings(n_id), adjs, self.graph_weight)
+
+    def _hops(self) -> list[int]:
+        return self.sample_size[:1] if self.legacy else self.sample_size  # legacy: inner hop
 
     def forward(self, user_ids: Tensor, inputs: Tensor,
                 generator: torch.Generator | None = None) -> dict[str, Tensor]:
         """Encode a batch: local (Transformer) and two gated global (GNN) views.
 
-        ``hidden`` holds only the real (non-padding) positions, ``[T, d]``, listed by
-        ``batch_index`` and ``position``; everything downstream of it is masked anyway.
+        Every output lists only the real (non-padding) positions, ``[T, ...]``, by
+        ``batch_index`` and ``position``. Padding entries matter only to the MMD loss;
+        ``padding`` holds what :meth:`_mmd_targets` needs to compute them (the dropout
+        draws, made here so the random stream is that of the padded computation).
         """
         batch, length = inputs.shape
         real = inputs != 0
         batch_index, position = real.nonzero(as_tuple=True)
-        flat = inputs.reshape(-1)
-        global_a = self.gnn_encode(flat, generator).view(batch, length, -1)
-        global_b = (global_a if self._views_shared(generator)
-                    else self.gnn_encode(flat, generator).view(batch, length, -1))
+        items, padding = inputs[real], int(batch * length - batch_index.numel())
+        global_a = self.gnn_encode(items, generator)
+        masks_a = self.global_gnn.padding_masks(padding, len(self._hops()), global_a)
+        if self._views_shared(generator):
+            global_b, masks_b = global_a, masks_a
+        else:
+            global_b = self.gnn_encode(items, generator)
+            masks_b = self.global_gnn.padding_masks(padding, len(self._hops()), global_b)
 
-        local = self.item_encoder(self.item_embeddings(inputs), real)
-
+        local = self.item_encoder(inputs, self.item_embeddings)
         user_gate = self.user_embeddings(user_ids) @ self.gate_user  # [B, L]
-        gated_a = self.gnn_dropout(global_a * self._gate(global_a, user_gate))
-        gated_b = self.gnn_dropout(global_b * self._gate(global_b, user_gate))
-        hidden = self.linear_transform(torch.cat([local[real], gated_a[real], gated_b[real]], -1))
+        dropped_a = self.gnn_dropout.draw((batch, length, global_a.shape[1]), global_a)
+        dropped_b = self.gnn_dropout.draw((batch, length, global_b.shape[1]), global_b)
+        gated_a = self._gated(global_a, user_gate[real], _rows(dropped_a, real))
+        gated_b = self._gated(global_b, user_gate[real], _rows(dropped_b, real))
+        hidden = self.linear_transform(torch.cat([local, gated_a, gated_b], -1))
+        padding = dict(user_gate=user_gate[~real], masks=(masks_a, masks_b),
+                       dropped=(dropped_a, dropped_b))
         return dict(hidden=hidden, batch_index=batch_index, position=position, gated_a=gated_a,
-                    gated_b=gated_b, global_a=global_a, global_b=global_b, real=real)
+                    gated_b=gated_b, global_a=global_a, global_b=global_b, real=real,
+                    padding=padding)
+
+    def _gated(self, view: Tensor, user_gate: Tensor, dropped: Tensor | None) -> Tensor:
+        """User-gated view ``[n, d]`` with dropout mask ``dropped`` (None: no dropout)."""
+        gate = torch.sigmoid((view @ self.gate_item).squeeze(-1) + user_gate).unsqueeze(-1)
+        return self.gnn_dropout.drop(view * gate, dropped)
 
     def _views_shared(self, generator: torch.Generator | None) -> bool:
         """Whether view b repeats view a in this batch (docstring item 10); no draw at 0."""
@@ -177,9 +184,6 @@ class GCL4SR(nn.Module):
             return False
         draw = torch.rand((), generator=generator, device=self.graph_rowptr.device)
         return bool(draw < self.shared_views)
-
-    def _gate(self, global_view: Tensor, user_gate: Tensor) -> Tensor:
-        return torch.sigmoid((global_view @ self.gate_item).squeeze(-1) + user_gate).unsqueeze(-1)
 
     def final_att_net(self, hidden: Tensor, batch_index: Tensor, position: Tensor,
                       batch_size: int) -> Tensor:
@@ -222,12 +226,50 @@ class GCL4SR(nn.Module):
             main = full_softmax_cross_entropy(seq_out, self.item_embeddings.weight[1:],
                                               targets - 1)
 
-        real, index = out["real"], out["batch_index"]
-        mean_a = segment_mean(out["global_a"][real], index, batch)
-        mean_b = segment_mean(out["global_b"][real], index, batch)
+        index = out["batch_index"]
+        mean_a = segment_mean(out["global_a"], index, batch)
+        mean_b = segment_mean(out["global_b"], index, batch)
         gcl = gcl_loss(torch.cat([mean_a, mean_b], 0), temperature=0.5)
 
-        local = self.w_e(self.item_embeddings(inputs)).view(batch, -1)
-        mmd = (self.mmd_loss(local, self.w_g(out["gated_a"]).view(batch, -1))
-               + self.mmd_loss(local, self.w_g(out["gated_b"]).view(batch, -1)))
+        # w_e of every item once, then looked up: the MMD source without a [B, L, d] tensor
+        all_items = torch.arange(self.num_items, device=inputs.device)
+        local = self.w_e(self.item_embeddings(all_items)).squeeze(-1)[inputs]
+        mmd = sum(self.mmd_loss(local, self._mmd_targets(out, view)) for view in (0, 1))
         return main + self.lam1 * gcl + self.lam2 * mmd, main, gcl, mmd
+
+    def _mmd_targets(self, out: dict, view: int) -> Tensor:
+        """``w_g`` of a gated view at every position ``[B, L]``, padding included.
+
+        Padding entries are recomputed in the backward pass (``checkpoint``) from their
+        dropout draws, instead of keeping their ``[B * L - T, d]`` activations.
+        """
+        real, padding = out["real"], out["padding"]
+        targets = out["hidden"].new_empty(real.shape)
+        targets[real] = self.w_g(out[("gated_a", "gated_b")[view]]).squeeze(-1)
+        user_gate, masks = padding["user_gate"], padding["masks"][view]
+        dropped = _rows(padding["dropped"][view], ~real)
+        chunks = [checkpoint(self._padding_targets, user_gate[rows], _rows(masks, rows),
+                             _rows(dropped, rows), use_reentrant=False, preserve_rng_state=False)
+                  for rows in _chunks(user_gate.numel(), PADDING_CHUNK)]
+        if chunks:
+            targets[~real] = torch.cat(chunks)
+        return targets
+
+    def _padding_targets(self, user_gate: Tensor, masks: list[Tensor] | None,
+                         dropped: Tensor | None) -> Tensor:
+        """``w_g`` of the gated view at padding entries (item 0, isolated in the WITG)."""
+        node = self.item_embeddings(user_gate.new_zeros(1, dtype=torch.long))
+        view = self.global_gnn.isolated(node, user_gate.numel(), len(self._hops()), masks)
+        return self.w_g(self._gated(view, user_gate, dropped)).squeeze(-1)
+
+
+def _rows(x: Tensor | list[Tensor] | None,
+          rows: Tensor | slice) -> Tensor | list[Tensor] | None:
+    """``x[rows]`` for a tensor, each tensor's rows for a list, None for None."""
+    if x is None:
+        return None
+    return [t[rows] for t in x] if isinstance(x, list) else x[rows]
+
+
+def _chunks(n: int, size: int) -> list[slice]:
+    return [slice(start, min(start + size, n)) for start in range(0, n, size)]

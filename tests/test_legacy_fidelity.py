@@ -52,7 +52,8 @@ def original_losses(model, user_ids, inputs, targets, state_a, state_b):
         generator = torch.Generator()
         generator.set_state(state)
         views.append(original_gnn_encode(model, seq, generator).view(batch, length, -1))
-    local = model.item_encoder(model.item_embeddings(inputs), inputs != 0)
+    local = torch.zeros(batch, length, model.item_embeddings.embedding_dim)
+    local[inputs != 0] = model.item_encoder(inputs, model.item_embeddings)
     user_emb = model.user_embeddings(user_ids)
     gated = []
     for view in views:

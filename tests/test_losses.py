@@ -59,9 +59,14 @@ def seed_style_gcl(hidden, temperature):
     return ce(torch.cat([ab, aa], 1), labels) + ce(torch.cat([ba, bb], 1), labels)
 
 
-def test_gcl_loss_matches_the_original_formula():
-    hidden = torch.randn(2 * 33, 16, generator=torch.Generator().manual_seed(2))
-    torch.testing.assert_close(gcl_loss(hidden, 0.5), seed_style_gcl(hidden, 0.5))
+@pytest.mark.parametrize("batch", [1, 33, 1100])  # 1100: several row blocks
+def test_gcl_loss_and_its_gradient_match_the_original_formula(batch):
+    hidden = torch.randn(2 * batch, 16, generator=torch.Generator().manual_seed(batch),
+                         requires_grad=True)
+    got, want = gcl_loss(hidden, 0.5), seed_style_gcl(hidden, 0.5)
+    torch.testing.assert_close(got, want)
+    torch.testing.assert_close(torch.autograd.grad(got * 3, hidden)[0],
+                               torch.autograd.grad(want * 3, hidden)[0], rtol=1e-5, atol=1e-7)
 
 
 def test_gcl_loss_without_learning_is_two_log_two_b_minus_one():

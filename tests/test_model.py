@@ -1,10 +1,14 @@
 """GCL4SR: the original defects are fixed by default and restored by ``legacy``."""
 
+from functools import partial
+
 import pytest
 import torch
+import torch.nn.functional as F
 
 from gcl4sr_helpers.data import SequenceDataset
 from gcl4sr_helpers.graph import CSRAdjacency
+from gcl4sr_helpers.losses import gcl_loss
 from gcl4sr_helpers.model import GCL4SR
 from gcl4sr_helpers.sampler import NeighborSampler
 from grading.reference import mmd_loss
@@ -162,20 +166,61 @@ def test_packed_attention_pooling_equals_the_padded_formula(small_data, small_gr
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("legacy", [False, True])
-def test_padding_shortcut_equals_sampling_the_padding_node(small_data, small_graph, legacy):
-    """Padding entries through the sampled graph give what ``GNNEncoder.isolated`` gives."""
-    model = make_model(small_data, small_graph, legacy).eval()
-    _, inputs, _ = batch_of(small_data, 16)
-    items = inputs.reshape(-1)
-    sizes = model.sample_size[:1] if legacy else model.sample_size
+def padded_losses(model, user_ids, inputs, targets, generator):
+    """The straightforward computation over padded ``[B, L, d]`` views.
+
+    Padding entries go through ``GNNEncoder.isolated`` (equal to sampling the padding node:
+    tests/test_encoders.py); the random draws come in the model's order.
+    """
+    batch, length = inputs.shape
+    real = inputs != 0
+    sizes = model.sample_size[:1] if model.legacy else model.sample_size
     adj = CSRAdjacency(model.graph_rowptr, model.graph_col, model.graph_edge_id)
-    with torch.no_grad():
-        _, n_id, adjs = NeighborSampler(adj, sizes).sample(items, torch.Generator().manual_seed(1))
-        everything = model.global_gnn(model.item_embeddings(n_id), adjs, model.graph_weight)
-        shortcut = model.gnn_encode(items, torch.Generator().manual_seed(1))
-    torch.testing.assert_close(shortcut, everything, rtol=1e-5, atol=1e-6)
-    assert (items == 0).sum() > 0 and (items != 0).sum() > 0
+    padding_node = model.item_embeddings(torch.zeros(1, dtype=torch.long))
+    views = []
+    for _ in range(2):
+        _, n_id, adjs = NeighborSampler(adj, sizes).sample(inputs[real], generator)
+        encoded = model.global_gnn(model.item_embeddings(n_id), adjs, model.graph_weight)
+        view = encoded.new_empty(batch, length, encoded.shape[1])
+        view[real] = encoded
+        view[~real] = model.global_gnn.isolated(padding_node, int((~real).sum()), len(sizes))
+        views.append(view)
+    local = torch.zeros(batch, length, model.item_embeddings.embedding_dim)
+    local[inputs != 0] = model.item_encoder(inputs, model.item_embeddings)
+    user_gate = model.user_embeddings(user_ids) @ model.gate_user
+    gated = [model.gnn_dropout(view * torch.sigmoid(
+        (view @ model.gate_item).squeeze(-1) + user_gate).unsqueeze(-1)) for view in views]
+    hidden = model.linear_transform(torch.cat([local, *gated], -1))[real]
+    batch_index, position = real.nonzero(as_tuple=True)
+    seq_out = model.dropout(model.final_att_net(hidden, batch_index, position, batch))
+    main = F.cross_entropy(model.score_items(seq_out), targets)
+    mask = real.unsqueeze(-1).float()
+    gcl = gcl_loss(torch.cat([(view * mask).sum(1) / mask.sum(1) for view in views]), 0.5)
+    source = model.w_e(model.item_embeddings(inputs)).squeeze(-1)
+    mmd = sum(mmd_loss(source, model.w_g(view).squeeze(-1)) for view in gated)
+    return main + model.lam1 * gcl + model.lam2 * mmd, main, gcl, mmd
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_training_losses_and_gradients_equal_the_padded_computation(small_data, small_graph,
+                                                                    legacy):
+    """Real rows only, padding rows recomputed in backward: same numbers, same gradients."""
+    model = make_model(small_data, small_graph, legacy).train()
+    batch = batch_of(small_data, 48)
+    assert (batch[1] == 0).any()
+    results = []
+    for compute in (model.calculate_loss, partial(padded_losses, model)):
+        torch.manual_seed(3)
+        losses = compute(*batch, torch.Generator().manual_seed(5))
+        params = [p for p in model.parameters() if p.requires_grad]
+        grads = torch.autograd.grad(losses[0], params, allow_unused=True)
+        results.append((losses, [torch.zeros_like(p) if g is None else g
+                                 for p, g in zip(params, grads, strict=True)]))
+    (got, got_grads), (want, want_grads) = results
+    for a, b, name in zip(got, want, ("loss", "main", "gcl", "mmd"), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=name)
+    for (name, _), a, b in zip(model.named_parameters(), got_grads, want_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6, msg=name)
 
 
 def test_items_beyond_the_graph_are_isolated_nodes(small_data, small_graph):
