@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 from torch_geometric.nn import GCNConv, SAGEConv
 
 from .sampler import Adj
@@ -188,8 +189,13 @@ class EncoderLayer(nn.Module):
             q, k, v, attn_mask=attn_mask, dropout_p=self.p if self.training else 0.0)
         attn = attn.transpose(1, 2).reshape(batch, length, hidden)
         x = self.norm1(x + self.dropout(self.out_proj(attn)))
-        ff = self.linear2(self.dropout(F.gelu(self.linear1(x))))
+        dropped = self.dropout.draw((*x.shape[:-1], self.linear1.out_features), x)
+        ff = checkpoint(self._feed_forward, x, dropped, use_reentrant=False,
+                        preserve_rng_state=False)  # its [.., 4d] activations recomputed
         return self.norm2(x + self.dropout(ff))
+
+    def _feed_forward(self, x: Tensor, dropped: Tensor | None) -> Tensor:
+        return self.linear2(self.dropout.drop(F.gelu(self.linear1(x)), dropped))
 
 
 def causal_padding_mask(real: Tensor) -> Tensor:
