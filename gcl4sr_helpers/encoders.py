@@ -17,9 +17,8 @@ from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 from torch_geometric.nn import GCNConv, SAGEConv
 
+from .blocks import BLOCK_ELEMENTS, slices
 from .sampler import Adj
-
-DRAW_CHUNK = 1 << 20  # uniform draws per call when drawing a dropout mask
 
 
 class _DropScale(torch.autograd.Function):
@@ -55,10 +54,9 @@ class Dropout(nn.Module):
             return None
         dropped = torch.empty(shape, dtype=torch.bool, device=like.device)
         flat = dropped.view(-1)
-        for start in range(0, flat.numel(), DRAW_CHUNK):  # no full-size float tensor
-            size = min(DRAW_CHUNK, flat.numel() - start)
-            flat[start:start + size] = torch.rand(size, dtype=like.dtype,
-                                                  device=like.device) < self.p
+        for part in slices(flat.numel(), BLOCK_ELEMENTS):  # no full-size float tensor
+            flat[part] = torch.rand(part.stop - part.start, dtype=like.dtype,
+                                    device=like.device) < self.p
         return dropped
 
     def drop(self, x: Tensor, dropped: Tensor | None) -> Tensor:

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-BLOCK_ELEMENTS = 1 << 20  # kernel entries per block: a block's temporaries stay in cache
+from .blocks import row_blocks
 
 
 def _block_sq_distances(total: Tensor, sq: Tensor, rows: slice) -> Tensor:
@@ -54,7 +54,7 @@ class _MultiKernel(torch.autograd.Function):
         n = total.shape[0]
         sq = (total * total).sum(1)
         out = total.new_empty(n, n)
-        for rows in _row_blocks(n):
+        for rows in row_blocks(n):
             out[rows] = _power_series(_block_sq_distances(total, sq, rows), bandwidths, False)
         return out
 
@@ -63,18 +63,12 @@ class _MultiKernel(torch.autograd.Function):
         (total,) = ctx.saved_tensors
         sq = (total * total).sum(1)
         grad_total = torch.zeros_like(total)
-        for rows in _row_blocks(total.shape[0]):
+        for rows in row_blocks(total.shape[0]):
             g = _power_series(_block_sq_distances(total, sq, rows), ctx.bandwidths, True)
             g.mul_(grad[rows])  # dL/d(distance) for this block
             grad_total[rows] += 2.0 * (g.sum(1, keepdim=True) * total[rows] - g @ total)
             grad_total += 2.0 * (g.sum(0).unsqueeze(1) * total - g.T @ total[rows])
         return grad_total, None
-
-
-def _row_blocks(n: int, width: int | None = None) -> list[slice]:
-    """Row slices of an ``[n, width]`` matrix (default square) of about BLOCK_ELEMENTS each."""
-    step = max(1, BLOCK_ELEMENTS // max(width or n, 1))
-    return [slice(start, min(start + step, n)) for start in range(0, n, step)]
 
 
 def gaussian_kernel(source: Tensor, target: Tensor, kernel_mul: float = 2.0,
@@ -109,7 +103,7 @@ class _ChunkedCrossEntropy(torch.autograd.Function):
     def forward(ctx, x: Tensor, weight: Tensor, targets: Tensor) -> Tensor:
         ctx.save_for_backward(x, weight, targets)
         total = x.new_zeros((), dtype=torch.float64)
-        for rows in _row_blocks(x.shape[0], weight.shape[0]):
+        for rows in row_blocks(x.shape[0], weight.shape[0]):
             logits = x[rows] @ weight.T
             picked = logits.gather(1, targets[rows].unsqueeze(1)).squeeze(1)
             total += (torch.logsumexp(logits, 1) - picked).sum(dtype=torch.float64)
@@ -120,7 +114,7 @@ class _ChunkedCrossEntropy(torch.autograd.Function):
         x, weight, targets = ctx.saved_tensors
         grad_x, grad_weight = torch.empty_like(x), torch.zeros_like(weight)
         scale = grad / x.shape[0]
-        for rows in _row_blocks(x.shape[0], weight.shape[0]):
+        for rows in row_blocks(x.shape[0], weight.shape[0]):
             probs = torch.softmax(x[rows] @ weight.T, 1)
             probs[torch.arange(probs.shape[0], device=x.device), targets[rows]] -= 1.0
             probs *= scale
@@ -175,7 +169,7 @@ def _partners(rows: slice, n: int, device: torch.device) -> Tensor:
 
 def _ntxent_blocks(hidden: Tensor, temperature: float):
     """``(rows, logits)`` blocks of the similarity matrix, each row's own entry at ``-inf``."""
-    for rows in _row_blocks(hidden.shape[0]):
+    for rows in row_blocks(hidden.shape[0]):
         logits = (hidden[rows] @ hidden.T).div_(temperature)
         logits[torch.arange(logits.shape[0], device=hidden.device),
                torch.arange(rows.start, rows.stop, device=hidden.device)] = float("-inf")

@@ -27,6 +27,11 @@
     view b a copy of view a with probability ``q`` per batch, to reproduce that; how often
     it happened in the original depends on the machine's speed. The default ``0.0`` draws
     two independent views, as the paper describes.
+
+Memory: padding entries (most of a left-padded batch) matter only to the MMD loss, through
+one scalar each. The encoders and gates run on real positions only, and the padding
+entries' MMD targets are recomputed in the backward pass from their dropout draws instead
+of being kept. The numbers and gradients are those of the padded ``[B, L, d]`` computation.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 from torch_geometric.data import Data
 
+from .blocks import slices
 from .encoders import Dropout, GNNEncoder, SequenceEncoder
 from .graph import CSRAdjacency, incoming_csr
 from .losses import full_softmax_cross_entropy, gcl_loss
@@ -250,7 +256,7 @@ class GCL4SR(nn.Module):
         dropped = _rows(padding["dropped"][view], ~real)
         chunks = [checkpoint(self._padding_targets, user_gate[rows], _rows(masks, rows),
                              _rows(dropped, rows), use_reentrant=False, preserve_rng_state=False)
-                  for rows in _chunks(user_gate.numel(), PADDING_CHUNK)]
+                  for rows in slices(user_gate.numel(), PADDING_CHUNK)]
         if chunks:
             targets[~real] = torch.cat(chunks)
         return targets
@@ -270,6 +276,3 @@ def _rows(x: Tensor | list[Tensor] | None,
         return None
     return [t[rows] for t in x] if isinstance(x, list) else x[rows]
 
-
-def _chunks(n: int, size: int) -> list[slice]:
-    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
