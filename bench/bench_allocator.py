@@ -43,7 +43,8 @@ SETTINGS = {
     "mmap >= 1 MB": _mmap_above(1 * MB),
     "mmap >= 16 MB": _mmap_above(16 * MB),
     "mmap >= 64 MB": _mmap_above(64 * MB),
-    "kit + malloc_trim every step": "trim",
+    "kit + malloc_trim every step": 1,  # int: trim after every that many steps
+    "kit + malloc_trim every 8 steps": 8,
 }
 THP = ", THP"  # the same options, run with THP_ENV
 SETTINGS.update({name + THP: SETTINGS[name]
@@ -103,7 +104,7 @@ def measure(setting: str, data_dir: str | None, steps: int) -> dict:
     loader = make_loader(SequenceDataset(data.splits["train"]), config.batch_size,
                          shuffle=True, seed=config.seed)
     model, optimizer, rows = trainer.model.train(), trainer.optimizer, []
-    for _, (users, inputs, targets) in zip(range(steps), loader, strict=False):
+    for step, (users, inputs, targets) in zip(range(steps), loader, strict=False):
         peak = _HeapPeak(libc)
         before = resource.getrusage(resource.RUSAGE_SELF)
         loss, *_ = model.calculate_loss(users, inputs, targets)
@@ -111,7 +112,7 @@ def measure(setting: str, data_dir: str | None, steps: int) -> dict:
         loss.backward()
         optimizer.step()
         del loss
-        if options == "trim":
+        if isinstance(options, int) and (step + 1) % options == 0:
             libc.malloc_trim(0)
         after, heap = resource.getrusage(resource.RUSAGE_SELF), libc.mallinfo2()
         rows.append({"heap_peak_in_use_mb": peak.stop() / MB,

@@ -40,7 +40,6 @@ import math
 from collections.abc import Callable, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 from torch_geometric.data import Data
@@ -215,10 +214,10 @@ class GCL4SR(nn.Module):
         Padding item 0 is never a target: by default it scores ``-inf`` (so its embedding
         gets no gradient and stays zero); legacy scores it like any item, as the original.
         """
-        if self.legacy:
-            return seq_vector @ self.item_embeddings.weight.T
-        scores = seq_vector @ self.item_embeddings.weight[1:].T
-        return F.pad(scores, (1, 0), value=-math.inf)
+        scores = seq_vector @ self.item_embeddings.weight.T
+        if not self.legacy:
+            scores[:, 0] = -math.inf
+        return scores
 
     def calculate_loss(self, user_ids: Tensor, inputs: Tensor, targets: Tensor,
                        generator: torch.Generator | None = None) -> tuple[Tensor, ...]:

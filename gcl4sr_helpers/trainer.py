@@ -13,12 +13,14 @@ from torch import Tensor
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 from tqdm.auto import tqdm
 
+from .blocks import slices
 from .data import SequenceDataset
 from .model import GCL4SR
 from .runtime import select_device, tune_cpu_allocator
 
 Metric = Callable[[list[list[int]], list[list[int]], int], float]
 LOSS_NAMES = ("main", "gcl", "mmd")
+SCORE_ROWS = 512  # users ranked at once: a [512, 28,238] score block on Home (58 MB)
 
 
 def make_loader(dataset: SequenceDataset, batch_size: int, shuffle: bool = False,
@@ -103,10 +105,11 @@ class Trainer:
         generator = torch.Generator(self.device).manual_seed(seed)
         predicted, actual = [], []
         for _, (user_ids, inputs, targets) in self._batches(loader, "Evaluate", None):
-            scores = self.model.score_items(self.model.sequence_vector(user_ids, inputs,
-                                                                       generator))
-            mask_seen(scores, history, user_ids, self.model.legacy)
-            predicted.append(torch.topk(scores, topk, dim=1).indices.cpu())
+            vectors = self.model.sequence_vector(user_ids, inputs, generator)
+            for rows in slices(len(user_ids), SCORE_ROWS):  # [rows, items] scores at a time
+                scores = mask_seen(self.model.score_items(vectors[rows]), history,
+                                   user_ids[rows], self.model.legacy)
+                predicted.append(torch.topk(scores, topk, dim=1).indices.cpu())
             actual.append(targets.cpu())
         return (torch.cat(actual).view(-1, 1).tolist(), torch.cat(predicted).tolist())
 
