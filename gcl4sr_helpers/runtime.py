@@ -32,6 +32,17 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def disable_onednn() -> None:
+    """Run CPU ops on PyTorch's own kernels instead of oneDNN's JIT-compiled ones.
+
+    oneDNN compiles and caches one kernel per tensor shape (up to 1,024 of them). The
+    Transformer's GELU sees new shapes in every batch (length buckets of varying size), so
+    the cache grew by about 0.37 MB per step, scattering long-lived blocks through the heap
+    and fragmenting it. Nothing in GCL4SR needs oneDNN on CPU.
+    """
+    torch.backends.mkldnn.enabled = False
+
+
 def tune_cpu_allocator() -> bool:
     """Keep freed memory in glibc's heap instead of returning it to the OS.
 

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from .blocks import slices
 from .data import SequenceDataset
 from .model import GCL4SR
-from .runtime import select_device, tune_cpu_allocator
+from .runtime import disable_onednn, select_device, tune_cpu_allocator
 
 Metric = Callable[[list[list[int]], list[list[int]], int], float]
 LOSS_NAMES = ("main", "gcl", "mmd")
@@ -65,6 +65,7 @@ class Trainer:
                  device: str | torch.device | None = None, progress: bool = True) -> None:
         self.device = torch.device(device) if device else select_device()
         if self.device.type == "cpu":
+            disable_onednn()
             tune_cpu_allocator()
         self.model = model.to(self.device)
         self.optimizer = optimizer
