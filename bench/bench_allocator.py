@@ -1,6 +1,6 @@
 """glibc allocator settings against CPU time and memory of a training step (full Home, B = 2048).
 
-    python bench/bench_allocator.py [--data-dir DIR] [--steps 10] [--out FILE]
+    python bench/bench_allocator.py [--data-dir DIR] [--steps 10] [--only SETTING] [--out FILE]
 
 Each setting runs in its own single-threaded subprocess. Per step it records user and system
 CPU seconds (page faults show up as system time), peak RSS, glibc's own account of the main
@@ -133,6 +133,8 @@ def main() -> None:
     parser.add_argument("--data-dir")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "allocator.json"))
+    parser.add_argument("--only", action="append", choices=list(SETTINGS), metavar="SETTING",
+                        help="run just this setting (repeatable; default: all)")
     parser.add_argument("--setting", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setting:  # child process: one setting, result on stdout
@@ -140,7 +142,7 @@ def main() -> None:
         return
     result = {"date": time.strftime("%Y-%m-%d %H:%M"), "threads": 1,
               "load_average_at_start": os.getloadavg()[0], "settings": []}
-    for setting in SETTINGS:
+    for setting in args.only or SETTINGS:
         cmd = [sys.executable, __file__, "--setting", setting, "--steps", str(args.steps)]
         if args.data_dir:
             cmd += ["--data-dir", args.data_dir]
