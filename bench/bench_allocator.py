@@ -42,6 +42,7 @@ SETTINGS = {
     "glibc default": {},
     "mmap >= 1 MB": _mmap_above(1 * MB),
     "mmap >= 16 MB": _mmap_above(16 * MB),
+    "mmap >= 32 MB": _mmap_above(32 * MB),
     "mmap >= 64 MB": _mmap_above(64 * MB),
     "kit + malloc_trim every step": 1,  # int: trim after every that many steps
     "kit + malloc_trim every 8 steps": 8,

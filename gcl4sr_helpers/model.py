@@ -145,7 +145,7 @@ class GCL4SR(nn.Module):
         return self.sample_size[:1] if self.legacy else self.sample_size  # legacy: inner hop
 
     def forward(self, user_ids: Tensor, inputs: Tensor,
-                generator: torch.Generator | None = None) -> dict[str, Tensor]:
+                generator: torch.Generator | None = None) -> dict:
         """Encode a batch: local (Transformer) and two gated global (GNN) views.
 
         Every output lists only the real (non-padding) positions, ``[T, ...]``, by
