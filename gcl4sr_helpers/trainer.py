@@ -104,15 +104,20 @@ class Trainer:
         """
         self.model.eval()
         generator = torch.Generator(self.device).manual_seed(seed)
-        predicted, actual = [], []
+        # Results go into buffers allocated up front: small blocks kept from every batch
+        # would pin the C heap between the large freed ones and fragment it.
+        predicted = torch.empty(len(loader.dataset), topk, dtype=torch.long)
+        actual = torch.empty(len(loader.dataset), dtype=torch.long)
+        done = 0
         for _, (user_ids, inputs, targets) in self._batches(loader, "Evaluate", None):
             vectors = self.model.sequence_vector(user_ids, inputs, generator)
             for rows in slices(len(user_ids), SCORE_ROWS):  # [rows, items] scores at a time
                 scores = mask_seen(self.model.score_items(vectors[rows]), history,
                                    user_ids[rows], self.model.legacy)
-                predicted.append(torch.topk(scores, topk, dim=1).indices.cpu())
-            actual.append(targets.cpu())
-        return (torch.cat(actual).view(-1, 1).tolist(), torch.cat(predicted).tolist())
+                predicted[done + rows.start:done + rows.stop] = torch.topk(scores, topk).indices
+            actual[done:done + len(user_ids)] = targets
+            done += len(user_ids)
+        return actual[:done].view(-1, 1).tolist(), predicted[:done].tolist()
 
     def evaluate(self, loader: DataLoader, history: csr_matrix, recall_at_k: Metric,
                  ndcg_at_k: Metric, ks: Sequence[int] = (10, 20),
