@@ -141,7 +141,7 @@ class GNNEncoder(nn.Module):
         """
         convs = self.convs[len(self.convs) - num_hops:]
         if dropped is None:
-            dropped = self.padding_masks(count, num_hops, x) if num_hops > 1 else None
+            dropped = self.padding_masks(count, num_hops, x)
         x = self._self_loop_hop(convs[0], x)
         for conv, mask in zip(convs[1:], dropped or [None] * (num_hops - 1), strict=True):
             x = F.relu(x)

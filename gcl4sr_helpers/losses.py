@@ -96,6 +96,19 @@ def gaussian_kernel(source: Tensor, target: Tensor, kernel_mul: float = 2.0,
     return _MultiKernel.apply(centred, bandwidths)
 
 
+def _nll_sum(logits: Tensor, targets: Tensor) -> Tensor:
+    """Sum over rows of ``-log softmax(logits)[row, targets[row]]``, in float64."""
+    picked = logits.gather(1, targets.unsqueeze(1)).squeeze(1)
+    return (torch.logsumexp(logits, 1) - picked).sum(dtype=torch.float64)
+
+
+def _nll_grad(logits: Tensor, targets: Tensor, scale: Tensor) -> Tensor:
+    """``scale`` times the gradient of :func:`_nll_sum` with respect to ``logits``."""
+    grad = torch.softmax(logits, 1)
+    grad[torch.arange(grad.shape[0], device=logits.device), targets] -= 1.0
+    return grad.mul_(scale)
+
+
 class _ChunkedCrossEntropy(torch.autograd.Function):
     """Mean cross-entropy of ``x @ weight.T`` without keeping the ``[B, N]`` logits."""
 
@@ -104,9 +117,7 @@ class _ChunkedCrossEntropy(torch.autograd.Function):
         ctx.save_for_backward(x, weight, targets)
         total = x.new_zeros((), dtype=torch.float64)
         for rows in row_blocks(x.shape[0], weight.shape[0]):
-            logits = x[rows] @ weight.T
-            picked = logits.gather(1, targets[rows].unsqueeze(1)).squeeze(1)
-            total += (torch.logsumexp(logits, 1) - picked).sum(dtype=torch.float64)
+            total += _nll_sum(x[rows] @ weight.T, targets[rows])
         return (total / x.shape[0]).to(x.dtype)
 
     @staticmethod
@@ -115,9 +126,7 @@ class _ChunkedCrossEntropy(torch.autograd.Function):
         grad_x, grad_weight = torch.empty_like(x), torch.zeros_like(weight)
         scale = grad / x.shape[0]
         for rows in row_blocks(x.shape[0], weight.shape[0]):
-            probs = torch.softmax(x[rows] @ weight.T, 1)
-            probs[torch.arange(probs.shape[0], device=x.device), targets[rows]] -= 1.0
-            probs *= scale
+            probs = _nll_grad(x[rows] @ weight.T, targets[rows], scale)
             grad_x[rows] = probs @ weight
             grad_weight.addmm_(probs.T, x[rows])
         return grad_x, grad_weight, None
@@ -141,9 +150,7 @@ class _NTXent(torch.autograd.Function):
         ctx.temperature = temperature
         total = hidden.new_zeros((), dtype=torch.float64)
         for rows, logits in _ntxent_blocks(hidden, temperature):
-            positive = logits[torch.arange(logits.shape[0], device=hidden.device),
-                              _partners(rows, hidden.shape[0], hidden.device)]
-            total += (torch.logsumexp(logits, 1) - positive).sum(dtype=torch.float64)
+            total += _nll_sum(logits, _partners(rows, hidden.shape[0], hidden.device))
         return (total / (hidden.shape[0] // 2)).to(hidden.dtype)
 
     @staticmethod
@@ -153,10 +160,7 @@ class _NTXent(torch.autograd.Function):
         scale = grad / (n // 2) / ctx.temperature
         grad_hidden = torch.zeros_like(hidden)
         for rows, logits in _ntxent_blocks(hidden, ctx.temperature):
-            g = torch.softmax(logits, 1)  # d loss / d logits, up to ``scale``
-            g[torch.arange(g.shape[0], device=hidden.device),
-              _partners(rows, n, hidden.device)] -= 1.0
-            g *= scale
+            g = _nll_grad(logits, _partners(rows, n, hidden.device), scale)
             grad_hidden[rows] += g @ hidden
             grad_hidden += g.T @ hidden[rows]
         return grad_hidden, None

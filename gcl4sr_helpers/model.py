@@ -156,14 +156,14 @@ class GCL4SR(nn.Module):
         batch, length = inputs.shape
         real = inputs != 0
         batch_index, position = real.nonzero(as_tuple=True)
-        items, padding = inputs[real], int(batch * length - batch_index.numel())
+        items, num_padding = inputs[real], int(batch * length - batch_index.numel())
         global_a = self.gnn_encode(items, generator)
-        masks_a = self.global_gnn.padding_masks(padding, len(self._hops()), global_a)
+        masks_a = self.global_gnn.padding_masks(num_padding, len(self._hops()), global_a)
         if self._views_shared(generator):
             global_b, masks_b = global_a, masks_a
         else:
             global_b = self.gnn_encode(items, generator)
-            masks_b = self.global_gnn.padding_masks(padding, len(self._hops()), global_b)
+            masks_b = self.global_gnn.padding_masks(num_padding, len(self._hops()), global_b)
 
         local = self.item_encoder(inputs, self.item_embeddings)
         user_gate = self.user_embeddings(user_ids) @ self.gate_user  # [B, L]
