@@ -1,8 +1,10 @@
 """Engine benchmark on full Home: training step, epoch projection, peak RSS, evaluation, WITG.
 
     python bench/bench_engine.py [--data-dir DIR] [--batches 12] [--out bench/results/engine.json]
+                                 [--device cuda]
 
-Each mode runs in its own subprocess so that its peak RSS is its own.
+Each mode runs in its own subprocess so that its peak RSS is its own. On CUDA the timings
+wait for the device, and the peak of GPU memory allocated is reported too.
 """
 
 from __future__ import annotations
@@ -34,35 +36,47 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure_mode(data_dir: str | None, legacy: bool, batches: int) -> dict:
+def elapsed(start: float, device: str) -> float:
+    """Seconds since ``start`` once the device has finished its queued work."""
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def measure_mode(data_dir: str | None, legacy: bool, batches: int, device: str) -> dict:
     """Median seconds per training batch at batch 2048, test evaluation time, peak RSS."""
     data = load_data(data_dir)
     graph = reference.build_weighted_item_transition_graph(str(data.train_sequence_file))
     config = CourseConfig(legacy=legacy)
     trainer = build_trainer(build_model(data, graph, reference.mmd_loss, config), config,
-                            device="cpu", progress=False)
+                            device=device, progress=False)
     loader = make_loader(SequenceDataset(data.splits["train"]), config.batch_size, shuffle=True,
                          seed=config.seed)
     times, model, optimizer = [], trainer.model.train(), trainer.optimizer
-    for step, (users, inputs, targets) in enumerate(loader):
+    for step, batch in enumerate(loader):
         if step == batches + WARMUP:
             break
         start = time.perf_counter()
+        users, inputs, targets = (t.to(trainer.device) for t in batch)
         loss, *_ = model.calculate_loss(users, inputs, targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         if step >= WARMUP:
-            times.append(time.perf_counter() - start)
+            times.append(elapsed(start, device))
     train_rss = peak_rss_mb()
     test_loader = make_loader(SequenceDataset(data.splits["test"]), config.batch_size)
     start = time.perf_counter()
     metrics = trainer.evaluate(test_loader, data.test_history, reference.recall_at_k,
                                reference.ndcg_at_k, seed=config.seed)
-    eval_seconds = time.perf_counter() - start
+    eval_seconds = elapsed(start, device)
     per_batch = statistics.median(times)
+    gpu = {"gpu": torch.cuda.get_device_name(),
+           "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20} if device == "cuda" else {}
     return {
         "legacy": legacy,
+        "device": device,
+        **gpu,
         "batches_timed": len(times),
         "seconds_per_batch_median": per_batch,
         "seconds_per_batch_all": times,
@@ -97,10 +111,12 @@ def main() -> None:
     parser.add_argument("--data-dir")
     parser.add_argument("--batches", type=int, default=12)
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "engine.json"))
+    parser.add_argument("--device", default="cpu")
     parser.add_argument("--mode", choices=["default", "legacy"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mode:  # child process: one mode, result on stdout
-        print(json.dumps(measure_mode(args.data_dir, args.mode == "legacy", args.batches)))
+        print(json.dumps(measure_mode(args.data_dir, args.mode == "legacy", args.batches,
+                                      args.device)))
         return
     result = {
         "torch": torch.__version__, "threads": torch.get_num_threads(),
@@ -110,7 +126,8 @@ def main() -> None:
         "witg_reference": measure_witg(args.data_dir),
     }
     for mode in ("default", "legacy"):
-        cmd = [sys.executable, __file__, "--mode", mode, "--batches", str(args.batches)]
+        cmd = [sys.executable, __file__, "--mode", mode, "--batches", str(args.batches),
+               "--device", args.device]
         if args.data_dir:
             cmd += ["--data-dir", args.data_dir]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)

@@ -42,7 +42,8 @@ def describe(run_dir: Path) -> str:
         parts.append(f"λ1 = {cli['lam1']:g}, λ2 = {cli['lam2']:g}")
     if cli["unweighted_graph"]:
         parts.append("unweighted WITG")
-    return "GCL4SR " + ", ".join(parts)
+    on_gpu = " on GPU" if (cli.get("device") or "cpu").startswith("cuda") else ""
+    return "GCL4SR " + ", ".join(parts) + on_gpu
 
 
 def run_rows(root: Path = FULL) -> list[dict]:

@@ -45,10 +45,13 @@ class CSRAdjacency(NamedTuple):
 
 
 def incoming_csr(edge_index: Tensor, num_nodes: int) -> CSRAdjacency:
-    """Index ``edge_index`` by target node, keeping each edge's id into the original list."""
+    """Index ``edge_index`` by target node, keeping each edge's id into the original list.
+
+    The index lives on ``edge_index``'s device.
+    """
     target = edge_index[1]
     order = torch.argsort(target, stable=True)
     counts = torch.bincount(target, minlength=num_nodes)
-    rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
+    rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=edge_index.device)
     rowptr[1:] = torch.cumsum(counts, 0)
     return CSRAdjacency(rowptr, edge_index[0, order].contiguous(), order)

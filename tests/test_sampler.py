@@ -9,6 +9,9 @@ import torch
 from gcl4sr_helpers.graph import incoming_csr
 from gcl4sr_helpers.sampler import NeighborSampler, floyd_sample, sample_neighbors
 
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs CUDA"))]
+
 
 def random_graph(num_nodes=60, num_edges=900, seed=0):
     g = torch.Generator().manual_seed(seed)
@@ -31,11 +34,15 @@ def test_floyd_sample_is_uniform_over_subsets():
     assert chi2 < 27.9  # 9 degrees of freedom, p = 0.001
 
 
-def test_sample_neighbors_law():
+@pytest.mark.parametrize("device", DEVICES)
+def test_sample_neighbors_law(device):
     edge_index, n = random_graph()
-    adj = incoming_csr(edge_index, n)
-    nodes = torch.arange(n).repeat(3)
-    row, source, e_id = sample_neighbors(adj, nodes, 7, torch.Generator().manual_seed(0))
+    adj = incoming_csr(edge_index.to(device), n)
+    nodes = torch.arange(n, device=device).repeat(3)
+    row, source, e_id = sample_neighbors(adj, nodes, 7,
+                                         torch.Generator(device).manual_seed(0))
+    assert all(t.device.type == device for t in (*adj, row, source, e_id))
+    nodes, row, source, e_id = nodes.cpu(), row.cpu(), source.cpu(), e_id.cpu()
     degree = torch.bincount(edge_index[1], minlength=n)
     edges = set(map(tuple, edge_index.T.tolist()))
     for r in range(nodes.numel()):
@@ -47,12 +54,13 @@ def test_sample_neighbors_law():
     assert torch.equal(edge_index[1, e_id], nodes[row])
 
 
-def test_sample_neighbors_is_roughly_uniform():
+@pytest.mark.parametrize("device", DEVICES)
+def test_sample_neighbors_is_roughly_uniform(device):
     edge_index = torch.stack([torch.arange(1, 11), torch.zeros(10, dtype=torch.long)])
-    adj = incoming_csr(edge_index, 11)
-    _, source, _ = sample_neighbors(adj, torch.zeros(5000, dtype=torch.long), 3,
-                                    torch.Generator().manual_seed(3))
-    counts = torch.bincount(source, minlength=11)[1:].float()
+    adj = incoming_csr(edge_index.to(device), 11)
+    _, source, _ = sample_neighbors(adj, torch.zeros(5000, dtype=torch.long, device=device), 3,
+                                    torch.Generator(device).manual_seed(3))
+    counts = torch.bincount(source.cpu(), minlength=11)[1:].float()
     expected = 5000 * 3 / 10
     assert ((counts - expected).abs() / expected).max() < 0.08
 
