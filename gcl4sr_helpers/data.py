@@ -186,11 +186,18 @@ def history_matrix(sequences: list[list[int]], num_items: int, drop_last: int) -
 
 
 @_gc_paused()
-def left_pad(sequences: list[list[int]], max_len: int, dtype: type = np.int64) -> np.ndarray:
-    """Matrix [n, max_len]: the last `max_len` items of each sequence, left-padded with 0."""
+def left_pad(sequences: list[list[int]], max_len: int,
+             dtype: type | None = np.int64) -> np.ndarray:
+    """Matrix [n, max_len]: the last `max_len` items of each sequence, left-padded with 0.
+
+    ``dtype=None`` picks the smallest of int16, int32 and int64 that holds every item id.
+    """
     if max_len < 1:
         raise ValueError(f"max_len must be >= 1, got {max_len}")
     lengths, flat = _flatten([seq[-max_len:] for seq in sequences])
+    if dtype is None:
+        top = int(flat.max(initial=0))
+        dtype = next(t for t in (np.int16, np.int32, np.int64) if top <= np.iinfo(t).max)
     matrix = np.zeros((len(sequences), max_len), dtype=dtype)
     matrix[np.arange(max_len) >= (max_len - lengths)[:, None]] = flat
     return matrix
@@ -199,14 +206,14 @@ def left_pad(sequences: list[list[int]], max_len: int, dtype: type = np.int64) -
 class SequenceDataset(Dataset):
     """(user id, left-padded input ids [max_len], target) samples of a Split, as LongTensors.
 
-    Inputs are stored as int32 (half the memory: 70 MB less for Home's training split)
-    and widened per batch.
+    Inputs are stored in the smallest integer type that holds the item ids (int16 on Home:
+    a quarter of int64's 141 MB for the training split) and widened per batch.
     """
 
     def __init__(self, split: Split, max_len: int = MAX_LEN) -> None:
         self.max_len = max_len
         self.user_ids = torch.as_tensor(split.user_ids, dtype=torch.long)
-        self.input_ids = torch.from_numpy(left_pad(split.inputs, max_len, np.int32))
+        self.input_ids = torch.from_numpy(left_pad(split.inputs, max_len, dtype=None))
         self.targets = torch.as_tensor(split.targets, dtype=torch.long)
 
     def __len__(self) -> int:

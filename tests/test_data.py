@@ -178,6 +178,15 @@ def test_sequence_dataset_pads_left_and_keeps_last_items() -> None:
     assert dataset[2][1].tolist() == [0, 0, 0, 0, 9]
 
 
+@pytest.mark.parametrize("top, stored", [(32767, torch.int16), (32768, torch.int32),
+                                         (2**31, torch.int64)])
+def test_sequence_dataset_stores_the_smallest_type_that_holds_the_ids(top, stored) -> None:
+    dataset = SequenceDataset(Split([0, 1], [[top, 1], [2]], [3, 4], [2, 1]), max_len=3)
+    assert dataset.input_ids.dtype == stored
+    assert dataset[torch.arange(2)][1].tolist() == [[0, top, 1], [0, 0, 2]]
+    assert dataset[0][1].dtype == torch.long
+
+
 def test_dataloader_with_spawn_worker_matches_main_process() -> None:
     dataset = SequenceDataset(_tiny_split(), max_len=4)
     main = next(iter(DataLoader(dataset, batch_size=3)))

@@ -91,3 +91,22 @@ def test_checkpoint_refuses_a_different_model(trained, small_data, small_graph):
     other = build_model(small_data, small_graph, mmd_loss, CourseConfig(legacy=True))
     with pytest.raises(ValueError, match="config"):
         load_checkpoint(path, other)
+
+
+def test_fused_adam_updates_as_the_plain_loop(small_data, small_graph):
+    """build_trainer's fused Adam (CPU) takes the same steps as the per-parameter loop."""
+    models = [build_model(small_data, small_graph, mmd_loss, CONFIG) for _ in range(2)]
+    fused = build_trainer(models[0], CONFIG, device="cpu", progress=False).optimizer
+    plain = torch.optim.Adam(models[1].parameters(), lr=CONFIG.lr,
+                             weight_decay=CONFIG.weight_decay)
+    assert fused.defaults["fused"] and not plain.defaults["fused"]
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(3):  # the same gradients for both, as varied as a model's
+        grads = [torch.randn(p.shape, generator=generator) * 10.0 ** torch.randint(
+            -6, 1, (), generator=generator) for p in models[0].parameters()]
+        for model, optimizer in zip(models, (fused, plain), strict=True):
+            for param, grad in zip(model.parameters(), grads, strict=True):
+                param.grad = grad.clone()
+            optimizer.step()
+    for (name, a), b in zip(models[0].named_parameters(), models[1].parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7, msg=name)
