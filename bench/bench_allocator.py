@@ -104,15 +104,12 @@ def measure(setting: str, data_dir: str | None, steps: int) -> dict:
                             device="cpu", progress=False)
     loader = make_loader(SequenceDataset(data.splits["train"]), config.batch_size,
                          shuffle=True, seed=config.seed)
-    model, optimizer, rows = trainer.model.train(), trainer.optimizer, []
-    for step, (users, inputs, targets) in zip(range(steps), loader, strict=False):
+    rows = []
+    trainer.model.train()
+    for step, batch in zip(range(steps), loader, strict=False):
         peak = _HeapPeak(libc)
         before = resource.getrusage(resource.RUSAGE_SELF)
-        loss, *_ = model.calculate_loss(users, inputs, targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        del loss
+        trainer.train_step(*batch)
         if isinstance(options, int) and (step + 1) % options == 0:
             libc.malloc_trim(0)
         after, heap = resource.getrusage(resource.RUSAGE_SELF), libc.mallinfo2()

@@ -52,16 +52,13 @@ def measure_mode(data_dir: str | None, legacy: bool, batches: int, device: str) 
                             device=device, progress=False)
     loader = make_loader(SequenceDataset(data.splits["train"]), config.batch_size, shuffle=True,
                          seed=config.seed)
-    times, model, optimizer = [], trainer.model.train(), trainer.optimizer
+    times = []
+    trainer.model.train()
     for step, batch in enumerate(loader):
         if step == batches + WARMUP:
             break
         start = time.perf_counter()
-        users, inputs, targets = (t.to(trainer.device) for t in batch)
-        loss, *_ = model.calculate_loss(users, inputs, targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        trainer.train_step(*(t.to(trainer.device) for t in batch))
         if step >= WARMUP:
             times.append(elapsed(start, device))
     train_rss = peak_rss_mb()

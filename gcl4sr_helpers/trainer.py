@@ -84,16 +84,20 @@ class Trainer:
         """One pass over ``loader`` (or its first ``max_batches``); returns the loss history."""
         self.model.train()
         result = EpochResult()
-        for bar, (user_ids, inputs, targets) in self._batches(loader, f"Epoch {epoch}",
-                                                              max_batches):
-            loss, *parts = self.model.calculate_loss(user_ids, inputs, targets)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            result.history.append(tuple(p.item() for p in parts))
+        for bar, batch in self._batches(loader, f"Epoch {epoch}", max_batches):
+            result.history.append(self.train_step(*batch))
             bar.set_postfix(dict(zip(LOSS_NAMES, (f"{v:.3f}" for v in result.history[-1]),
                                      strict=True)))
         return result
+
+    def train_step(self, user_ids: Tensor, inputs: Tensor,
+                   targets: Tensor) -> tuple[float, float, float]:
+        """One optimiser step on a batch (on the model's device); returns its three losses."""
+        self.optimizer.zero_grad(set_to_none=True)  # last step's gradients freed first
+        loss, *parts = self.model.calculate_loss(user_ids, inputs, targets)
+        loss.backward()
+        self.optimizer.step()
+        return tuple(p.item() for p in parts)
 
     @torch.no_grad()
     def rank(self, loader: DataLoader, history: csr_matrix, topk: int = 20,
