@@ -31,3 +31,12 @@ def test_train_command_writes_logs_curve_and_a_table_row(home_dir, tmp_path):
     markdown = full_table.table(rows, popular)
     assert "| paper: GCL4SR |" in markdown and "`lam1_0`" in markdown
     assert f"{rows[0]['test']['NDCG@20']:.4f}" in markdown.splitlines()[-1]
+
+
+def test_table_labels_runs_made_on_a_gpu(tmp_path):
+    cli = {"legacy": True, "lam1": 1.0, "lam2": 0.1, "unweighted_graph": False}
+    describe = load_full_table().describe
+    for device, label in ((None, "GCL4SR legacy"), ("cpu", "GCL4SR legacy"),
+                          ("cuda", "GCL4SR legacy on GPU"), ("cuda:1", "GCL4SR legacy on GPU")):
+        (tmp_path / "cli.json").write_text(json.dumps({**cli, "device": device}))
+        assert describe(tmp_path) == label
