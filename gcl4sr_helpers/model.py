@@ -265,7 +265,7 @@ class GCL4SR(nn.Module):
         user_gate, masks = padding["user_gate"], padding["masks"][view]
         dropped = _rows(padding["dropped"][view], ~real)
         chunks = [checkpoint(self._padding_targets, user_gate[rows], _rows(masks, rows),
-                             _rows(dropped, rows), use_reentrant=False)
+                             _rows(dropped, rows), use_reentrant=False, preserve_rng_state=False)
                   for rows in slices(user_gate.numel(), PADDING_CHUNK)]
         if chunks:
             targets[~real] = torch.cat(chunks)
