@@ -53,7 +53,7 @@ def run_rows(root: Path = FULL) -> list[dict]:
         result = json.loads((run_dir / "result.json").read_text())
         rows.append({"name": run_dir.name, "label": describe(run_dir), **result,
                      "log": read_log(run_dir)})
-    return rows
+    return sorted(rows, key=lambda row: row["label"].endswith(" on GPU"))  # CPU runs first
 
 
 def most_popular(data_dir: str | None) -> dict[str, float]:
@@ -71,7 +71,7 @@ def table(rows: list[dict], popular: dict[str, float]) -> str:
     lines.append("| most popular (this protocol) | | | | "
                  + " | ".join(f"{popular[k]:.4f}" for k in KEYS) + " |")
     for row in rows:
-        status = "converged" if row["finished"] else "provisional (still training)"
+        status = "converged" if row["finished"] else "provisional (budget ended)"
         lines.append(f"| {row['label']} (`{row['name']}`) | {row['epochs_run']} "
                      f"({row['best_epoch'] + 1}) | {row['train_hours']:.2f} | {status} | "
                      + " | ".join(f"{row['test'][k]:.4f}" for k in KEYS) + " |")
@@ -80,10 +80,16 @@ def table(rows: list[dict], popular: dict[str, float]) -> str:
 
 def plot_curves(rows: list[dict], out: Path) -> None:
     """Validation NDCG@20 per epoch of every run, against the paper's test figure."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colours: dict[str, str] = {}  # one colour per configuration; GPU runs dashed
     for row in rows:
+        config = row["label"].removesuffix(" on GPU")
+        on_gpu = config != row["label"]
         ax.plot([line["epoch"] for line in row["log"]],
-                [line["valid_NDCG@20"] for line in row["log"]], marker="o", label=row["label"])
+                [line["valid_NDCG@20"] for line in row["log"]],
+                color=colours.setdefault(config, f"C{len(colours)}"),
+                linestyle="--" if on_gpu else "-", marker="x" if on_gpu else "o",
+                markersize=4, label=row["label"])
     ax.axhline(PAPER_HOME["GCL4SR"]["NDCG@20"], color="grey", linestyle="--",
                label="paper GCL4SR (test)")
     ax.set(xlabel="epoch", ylabel="validation NDCG@20", title="Full training on Home")
