@@ -32,6 +32,7 @@ from grading.reference import ndcg_at_k, recall_at_k  # noqa: E402
 
 FULL = REPO / "bench" / "results" / "full"
 KEYS = ["Recall@10", "Recall@20", "NDCG@10", "NDCG@20"]
+ON_GPU = " on GPU"  # label suffix of runs made with --device cuda
 
 
 def describe(run_dir: Path) -> str:
@@ -42,7 +43,7 @@ def describe(run_dir: Path) -> str:
         parts.append(f"λ1 = {cli['lam1']:g}, λ2 = {cli['lam2']:g}")
     if cli["unweighted_graph"]:
         parts.append("unweighted WITG")
-    on_gpu = " on GPU" if (cli.get("device") or "cpu").startswith("cuda") else ""
+    on_gpu = ON_GPU if (cli.get("device") or "cpu").startswith("cuda") else ""
     return "GCL4SR " + ", ".join(parts) + on_gpu
 
 
@@ -53,7 +54,7 @@ def run_rows(root: Path = FULL) -> list[dict]:
         result = json.loads((run_dir / "result.json").read_text())
         rows.append({"name": run_dir.name, "label": describe(run_dir), **result,
                      "log": read_log(run_dir)})
-    return sorted(rows, key=lambda row: row["label"].endswith(" on GPU"))  # CPU runs first
+    return sorted(rows, key=lambda row: row["label"].endswith(ON_GPU))  # CPU runs first
 
 
 def most_popular(data_dir: str | None) -> dict[str, float]:
@@ -83,7 +84,7 @@ def plot_curves(rows: list[dict], out: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     colours: dict[str, str] = {}  # one colour per configuration; GPU runs dashed
     for row in rows:
-        config = row["label"].removesuffix(" on GPU")
+        config = row["label"].removesuffix(ON_GPU)
         on_gpu = config != row["label"]
         ax.plot([line["epoch"] for line in row["log"]],
                 [line["valid_NDCG@20"] for line in row["log"]],
