@@ -9,7 +9,7 @@
 # %% [markdown]
 # # GCL4SR 직접 만들어 보기: 그래프 대조 학습으로 순차 추천 강화하기
 #
-# **순차 추천(sequential recommendation)** 은 한 사용자가 지금까지 고른 아이템들의 *순서* 를 보고
+# **순차 추천(sequential recommendation)**은 한 사용자가 지금까지 고른 아이템들의 *순서* 를 보고
 # 다음에 고를 아이템을 맞히는 문제입니다. Transformer 같은 시퀀스 모델은 그 사용자 한 명의 기록만
 # 봅니다. 그런데 기록이 짧은 사용자(이번 데이터에서는 대부분)에게는 그것만으로 단서가 부족합니다.
 #
@@ -28,12 +28,15 @@
 #
 # **진행 방법**
 #
-# - `# 여기에 코드를 작성하세요 (YOUR CODE HERE)` 가 있는 셀만 채우면 됩니다. 그 아래의
-#   `raise NotImplementedError()` 는 지우세요. 함수 이름과 인자(시그니처)는 바꾸지 마세요.
-# - TODO마다 **점검 셀** 이 있습니다. 항목마다 ✅/❌ 를 출력하고, 틀렸을 때는 💡 힌트로 흔한 실수를 짚어 줍니다.
-#   채점과는 무관하니 마음껏 실행하세요.
-# - 그 뒤의 **테스트 셀** 은 채점에 쓰입니다 (수정하지 마세요). 공개 테스트는 지금 바로 돌려 볼 수 있고,
-#   숨은 테스트는 채점할 때만 다른 입력으로 실행됩니다.
+# - `# 여기에 코드를 작성하세요 (YOUR CODE HERE)`가 있는 셀만 채우면 됩니다. 그 아래의
+#   `raise NotImplementedError()`는 지우세요. 함수 이름과 인자(시그니처)는 바꾸지 마세요.
+# - TODO마다 **점검 셀**이 있습니다. 항목마다 ✅/❌를 출력하고, 틀렸을 때는 💡 힌트로 흔한 실수를 짚어 줍니다.
+#   점검 셀 자체는 점수를 매기지 않으니 마음껏 실행하세요.
+# - 그 뒤의 **테스트 셀**이 채점에 쓰입니다 (수정하지 마세요). 공개 테스트는 지금 바로 돌려 볼 수 있고,
+#   숨은 테스트는 채점할 때만 다른 입력으로 실행됩니다. MMD의 공개 테스트는 점검(`check_mmd`)을 한 번 더
+#   부르므로, 그 점검을 통과해야 공개 테스트의 점수도 받습니다.
+# - TODO의 docstring에 적힌 **규칙**이 숨은 테스트가 검사하는 전부입니다. 예제를 통과해도 규칙을 하나씩
+#   다시 읽어 보세요.
 # - 위에서부터 차례로 실행하세요. 마지막에는 *Kernel → Restart Kernel and Run All Cells* 로 처음부터
 #   끝까지 오류 없이 도는지 확인하세요.
 
@@ -41,42 +44,53 @@
 # ## 0. 준비: 데이터 위치, 실행 모드, 장치, 시드
 #
 # **데이터 위치는 한 번만 정하면 됩니다.** 엔진은 다음 순서로 데이터 폴더(`home.txt`,
-# `all_train_seq.txt` 가 든 폴더)를 찾습니다.
+# `all_train_seq.txt`가 든 폴더)를 찾습니다.
 #
 # 1. 바로 아래 셀의 `DATA_DIR` (예: `DATA_DIR = "/home/me/datasets/home"`)
 # 2. Jupyter를 띄우기 전에 설정한 환경 변수 `GCL4SR_DATA`
-# 3. 둘 다 없으면 저장소의 `data/home/` 에 공식 저장소의 파일을 내려받고 SHA-256 체크섬을 확인합니다
-#    (약 6 MB, 한 번만).
+# 3. 둘 다 없으면 노트북이 있는 폴더의 `data/home/`에 공식 저장소의 파일을 내려받고 SHA-256 체크섬을
+#    확인합니다 (약 6 MB, 한 번만).
+#
+# **엔진 설치.** 준비 셀은 엔진 `gcl4sr_helpers`가 설치되어 있는지 먼저 봅니다. 설치되어 있으면 아무것도
+# 하지 않고, 없으면(Colab 등) 이 노트북 옆의 `gcl4sr_course_kit-*.whl` 파일이나 강사가 정해 둔
+# `ENGINE_URL`에서 설치합니다. 출력의 키트 버전이 강사가 안내한 버전과 같은지 확인하세요.
 #
 # **실행 모드.** 기본은 `full`: Home 전체로 한 epoch 전체를 학습합니다 (2코어 CPU에서 학습 약 5분,
-# 평가 약 15초; GPU라면 1분 안팎입니다). 환경 변수 `GCL4SR_QUICK=1` 을 주면 `quick` 모드로
+# 평가 약 15초; GPU라면 1분 안팎입니다). 환경 변수 `GCL4SR_QUICK=1`을 주면 `quick` 모드로
 # 사용자 2,000명 부분집합과 학습 배치 3개만 돌려 1분 안에 끝납니다. 채점(nbgrader)은 언제나 quick 모드로
 # 실행되므로, 제출물이 full 모드에서 오래 걸려도 채점 시간에는 영향이 없습니다.
 
 # %%
-# 데이터 폴더: None이면 환경 변수 GCL4SR_DATA, 그것도 없으면 data/home/ 에 자동으로 내려받습니다.
+# 데이터 폴더: None이면 환경 변수 GCL4SR_DATA, 그것도 없으면 data/home/에 자동으로 내려받습니다.
 DATA_DIR = None
 # 장치를 강제하려면 "cpu", "cuda", "mps" 중 하나를 적으세요 (None이면 자동 선택).
 DEVICE_NAME = None
+# 엔진이 없을 때 설치할 주소: None이면 이 노트북 옆의 .whl 파일 (강사가 배포판을 만들 때 정합니다).
+ENGINE_URL = None
 
 # %% nbgrader="locked" grade_id="setup"
+import importlib.util
 import math
 import os
+import subprocess
 import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
-try:
-    import gcl4sr_helpers  # noqa: F401  (pip install -e . 로 설치했다면 바로 찾습니다)
-except ModuleNotFoundError:  # 설치하지 않고 저장소 안에서 열었다면 저장소 루트를 경로에 추가합니다
-    _root = next((p for p in Path.cwd().resolve().parents if (p / "gcl4sr_helpers").is_dir()),
-                 None)
-    if _root is None:
-        raise
-    sys.path.insert(0, str(_root))
+if importlib.util.find_spec("gcl4sr_helpers") is None:  # 엔진이 없을 때만 (Colab 등) 설치합니다
+    _wheels = sorted(Path.cwd().glob("gcl4sr_course_kit-*.whl"))
+    _engine = ENGINE_URL or (str(_wheels[-1]) if _wheels else None)
+    if _engine is None:
+        raise ModuleNotFoundError(
+            "엔진 gcl4sr_helpers가 없습니다. 배포판의 gcl4sr_course_kit-*.whl 파일을 이 노트북과 "
+            f"같은 폴더({Path.cwd()})에 올리거나, README의 설치 방법을 따른 뒤 다시 실행하세요.")
+    print(f"엔진 설치 중: {_engine}")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", _engine], check=True)
+    importlib.invalidate_caches()
 
+import gcl4sr_helpers
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
@@ -85,12 +99,12 @@ from gcl4sr_helpers import baselines, plots
 from gcl4sr_helpers.checks import (check_eval, check_losses, check_metrics, check_mmd,
                                    check_witg, course_mode, graph_as_dict, mmd_example,
                                    write_witg_example)
-from gcl4sr_helpers.data import SequenceDataset, load_data, read_item_sequences
-from gcl4sr_helpers.experiment import CourseConfig, build_model, build_trainer
+from gcl4sr_helpers.data import load_data, read_item_sequences
+from gcl4sr_helpers.download import default_data_dir
+from gcl4sr_helpers.experiment import CourseConfig, start_course
 from gcl4sr_helpers.graph import convert_to_pyg_data
 from gcl4sr_helpers.losses import gaussian_kernel
 from gcl4sr_helpers.runtime import seed_everything, select_device
-from gcl4sr_helpers.trainer import make_loader
 
 MODE = course_mode()
 if MODE.grading:
@@ -107,25 +121,26 @@ CONFIG = CourseConfig()  # 원본 과제의 하이퍼파라미터 (batch 2048, s
 DEVICE = select_device(DEVICE_NAME)
 seed_everything(CONFIG.seed)
 
+print(f"키트 버전 : {gcl4sr_helpers.__version__}")
 print(f"실행 모드 : {MODE.describe()}")
 print(f"장치      : {DEVICE} (torch {torch.__version__})")
 print(f"시드      : {CONFIG.seed}")
-print(f"데이터    : {DATA_DIR or os.environ.get('GCL4SR_DATA') or '저장소의 data/home/ (없으면 내려받기)'}")
+print(f"데이터    : {DATA_DIR or os.environ.get('GCL4SR_DATA') or f'{default_data_dir()} (없으면 내려받습니다)'}")
 
 # %% [markdown]
 # ## 1. 데이터 살펴보기: Amazon Home and Kitchen
 #
 # 아마존 리뷰 데이터 중 *Home and Kitchen* 분야(5-core: 모든 사용자와 아이템이 5번 이상 등장)를
-# 씁니다. `home.txt` 는 한 줄에 한 사용자이고, `사용자ID 아이템1,아이템2,...` 처럼 시간 순서로 적혀
+# 씁니다. `home.txt`는 한 줄에 한 사용자이고, `사용자ID 아이템1,아이템2,...`처럼 시간 순서로 적혀
 # 있습니다. 아이템 ID는 1부터 시작하고, 0은 시퀀스 앞을 채우는 **패딩** 용으로 비워 둡니다.
 #
-# 한 사용자의 시퀀스 $s = (v_1, \dots, v_n)$ 은 다음처럼 나뉩니다 (원 논문의 공식 분할과 같습니다).
+# 한 사용자의 시퀀스 $s = (v_1, \dots, v_n)$은 다음처럼 나뉩니다 (원 논문의 공식 분할과 같습니다).
 #
-# - **테스트**: 마지막 아이템 $v_n$ 을 맞힙니다 (입력은 그 앞의 최대 50개).
-# - **검증**: 끝에서 두 번째 $v_{n-1}$ 을 맞힙니다.
-# - **학습**: 나머지 $s' = (v_1, \dots, v_{n-2})$ 의 모든 접두사 $(v_1..v_k) \to v_{k+1}$.
+# - **테스트**: 마지막 아이템 $v_n$을 맞힙니다 (입력은 그 앞의 최대 50개).
+# - **검증**: 끝에서 두 번째 $v_{n-1}$을 맞힙니다.
+# - **학습**: 나머지 $s' = (v_1, \dots, v_{n-2})$의 모든 접두사 $(v_1..v_k) \to v_{k+1}$.
 #
-# `all_train_seq.txt` 는 각 시퀀스에서 마지막 두 아이템을 뺀 $s'$ 입니다. 그래프(TODO 1)는 이 파일로만
+# `all_train_seq.txt`는 각 시퀀스에서 마지막 두 아이템을 뺀 $s'$입니다. 그래프(TODO 1)는 이 파일로만
 # 만들기 때문에 검증·테스트 정답이 그래프를 통해 새어 들어가지 않습니다.
 
 # %%
@@ -151,26 +166,26 @@ plots.plot_sequence_lengths(data);
 
 # %% [markdown]
 # 길이 분포는 꼬리가 깁니다. 대부분의 사용자는 아이템을 5~10개만 남겼고, 수백 개를 남긴 사용자는 드뭅니다.
-# 짧은 시퀀스 하나만으로는 취향을 알기 어렵다는 점이 바로 GCL4SR이 **전역 그래프** 를 끌어오는 이유입니다.
+# 짧은 시퀀스 하나만으로는 취향을 알기 어렵다는 점이 바로 GCL4SR이 **전역 그래프**를 끌어오는 이유입니다.
 
 # %% [markdown]
 # ## 2. TODO 1: 가중치 아이템 전이 그래프 (Weighted Item Transition Graph, WITG)
 #
 # WITG의 노드는 아이템이고, 어떤 사용자의 시퀀스에서 두 아이템이 가까이 붙어 나올수록 둘을 잇는 엣지의
-# 가중치가 커집니다. 모든 학습 시퀀스 $s$, 거리(윈도우) $k \in \{1, 2, 3\}$, 그리고 $t + k < |s|$ 인 모든
-# 위치 $t$ 에 대해 (0부터 세는 인덱스):
+# 가중치가 커집니다. 모든 학습 시퀀스 $s$, 거리(윈도우) $k \in \{1, 2, 3\}$, 그리고 $t + k < |s|$인 모든
+# 위치 $t$에 대해 (0부터 세는 인덱스):
 #
 # $$
 # w\big(s_t,\ s_{t+k}\big) \mathrel{+}= \frac{1}{k}, \qquad w\big(s_{t+k},\ s_t\big) \mathrel{+}= \frac{1}{k}
 # $$
 #
-# - 바로 다음 아이템($k=1$)은 1, 두 칸 떨어지면 $1/2$, 세 칸이면 $1/3$ 을 더합니다.
-# - 그래프는 **무방향** 이라 두 방향 모두에 더합니다.
-# - 같은 쌍이 여러 번(여러 사용자, 또는 다른 거리로) 나오면 가중치가 **누적** 됩니다.
+# - 바로 다음 아이템($k=1$)은 1, 두 칸 떨어지면 $1/2$, 세 칸이면 $1/3$을 더합니다.
+# - 그래프는 **무방향**이라 두 방향 모두에 더합니다.
+# - 같은 쌍이 여러 번(여러 사용자, 또는 다른 거리로) 나오면 가중치가 **누적**됩니다.
 #
 # ### 손으로 풀어 보는 예제
 #
-# 시퀀스가 두 개 있다고 합시다: `[1, 2, 3, 4]` 와 `[3, 2, 5]`.
+# 시퀀스가 두 개 있다고 합시다: `[1, 2, 3, 4]`와 `[3, 2, 5]`.
 #
 # | 쌍 | 어디서 나왔나 | 가중치 |
 # |---|---|---|
@@ -184,16 +199,30 @@ plots.plot_sequence_lengths(data);
 # | {3, 5} | 둘째 시퀀스, k=2 | 1/2 |
 #
 # 무방향이므로 방향이 있는 엣지는 8 × 2 = 16개이고, 노드는 0부터 최대 ID 5까지 6개입니다
-# (0은 패딩이라 연결이 없습니다). {2, 3} 은 순서가 반대로 나와도 같은 엣지에 누적된다는 점을 눈여겨보세요.
+# (0은 패딩이라 연결이 없습니다). {2, 3}은 순서가 반대로 나와도 같은 엣지에 누적된다는 점을 눈여겨보세요.
+#
+# ### 같은 아이템이 한 시퀀스에 두 번 나오면: 자기 자신으로 가는 엣지
+#
+# 규칙을 그대로 적용하면 됩니다. 시퀀스 `[5, 5, 6]`에서 $k=1$, $t=0$인 쌍은 (5, 5)입니다. 두 방향 모두에
+# 더하라고 했으므로 $w(5, 5)$에 1을 **두 번** 더해, 자기 자신으로 가는 엣지(self-loop)의 가중치는 2가
+# 됩니다. 나머지는 평소와 같습니다.
+#
+# | 쌍 | 어디서 나왔나 | 가중치 |
+# |---|---|---|
+# | (5, 5) | k=1, t=0: $w(5, 5)$에 1, 그리고 반대 방향인 $w(5, 5)$에 또 1 | 1 + 1 = **2** |
+# | {5, 6} | k=1, t=1 (5→6) **+** k=2, t=0 (5→6) | 1 + 1/2 = **1.5** |
+#
+# 방향이 있는 엣지는 (5, 5), (5, 6), (6, 5)의 3개이고, 노드는 0부터 6까지 7개입니다. 같은 아이템이 거리
+# $k$만큼 떨어져 다시 나올 때마다 self-loop에 $2/k$씩 쌓입니다.
 #
 # ### 쓸 수 있는 도구
 #
 # - `read_item_sequences(path)` → `(user_sequences, num_nodes)`: 파일의 아이템 시퀀스 목록과
 #   노드 수(최대 아이템 ID + 1).
-# - `convert_to_pyg_data(adjacency_list, num_nodes)` → PyG `Data`: `adjacency_list[a]` 는
-#   `{b: w(a, b), ...}` 딕셔너리이고, 결과는 `x [N, 1]`, `edge_index [2, E]`, `edge_attr [E, 1]` 입니다.
+# - `convert_to_pyg_data(adjacency_list, num_nodes)` → PyG `Data`: `adjacency_list[a]`는
+#   `{b: w(a, b), ...}` 딕셔너리이고, 결과는 `x [N, 1]`, `edge_index [2, E]`, `edge_attr [E, 1]`입니다.
 #
-# 여러분이 채울 부분은 `adjacency_list` 를 채우는 반복문입니다. 먼저 도구가 무엇을 주고받는지 봅시다.
+# 여러분이 채울 부분은 `adjacency_list`를 채우는 반복문입니다. 먼저 도구가 무엇을 주고받는지 봅시다.
 
 # %% nbgrader="locked" grade_id="witg_example"
 example_file = write_witg_example(Path(tempfile.mkdtemp(prefix="witg_")) / "example_train_seq.txt")
@@ -205,16 +234,25 @@ print("convert_to_pyg_data →", tiny, tiny.edge_index.tolist(), tiny.edge_attr.
 
 # %% nbgrader="solution" grade_id="witg"
 def build_weighted_item_transition_graph(train_sequence_file: str) -> Data:
-    """Build the Weighted Item Transition Graph (WITG) of a training sequence file.
+    """학습 시퀀스 파일로 가중치 아이템 전이 그래프(WITG)를 만듭니다.
 
-    For every sequence s, every window k in (1, 2, 3) and every position t with
-    t + k < len(s), add 1/k to w(s[t], s[t + k]) and to w(s[t + k], s[t]).
+    모든 시퀀스 s, 거리 k = 1, 2, 3, 그리고 t + k < len(s)인 모든 위치 t에 대해
+    w(s[t], s[t + k])와 w(s[t + k], s[t])에 각각 1/k를 더합니다.
 
-    Args:
-        train_sequence_file: path of a ``user_id item1,item2,...`` file (all_train_seq.txt).
+    규칙 (숨은 테스트가 검사하는 전부):
+        - 노드 수는 read_item_sequences가 돌려준 num_nodes(최대 아이템 ID + 1)입니다. 파일에
+          나오지 않는 ID(0, 중간에 빠진 번호)도 노드로 남고, 엣지만 없습니다.
+        - 같은 쌍이 다시 나오면 (다른 사용자, 다른 거리, 같은 시퀀스의 다른 위치) 모두 누적합니다.
+        - 길이 2인 시퀀스도 쌍 하나(k = 1)를 만들고, 60개가 넘는 긴 시퀀스도 똑같이 다룹니다.
+        - 같은 아이템이 거리 k로 다시 나오면 self-loop가 생기고, 두 방향이 같은 칸이므로 2/k가
+          쌓입니다. 예: [5, 5, 6] → w(5, 5) = 2, w(5, 6) = w(6, 5) = 1.5.
 
-    Returns:
-        PyG ``Data`` with ``x`` [N, 1], ``edge_index`` [2, E] and ``edge_attr`` [E, 1].
+    인자:
+        train_sequence_file: ``사용자ID 아이템1,아이템2,...`` 형식의 파일 경로 (all_train_seq.txt).
+
+    반환값:
+        convert_to_pyg_data가 만든 PyG ``Data``: ``x`` [N, 1], ``edge_index`` [2, E],
+        ``edge_attr`` [E, 1].
     """
     user_sequences, num_nodes = read_item_sequences(train_sequence_file)
     # adjacency_list[a] = {b: w(a, b), ...}: 아이템 a의 이웃 아이템과 가중치
@@ -262,16 +300,16 @@ print("공개 테스트 통과 ✅")
 # 숨은 테스트 (4점): 채점할 때 다른 시퀀스로 검사합니다. 지금은 예제에서 실행되는지만 봅니다.
 _ = build_weighted_item_transition_graph(str(example_file))
 ### BEGIN HIDDEN TESTS
-from grading.hidden_checks import grade_witg
+from grading.kernel import grade_witg
 grade_witg(build_weighted_item_transition_graph, 4)
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # ### 실제 데이터로 WITG 만들기
 #
-# 이제 학습 시퀀스 전체로 그래프를 만들고, 저장된 **정답 그래프의 지문(fingerprint)** 과 비교합니다.
-# 정답 그래프 파일은 배포하지 않습니다. 모든 가중치가 $1, \tfrac12, \tfrac13$ 의 합, 곧 $\tfrac16$ 의
-# 배수이므로 $(\text{src}, \text{dst}, 6w)$ 를 정수로 만들어 정렬한 뒤 해시하면 그래프를 정확히 식별할
+# 이제 학습 시퀀스 전체로 그래프를 만들고, 저장된 **정답 그래프의 지문(fingerprint)**과 비교합니다.
+# 정답 그래프 파일은 배포하지 않습니다. 모든 가중치가 $1, \tfrac12, \tfrac13$의 합, 곧 $\tfrac16$의
+# 배수이므로 $(\text{src}, \text{dst}, 6w)$를 정수로 만들어 정렬한 뒤 해시하면 그래프를 정확히 식별할
 # 수 있습니다. 점검은 노드·엣지 수, 가중치 합, 대칭성도 함께 보고, 흔한 실수가 만드는 개수와 같으면
 # 그 실수를 짚어 줍니다.
 
@@ -286,16 +324,16 @@ plots.plot_graph_distribution(global_graph);
 
 # %% [markdown]
 # 왼쪽(로그-로그)을 보면 차수 분포도 꼬리가 깁니다. 인기 아이템은 수천 개와 이어져 있고 대부분은 이웃이
-# 몇 개뿐입니다. 오른쪽을 보면 가중치는 대부분 한 번만 함께 나온 쌍의 $1/3, 1/2, 1$ 입니다.
+# 몇 개뿐입니다. 오른쪽을 보면 가중치는 대부분 한 번만 함께 나온 쌍의 $1/3, 1/2, 1$입니다.
 # 모델은 학습 때마다 각 아이템의 이웃을 최대 20개씩 두 단계(2-hop)로 무작위 표본 추출해 GNN에
-# 넣습니다. 같은 시퀀스에 대해 표본을 두 번 뽑아 두 개의 **증강된 뷰** 를 만들고, 그 두 뷰가 서로를
+# 넣습니다. 같은 시퀀스에 대해 표본을 두 번 뽑아 두 개의 **증강된 뷰**를 만들고, 그 두 뷰가 서로를
 # 알아보도록 하는 것이 GCL4SR의 그래프 대조 학습(GCL) 손실입니다.
 
 # %% [markdown]
 # ## 3. TODO 2: 평가 지표 Recall@k 와 NDCG@k
 #
-# 평가는 **전체 랭킹** 으로 합니다. 사용자마다 모든 아이템에 점수를 매기고, 이미 본 아이템은 빼고,
-# 상위 $k$ 개 목록 $\hat{R}_u$ 를 만듭니다. 정답 집합을 $T_u$ 라 할 때 (이번 과제에서는 다음 아이템 하나):
+# 평가는 **전체 랭킹**으로 합니다. 사용자마다 모든 아이템에 점수를 매기고, 이미 본 아이템은 빼고,
+# 상위 $k$ 개 목록 $\hat{R}_u$를 만듭니다. 정답 집합을 $T_u$라 할 때 (이번 과제에서는 다음 아이템 하나):
 #
 # $$
 # \text{Recall@}k(u) = \frac{|T_u \cap \hat{R}_u^{(k)}|}{|T_u|}
@@ -305,11 +343,15 @@ plots.plot_graph_distribution(global_graph);
 # \text{DCG@}k(u) = \sum_{i=1}^{k} \frac{\mathrm{rel}_i}{\log_2(i + 1)}
 # $$
 #
-# - $\mathrm{rel}_i$ 는 $i$ 등(1부터 셈) 아이템이 정답이면 1, 아니면 0입니다.
-# - $\text{IDCG@}k$ 는 가장 이상적인 목록의 DCG입니다. 정답을 맨 앞부터 채우되 **$\min(k, |T_u|)$ 개**
+# - $\mathrm{rel}_i$는 $i$ 등(1부터 셈) 아이템이 정답이면 1, 아니면 0입니다.
+# - $\text{IDCG@}k$는 가장 이상적인 목록의 DCG입니다. 정답을 맨 앞부터 채우되 **$\min(k, |T_u|)$ 개**
 #   까지만 채울 수 있습니다. 정답이 하나면 IDCG = 1입니다.
-# - 최종 값은 사용자 평균입니다. 정답이 **빈 사용자는 건너뛰고** (0점으로 세지 않음), 평가할 사용자가
+# - 최종 값은 사용자 평균입니다. 정답이 **빈 사용자는 건너뛰고**(0점으로 세지 않음), 평가할 사용자가
 #   하나도 없으면 0.0을 돌려줍니다.
+# - $T_u$는 **집합**입니다. 정답 목록에 같은 아이템이 여러 번 적혀 있어도 한 번으로 셉니다. 추천 목록에는
+#   같은 아이템이 두 번 나오지 않습니다 (엔진의 상위 $k$개 추출이 그렇게 만듭니다).
+# - 추천 목록이 $k$개보다 **짧으면** 있는 만큼만 봅니다. IDCG는 추천 목록의 길이와 상관없이
+#   $\min(k, |T_u|)$개로 계산합니다.
 # - 정답이 하나일 때 Recall@k 는 적중률(HR@k)과 같고, NDCG@k 는 적중한 순위가 뒤일수록 점수를 깎습니다.
 #
 # ### 손으로 순위를 매겨 보는 예제
@@ -321,21 +363,29 @@ plots.plot_graph_distribution(global_graph);
 # | C | 9 | 4, 1, 6, 3, 5 | 없음 | 0 | 0 | 0 |
 # | **평균** | | | | **1/3** | **2/3** | **≈ 0.5436** |
 #
-# 정답이 여러 개인 경우도 생각해 봅시다. 정답 {1, 2, 3, 4}, 추천 1, 9, 2, 8, 3 이고 $k = 2$ 이면
+# 정답이 여러 개인 경우도 생각해 봅시다. 정답 {1, 2, 3, 4}, 추천 1, 9, 2, 8, 3 이고 $k = 2$이면
 # 상위 2개 중 적중은 1 하나이므로 Recall@2 = 1/4 입니다. DCG@2 = 1 이고, IDCG@2 는 정답 4개 중
-# $\min(2, 4) = 2$ 개를 앞에 채운 $1 + 1/\log_2 3$ 이므로 NDCG@2 ≈ 0.6131 입니다.
+# $\min(2, 4) = 2$ 개를 앞에 채운 $1 + 1/\log_2 3$이므로 NDCG@2 ≈ 0.6131 입니다.
 
 # %% nbgrader="solution" grade_id="recall"
 def recall_at_k(actual: list[list[int]], predicted: list[list[int]], topk: int) -> float:
-    """Mean Recall@k over the users whose ground truth is not empty.
+    """정답이 있는 사용자들의 Recall@k 평균.
 
-    Args:
-        actual: ground-truth items of every user, e.g. ``[[7], [2], [9]]``.
-        predicted: every user's recommendations, best first, e.g. ``[[3, 7, 1], ...]``.
-        topk: how many recommendations count (k).
+    Recall@k(u) = |T_u ∩ (추천 목록의 상위 k개)| / |T_u|
 
-    Returns:
-        The mean of ``|truth ∩ top-k| / |truth|`` over users with a truth; 0.0 if none.
+    규칙 (숨은 테스트가 검사하는 전부):
+        - 정답이 빈 사용자는 건너뜁니다: 평균의 분모에도 넣지 않습니다. 그런 사용자뿐이면 0.0.
+        - T_u는 집합입니다: 정답에 같은 아이템이 여러 번 있어도 한 번으로 셉니다.
+        - 추천 목록이 k개보다 짧으면 있는 만큼만 봅니다. 추천 목록에는 중복이 없습니다.
+        - 정답이 여러 개여도 분모는 k가 아니라 |T_u|입니다.
+
+    인자:
+        actual: 사용자별 정답 아이템, 예: ``[[7], [2], [9]]``.
+        predicted: 사용자별 추천 목록 (1등부터, actual과 같은 사용자 순서), 예: ``[[3, 7, 1], ...]``.
+        topk: 추천 목록에서 몇 개까지 볼지 (k).
+
+    반환값:
+        정답이 있는 사용자들의 Recall@k 평균 (float).
     """
     ### BEGIN SOLUTION
     scores = []
@@ -351,18 +401,25 @@ def recall_at_k(actual: list[list[int]], predicted: list[list[int]], topk: int) 
 
 # %% nbgrader="solution" grade_id="ndcg"
 def ndcg_at_k(actual: list[list[int]], predicted: list[list[int]], topk: int) -> float:
-    """Mean NDCG@k over the users whose ground truth is not empty.
+    """정답이 있는 사용자들의 NDCG@k 평균.
 
-    DCG@k sums ``1 / log2(i + 1)`` over the hits at ranks i = 1..k; IDCG@k is the DCG of
-    an ideal list with ``min(k, |truth|)`` hits.
+    NDCG@k(u) = DCG@k(u) / IDCG@k(u),  DCG@k(u) = Σ_{i=1..k} rel_i / log2(i + 1)
 
-    Args:
-        actual: ground-truth items of every user.
-        predicted: every user's recommendations, best first.
-        topk: how many recommendations count (k).
+    규칙 (숨은 테스트가 검사하는 전부):
+        - rel_i는 i등(1부터 셈) 추천이 정답이면 1, 아니면 0입니다.
+        - IDCG@k는 정답 min(k, |T_u|)개를 1등부터 채운 이상적인 목록의 DCG입니다. 추천 목록의
+          길이와는 상관없습니다 (목록이 k보다 짧아도 그대로입니다).
+        - 정답이 빈 사용자는 건너뜁니다. 그런 사용자뿐이면 0.0.
+        - T_u는 집합입니다: 정답에 같은 아이템이 여러 번 있어도 한 번으로 셉니다.
+        - 추천 목록이 k개보다 짧으면 있는 만큼만 봅니다. 추천 목록에는 중복이 없습니다.
 
-    Returns:
-        The mean of ``DCG@k / IDCG@k`` over users with a truth; 0.0 if none.
+    인자:
+        actual: 사용자별 정답 아이템.
+        predicted: 사용자별 추천 목록 (1등부터, actual과 같은 사용자 순서).
+        topk: 추천 목록에서 몇 개까지 볼지 (k).
+
+    반환값:
+        정답이 있는 사용자들의 NDCG@k 평균 (float).
     """
     ### BEGIN SOLUTION
     scores = []
@@ -389,8 +446,10 @@ check_metrics(recall_at_k, ndcg_at_k);
 
 # %% nbgrader="tests" grade_id="recall_tests" points=1
 # 공개 테스트 (1점)
-assert math.isclose(recall_at_k(hand_actual, hand_predicted, 1), 1 / 3)
-assert math.isclose(recall_at_k(hand_actual, hand_predicted, 3), 2 / 3)
+assert math.isclose(recall_at_k(hand_actual, hand_predicted, 1), 1 / 3), \
+    "손으로 푼 예제의 Recall@1은 1/3입니다 (B만 1등에 적중)."
+assert math.isclose(recall_at_k(hand_actual, hand_predicted, 3), 2 / 3), \
+    "손으로 푼 예제의 Recall@3은 2/3입니다 (A와 B가 상위 3개 안에 적중)."
 assert math.isclose(recall_at_k([[1, 2, 3, 4]], [[1, 9, 2, 8, 3]], 2), 1 / 4), \
     "정답 4개 중 상위 2개에서 1개를 맞혔습니다: 1/4"
 assert math.isclose(recall_at_k([[7], []], [[7, 1], [2, 3]], 2), 1.0), \
@@ -402,15 +461,16 @@ print("공개 테스트 통과 ✅")
 # 숨은 테스트 (2점): 채점할 때 다른 사용자들로 검사합니다.
 _ = recall_at_k(hand_actual, hand_predicted, 3)
 ### BEGIN HIDDEN TESTS
-from grading.hidden_checks import grade_recall
+from grading.kernel import grade_recall
 grade_recall(recall_at_k, 2)
 ### END HIDDEN TESTS
 
 # %% nbgrader="tests" grade_id="ndcg_tests" points=2
 # 공개 테스트 (2점)
-assert math.isclose(ndcg_at_k(hand_actual, hand_predicted, 1), 1 / 3)
+assert math.isclose(ndcg_at_k(hand_actual, hand_predicted, 1), 1 / 3), \
+    "손으로 푼 예제의 NDCG@1은 1/3입니다 (B만 1등에 적중, 1등의 할인은 1)."
 assert math.isclose(ndcg_at_k(hand_actual, hand_predicted, 3), (1 / math.log2(3) + 1) / 3), \
-    "A는 2등 적중(1/log2(3)), B는 1등 적중(1), C는 0점"
+    "A는 2등 적중(1/log2(3)), B는 1등 적중(1), C는 0점입니다: 평균은 (1/log2(3) + 1) / 3."
 assert math.isclose(ndcg_at_k([[1, 2, 3, 4]], [[1, 9, 2, 8, 3]], 2), 1 / (1 + 1 / math.log2(3))), \
     "IDCG@2는 정답 4개 중 min(2, 4) = 2개까지만 채운 이상적 목록의 DCG입니다."
 assert math.isclose(ndcg_at_k([[7], []], [[7, 1], [2, 3]], 2), 1.0), \
@@ -422,26 +482,26 @@ print("공개 테스트 통과 ✅")
 # 숨은 테스트 (3점): 채점할 때 다른 사용자들로 검사합니다.
 _ = ndcg_at_k(hand_actual, hand_predicted, 3)
 ### BEGIN HIDDEN TESTS
-from grading.hidden_checks import grade_ndcg
+from grading.kernel import grade_ndcg
 grade_ndcg(ndcg_at_k, 3)
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 4. TODO 3: MMD 손실
 #
-# GCL4SR은 한 시퀀스를 두 가지 눈으로 봅니다. Transformer가 본 **지역(local) 표현** 과, WITG에서
-# GNN이 모아 온 **전역(global) 표현** 입니다. 두 표현이 너무 따로 놀지 않도록 모델은 두 표현의
-# *분포* 를 가깝게 끌어당기는 손실을 하나 더 둡니다. 그 거리가 **MMD (Maximum Mean Discrepancy)** 입니다.
+# GCL4SR은 한 시퀀스를 두 가지 눈으로 봅니다. Transformer가 본 **지역(local) 표현**과, WITG에서
+# GNN이 모아 온 **전역(global) 표현**입니다. 두 표현이 너무 따로 놀지 않도록 모델은 두 표현의
+# *분포* 를 가깝게 끌어당기는 손실을 하나 더 둡니다. 그 거리가 **MMD (Maximum Mean Discrepancy)**입니다.
 #
 # ### MMD가 재는 것
 #
-# 두 분포 $P, Q$ 에서 뽑은 표본 $x, x' \sim P$, $y, y' \sim Q$ 와 커널 $K$ 에 대해
+# 두 분포 $P, Q$에서 뽑은 표본 $x, x' \sim P$, $y, y' \sim Q$와 커널 $K$에 대해
 #
 # $$
 # \mathrm{MMD}^2(P, Q) = \mathbb{E}[K(x, x')] + \mathbb{E}[K(y, y')] - 2\,\mathbb{E}[K(x, y)]
 # $$
 #
-# 입니다. 커널 $K$ 가 만드는 특징 공간에서 두 분포의 **평균 사이 거리의 제곱** 이라서 항상 0 이상이고,
+# 입니다. 커널 $K$가 만드는 특징 공간에서 두 분포의 **평균 사이 거리의 제곱**이라서 항상 0 이상이고,
 # 가우시안 커널을 쓰면 두 분포가 같을 때에만 0이 됩니다. 평균이나 분산 하나만 비교하는 것이 아니라
 # 분포 전체의 모양을 비교하는 셈입니다.
 #
@@ -454,21 +514,21 @@ grade_ndcg(ndcg_at_k, 3)
 # \widehat{\mathrm{MMD}}^2 = \operatorname{mean}\big(K_{XX} + K_{YY} - K_{XY} - K_{YX}\big)
 # $$
 #
-# 네 블록이 모두 $B \times B$ 이므로 합한 뒤 평균을 내면 각 블록 평균의 합과 같습니다. 대각선(자기 자신과의
+# 네 블록이 모두 $B \times B$이므로 합한 뒤 평균을 내면 각 블록 평균의 합과 같습니다. 대각선(자기 자신과의
 # 커널)도 그대로 포함합니다.
 #
 # ### 왜 여러 대역폭(multi-kernel)인가
 #
-# 가우시안 커널 $K(a, b) = \exp(-\lVert a - b\rVert^2 / \text{bw})$ 는 대역폭 bw에 민감합니다. 너무 작으면
+# 가우시안 커널 $K(a, b) = \exp(-\lVert a - b\rVert^2 / \text{bw})$는 대역폭 bw에 민감합니다. 너무 작으면
 # 서로 다른 표본 사이의 값이 모두 0에 가까워지고, 너무 크면 모두 1에 가까워져서 어느 쪽이든 두 분포의
-# 차이를 보지 못하고 기울기도 사라집니다. 그래서 `gaussian_kernel` 은 기준 대역폭을 데이터에서 정하고
+# 차이를 보지 못하고 기울기도 사라집니다. 그래서 `gaussian_kernel`은 기준 대역폭을 데이터에서 정하고
 # (모든 쌍의 제곱 거리 평균) 그 $\tfrac14, \tfrac12, 1, 2, 4$ 배인 커널 5개를 **더합니다**
-# (`kernel_mul=2.0`, `kernel_num=5`). 가까운 차이와 먼 차이를 동시에 봅니다. `fix_sigma` 를 주면 기준
+# (`kernel_mul=2.0`, `kernel_num=5`). 가까운 차이와 먼 차이를 동시에 봅니다. `fix_sigma`를 주면 기준
 # 대역폭을 그 값으로 고정합니다.
 #
-# 모델 안에서 source와 target은 `[B, 50]` 입니다. 시퀀스 50개 위치마다 지역/전역 표현을 스칼라 하나로
-# 사영한 값(`w_e`, `w_g`)이고, 전역 뷰 두 개 각각과의 MMD를 더한 값에 $\lambda_2 = 0.1$ 을 곱해 손실에 넣습니다.
-# `gaussian_kernel` 은 주어집니다. 무엇을 돌려주는지 먼저 보세요.
+# 모델 안에서 source와 target은 `[B, 50]`입니다 (함수는 폭이 50이 아닌 `[B, D]`도 받아야 합니다). 시퀀스 50개 위치마다 지역/전역 표현을 스칼라 하나로
+# 사영한 값(`w_e`, `w_g`)이고, 전역 뷰 두 개 각각과의 MMD를 더한 값에 $\lambda_2 = 0.1$을 곱해 손실에 넣습니다.
+# `gaussian_kernel`은 주어집니다. 무엇을 돌려주는지 먼저 보세요.
 
 # %%
 demo_source, demo_target = mmd_example(3, 0.5)
@@ -480,15 +540,26 @@ print(demo_kernels.numpy().round(3))
 # %% nbgrader="solution" grade_id="mmd"
 def MMD_loss(source: Tensor, target: Tensor, kernel_mul: float = 2.0, kernel_num: int = 5,
              fix_sigma: float | None = None) -> Tensor:
-    """Squared MMD between two batches, with the multi-kernel ``gaussian_kernel``.
+    """여러 대역폭의 가우시안 커널(gaussian_kernel)로 두 배치 사이의 MMD 제곱을 계산합니다.
 
-    Args:
-        source: samples of the first distribution, ``[B, D]``.
-        target: samples of the second distribution, ``[B, D]``.
-        kernel_mul, kernel_num, fix_sigma: passed on to ``gaussian_kernel``.
+    MMD² = mean(K_XX + K_YY − K_XY − K_YX)   (네 블록 모두 B × B)
 
-    Returns:
-        A 0-dim tensor: ``mean(K_xx + K_yy - K_xy - K_yx)``.
+    규칙 (숨은 테스트가 검사하는 전부):
+        - source와 target은 행 수 B가 같은 [B, D] 텐서입니다. 모델 안에서는 D = 50이지만,
+          D는 어떤 값이든 될 수 있습니다 (예: [10, 20]). B도 2처럼 작을 수 있습니다.
+        - kernel_mul, kernel_num, fix_sigma는 받은 값을 그대로 gaussian_kernel에 넘깁니다.
+        - 대각선(자기 자신과의 커널)도 평균에 넣고, 제곱근은 씌우지 않습니다.
+        - 같은 배치끼리의 MMD는 0입니다.
+        - 모델이 이 값으로 역전파합니다: 계산 그래프를 끊지 마세요 (.item(), .detach(),
+          numpy 변환 금지).
+
+    인자:
+        source: 첫 번째 분포의 표본, ``[B, D]``.
+        target: 두 번째 분포의 표본, ``[B, D]``.
+        kernel_mul, kernel_num, fix_sigma: gaussian_kernel에 그대로 넘길 인자.
+
+    반환값:
+        MMD² 값을 담은 0차원 텐서.
     """
     ### BEGIN SOLUTION
     batch_size = source.shape[0]
@@ -515,6 +586,10 @@ assert abs(same.item()) < 1e-5, "같은 표본끼리의 MMD는 0입니다."
 apart = MMD_loss(x, x + 1.0)
 assert apart.item() > 0, "서로 다른 분포의 MMD는 양수입니다 (부호를 확인하세요)."
 assert math.isclose(apart.item(), MMD_loss(x + 1.0, x).item(), rel_tol=1e-4), "MMD는 대칭입니다."
+narrow = MMD_loss(*mmd_example(6, 0.5, dim=20))  # 폭 D = 20: 50이 아닌 입력
+assert math.isclose(narrow.item(), 1.130148, rel_tol=1e-4), \
+    (f"[6, 20] 입력의 MMD가 {narrow.item():.6f}입니다 (기대 1.130148). "
+     "블록을 폭 D나 50이 아니라 행 수 B로 나눴는지 확인하세요.")
 assert check_mmd(MMD_loss, quiet=True), "check_mmd(MMD_loss)를 실행해 실패한 항목을 확인하세요."
 print("공개 테스트 통과 ✅")
 
@@ -522,40 +597,162 @@ print("공개 테스트 통과 ✅")
 # 숨은 테스트 (4점): 채점할 때 다른 배치로 검사합니다.
 _ = MMD_loss(torch.zeros(2, 50), torch.ones(2, 50))
 ### BEGIN HIDDEN TESTS
-from grading.hidden_checks import grade_mmd
+from grading.kernel import grade_mmd
 grade_mmd(MMD_loss, 4)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## 5. 한 epoch 학습: 여러분의 MMD로
+# ## 5. 모델 둘러보기: 논문을 코드로 읽기
+#
+# 부품을 모두 만들었으니 모델 전체를 읽어 봅시다. 학습에 쓰는 엔진(`gcl4sr_helpers.model`)은 노트북 CPU에서
+# 빠르게 돌도록 패딩을 건너뛰고, 큰 행렬을 블록으로 나누고, 역전파 때 일부를 다시 계산합니다. 빠른 대신
+# 읽기는 어렵습니다. 그래서 같은 모델을 논문의 순서대로, 부품 하나를 짧은 함수 하나로 다시 쓴 것이
+# `gcl4sr_helpers.readable_model`입니다. 모든 텐서를 패딩까지 포함한 `[B, L, ...]` 모양 그대로 계산하고,
+# 매개변수는 엔진 모델의 것을 그대로 씁니다. 두 구현이 같은 손실과 같은 기울기를 낸다는 것은 키트의
+# 테스트가 확인합니다.
+#
+# 아래에서는 부품마다 코드를 출력하고, 학습 샘플 4개로 된 작은 배치에 돌려 텐서의 모양을 봅니다.
+# B는 배치 크기(4), L은 시퀀스 길이(50), d는 은닉 차원(64)입니다. 드롭아웃은 끄고(`eval()`) 봅니다.
+
+# %%
+import inspect
+
+from gcl4sr_helpers import readable_model as rm
+from gcl4sr_helpers.data import SequenceDataset
+from gcl4sr_helpers.experiment import build_model
+
+
+def show(function) -> None:
+    """부품 함수의 소스 코드를 출력합니다."""
+    print(inspect.getsource(function))
+
+
+tour_model = build_model(data, global_graph, MMD_loss, CONFIG).eval()  # 드롭아웃 끔
+tour_users, tour_inputs, tour_targets = SequenceDataset(
+    data.splits["train"], CONFIG.max_seq_length)[torch.arange(4)]
+tour_real = tour_inputs != 0  # 패딩(0)이 아닌 위치
+tour_generator = torch.Generator().manual_seed(CONFIG.seed)  # 이웃 표본 추출용 난수
+print("inputs", tuple(tour_inputs.shape), "| 샘플별 실제 아이템 수:", tour_real.sum(1).tolist())
+print("마지막 5칸:", tour_inputs[:, -5:].tolist(), "→ 정답", tour_targets.tolist())
+
+# %% [markdown]
+# ### ① 전역 뷰: 그래프 기반 증강과 공유 GNN
+#
+# 논문의 그래프 기반 증강(graph-based augmentation)과 공유 GNN(shared graph neural networks) 부분입니다.
+# 배치의 모든 위치마다 WITG 이웃을 한 홉에 최대 20개씩, 두 홉까지 무작위로 뽑아 부분 그래프를 만들고
+# (증강), 바깥 홉부터 차례로 가중 GCN과 GraphSAGE를 적용합니다. GCN은 여러분이 만든 WITG의 가중치
+# $w$를 씁니다. 같은 배치에서 표본을 두 번 뽑으면 서로 다른 두 **증강된 뷰** $H'$, $H''$가 생깁니다.
+
+# %%
+show(rm.global_view)
+show(rm.gnn_hop)
+view_a = rm.global_view(tour_model, tour_inputs, tour_generator)
+view_b = rm.global_view(tour_model, tour_inputs, tour_generator)
+print("H'", tuple(view_a.shape), " H''", tuple(view_b.shape))
+print("두 뷰가 실제 위치에서 다른 정도 (벡터 차이의 평균 길이):",
+      round((view_a - view_b)[tour_real].norm(dim=-1).mean().item(), 4))
+
+# %% [markdown]
+# ### ② 사용자별 게이트
+#
+# 논문의 사용자별 게이트(user-specific gating) 부분입니다. 전역 문맥이 얼마나 도움이 되는지는 사용자마다
+# 다르므로, 아이템의 전역 표현과 사용자 임베딩 $p_u$로 위치마다 0과 1 사이의 게이트를 만들어 전역 뷰에
+# 곱합니다.
+
+# %%
+show(rm.user_gating)
+gated = [rm.user_gating(tour_model, view, tour_users) for view in (view_a, view_b)]
+print("Q' = 게이트를 거친 H'", tuple(gated[0].shape))
+
+# %% [markdown]
+# ### ③ 지역 뷰: 기본 시퀀스 인코더
+#
+# 논문의 기본 시퀀스 인코더(basic sequence encoder)로, SASRec과 같은 Transformer입니다. 위치 $t$는 $t$까지의
+# 실제 아이템만 봅니다(인과 마스크). 이 모델의 Transformer에는 위치 임베딩을 더하지 않습니다.
+# 위치 정보는 ④의 어텐션 풀링에서 씁니다.
+
+# %%
+show(rm.transformer_layer)
+show(rm.local_view)
+local = rm.local_view(tour_model, tour_inputs)
+print("H (지역 표현)", tuple(local.shape))
+
+# %% [markdown]
+# ### ④ 합치기와 어텐션 풀링
+#
+# 지역 표현 $H$와 두 게이트 뷰 $Q'$, $Q''$를 이어 붙여 선형 변환으로 $d$차원에 되돌린 뒤, 어텐션
+# 네트워크가 위치마다 가중치 $\alpha_t$를 매겨 시퀀스 벡터 $z$ 하나로 모읍니다 (논문에서 세 표현을
+# 합쳐 시퀀스 표현을 만드는 부분). 패딩 위치는 빠집니다.
+
+# %%
+show(rm.attention_pooling)
+hidden = tour_model.linear_transform(torch.cat([local, *gated], -1))  # [B, L, 3d] → [B, L, d]
+z = rm.attention_pooling(tour_model, hidden, tour_real)
+print("이어 붙인 표현", (*local.shape[:2], 3 * local.shape[2]), "→ hidden", tuple(hidden.shape),
+      "→ z", tuple(z.shape))
+
+# %% [markdown]
+# ### ⑤ 세 손실과 전체 목적 함수
+#
+# - **예측 손실**: $z$와 모든 아이템 임베딩의 내적에 softmax를 씌운 교차 엔트로피입니다.
+# - **그래프 대조 학습 손실**(논문의 GCL 목적 함수): 같은 시퀀스의 두 뷰 평균 $z'$, $z''$는 서로 가깝게,
+#   다른 시퀀스와는 멀게 만듭니다 (NT-Xent, 온도 $\tau = 0.5$).
+# - **MMD 손실**(논문의 MMD 항): 위치마다 지역 표현과 게이트 뷰를 스칼라 하나로 사영한 `[B, L]` 두
+#   분포를 여러분의 `MMD_loss`로 가깝게 만듭니다.
+#
+# 전체 손실은 $\mathcal{L} = \mathcal{L}_{\text{main}} + \lambda_1 \mathcal{L}_{\text{GCL}} + \lambda_2 \mathcal{L}_{\text{MMD}}$입니다.
+
+# %%
+for function in (rm.main_loss, rm.contrastive_loss, rm.mmd_term, rm.losses):
+    show(function)
+print("main", round(rm.main_loss(tour_model, z, tour_targets).item(), 4),
+      "| gcl", round(rm.contrastive_loss(view_a, view_b, tour_real).item(), 4),
+      "| mmd", round(rm.mmd_term(tour_model, tour_inputs, gated, MMD_loss).item(), 4))
+
+# %% [markdown]
+# ### ⑥ 엔진과 같은 모델인가
+#
+# 같은 난수 시드로 이웃을 뽑으면 읽기용 모델과 엔진은 같은 손실을 냅니다. 차이는 부동소수점 덧셈 순서에서
+# 오는 $10^{-6}$ 안팎뿐입니다.
+
+# %%
+readable_losses = rm.losses(tour_model, tour_users, tour_inputs, tour_targets, MMD_loss,
+                            torch.Generator().manual_seed(1))
+engine_losses = tour_model.calculate_loss(tour_users, tour_inputs, tour_targets,
+                                          torch.Generator().manual_seed(1))
+for name, ours, engine in zip(("전체", "main", "gcl", "mmd"), readable_losses, engine_losses):
+    print(f"{name:>4}: 읽기용 {ours.item():.6f} | 엔진 {engine.item():.6f}")
+
+# %% [markdown]
+# ## 6. 한 epoch 학습: 여러분의 MMD로
 #
 # 이제 부품을 모두 끼웁니다. 엔진의 `GCL4SR` 모델은 다음과 같이 동작합니다.
 #
+# 5절에서 읽은 그대로입니다.
+#
 # 1. **지역 인코더**: 아이템 임베딩 → 2층 Transformer (인과 마스크: 미래 아이템은 보지 않음).
 # 2. **전역 인코더**: 시퀀스의 각 아이템에서 WITG 이웃을 2-hop (20, 20개) 표본 추출해 GCN + GraphSAGE로
-#    인코딩합니다. 표본을 두 번 뽑아 두 뷰 $a, b$ 를 만듭니다.
+#    인코딩합니다. 표본을 두 번 뽑아 두 뷰 $a, b$를 만듭니다.
 # 3. **사용자별 게이트**: 사용자 임베딩에 따라 전역 정보를 얼마나 쓸지 조절합니다.
 # 4. 세 표현을 합쳐 위치별 어텐션으로 시퀀스 벡터를 만들고, 모든 아이템과 내적해 다음 아이템 점수를 냅니다.
 #
 # 손실은 $\mathcal{L} = \mathcal{L}_{\text{main}} + \lambda_1 \mathcal{L}_{\text{GCL}} + \lambda_2 \mathcal{L}_{\text{MMD}}$
 # ($\lambda_1 = 1$, $\lambda_2 = 0.1$) 입니다. main은 전체 아이템에 대한 교차 엔트로피, GCL은 두 뷰 사이의
-# 대조 손실, MMD는 여러분이 구현한 함수입니다 (`build_model(..., MMD_loss, ...)` 로 주입).
+# 대조 손실, MMD는 여러분이 구현한 함수입니다 (`start_course(..., MMD_loss, ...)`로 주입).
 #
 # 하이퍼파라미터는 원본 과제와 같습니다 (batch 2048, seed 2026, Adam lr 1e-3, weight decay 5e-5).
-# 결과를 기준값과 비교하려면 **바꾸지 마세요**. full 모드의 학습은 2코어 CPU에서 약 5분 걸립니다.
+# 결과를 기준값과 비교하려면 **바꾸지 마세요**. 걸리는 시간은 0절의 실행 모드 설명에 있습니다.
 
 # %%
 print(CONFIG)
-model = build_model(data, global_graph, MMD_loss, CONFIG)  # CONFIG.seed로 시드를 다시 고정하고 초기화
-trainer = build_trainer(model, CONFIG, device=DEVICE, progress=not MODE.grading)
-train_loader = make_loader(SequenceDataset(data.splits["train"], CONFIG.max_seq_length),
-                           CONFIG.batch_size, shuffle=True, seed=CONFIG.seed)
-steps = MODE.max_batches or len(train_loader)
-print(f"학습 배치 {len(train_loader)}개 중 {min(steps, len(train_loader))}개를 학습합니다 "
-      f"({MODE.describe()})")
+# CONFIG.seed로 시드를 다시 고정하고 모델을 초기화한 뒤, 학습기와 학습·테스트 데이터 로더를 만듭니다
+run = start_course(data, global_graph, MMD_loss, CONFIG, device=DEVICE, progress=not MODE.grading)
+batches = len(run.train_loader)
+steps = MODE.max_batches or batches
+print(f"학습 배치 {batches}개 중 {min(steps, batches)}개를 학습합니다 ({MODE.describe()})")
 
 start = time.perf_counter()
-epoch_result = trainer.train_epoch(train_loader, epoch=0, max_batches=MODE.max_batches)
+epoch_result = run.train_epoch(epoch=0, max_batches=MODE.max_batches)
 losses = epoch_result.averages
 print(f"학습 {time.perf_counter() - start:.1f}초. epoch 평균 손실: main {losses[0]:.4f}, "
       f"gcl {losses[1]:.4f}, mmd {losses[2]:.4f}")
@@ -565,8 +762,8 @@ no_learning = {"main": math.log(data.num_items - 1), "gcl": 2 * math.log(2 * CON
 plots.plot_losses(epoch_result.history, baselines=no_learning);
 
 # %% [markdown]
-# 빨간 점선은 **아무것도 배우지 않았을 때** 의 값입니다. main은 모든 아이템에 같은 확률을 줄 때의
-# $\ln(\text{아이템 수})$, GCL은 두 뷰가 서로를 전혀 알아보지 못할 때의 $2\ln(2B - 1)$ 입니다.
+# 빨간 점선은 **아무것도 배우지 않았을 때**의 값입니다. main은 모든 아이템에 같은 확률을 줄 때의
+# $\ln(\text{아이템 수})$, GCL은 두 뷰가 서로를 전혀 알아보지 못할 때의 $2\ln(2B - 1)$입니다.
 # 곡선이 이 선 아래로 얼마나 내려갔는지가 한 epoch 동안 배운 양입니다.
 #
 # ### 손실 점검: 무엇이 하드웨어에 따라 달라지나
@@ -579,30 +776,46 @@ plots.plot_losses(epoch_result.history, baselines=no_learning);
 #   그 차이가 학습 스텝마다 쌓입니다.
 #
 # 그래서 점검은 고정된 숫자와 $10^{-3}$ 상대 오차로 비교하지 않습니다 (원본 과제의 방식은 다른 기계의
-# 올바른 코드도 불일치로 판정했습니다). 참조 답안으로 **여러 시드** 를 돌려 잰 편차를 허용 오차로 씁니다.
-# 하드웨어 차이는 시드를 바꾸는 것보다 작은 변화이기 때문입니다. 기준값, 허용 오차, 그 출처는 점검
-# 출력에 함께 표시됩니다. 이 점검은 채점과 무관합니다.
+# 올바른 코드도 불일치로 판정했습니다). 기계가 바뀌어 생기는 차이는 위의 두 가지, 곧 시드를 바꾼 것과
+# 같은 변화(난수)와, 쌓여도 그보다 크지 않은 변화(덧셈 순서)입니다. 따라서 참조 답안으로 **여러 시드**를
+# 돌려 잰 편차를 허용 오차로 씁니다. 기준값, 허용 오차, 그 출처는 점검 출력에 함께 표시됩니다.
+# 이 점검은 점수에 들어가지 않습니다.
 
 # %%
 check_losses(losses, MODE.name);
 
 # %% [markdown]
-# ## 6. 평가: 여러분의 지표로
+# ## 7. 평가: 여러분의 지표로
 #
 # 테스트 분할의 모든 사용자에 대해 전체 아이템의 점수를 매기고, 이미 본 아이템(`seq[:-1]`)을 제외한 상위
-# 20개를 뽑아 **여러분의** `recall_at_k`, `ndcg_at_k` 로 채점합니다. 평가 때의 이웃 표본 추출은 시드를
+# 20개를 뽑아 **여러분의** `recall_at_k`, `ndcg_at_k`로 채점합니다. 평가 때의 이웃 표본 추출은 시드를
 # 고정한 생성기를 쓰므로 같은 모델이면 몇 번을 돌려도 같은 값이 나옵니다.
 
 # %%
-test_loader = make_loader(SequenceDataset(data.splits["test"], CONFIG.max_seq_length),
-                          CONFIG.batch_size)
 start = time.perf_counter()
-metrics = trainer.evaluate(test_loader, data.test_history, recall_at_k, ndcg_at_k, ks=(10, 20),
-                           seed=CONFIG.seed)
+metrics = run.test(recall_at_k, ndcg_at_k)
 print(f"평가 {time.perf_counter() - start:.1f}초 (사용자 {len(data.splits['test']):,}명)")
 for name, value in metrics.items():
     print(f"  {name:>9}: {value:.4f}")
 check_eval(metrics, MODE.name);
+
+# %% [markdown]
+# ### 체크포인트 저장과 다시 불러오기
+#
+# 원본 과제처럼 학습한 모델의 매개변수(`state_dict`)를 파일에 저장하고, 새로 초기화한 모델에 다시 불러와
+# 평가해 봅시다. 저장할 것이 모두 `state_dict`에 들어 있고 평가의 이웃 표본 추출은 시드를 고정했으므로,
+# 다시 불러온 모델은 위와 똑같은 지표를 내야 합니다.
+
+# %%
+checkpoint_file = Path(tempfile.mkdtemp(prefix="gcl4sr_")) / "checkpoint.pth"
+torch.save(run.trainer.model.state_dict(), checkpoint_file)
+reloaded = start_course(data, global_graph, MMD_loss, CONFIG, device=DEVICE, progress=False)
+reloaded.trainer.model.load_state_dict(torch.load(checkpoint_file, map_location=DEVICE))
+reloaded_metrics = reloaded.test(recall_at_k, ndcg_at_k)  # 새로 초기화한 모델에 불러와 평가
+print(f"저장: {checkpoint_file} ({checkpoint_file.stat().st_size / 2**20:.1f} MiB)")
+for name, value in reloaded_metrics.items():
+    print(f"  {name:>9}: 다시 불러온 모델 {value:.4f} | 학습 직후 {metrics[name]:.4f}")
+print("지표가 모두 같습니다 ✅" if reloaded_metrics == metrics else "지표가 다릅니다 ❌")
 
 # %% [markdown]
 # ### 얼마나 잘한 걸까: 가장 인기 있는 아이템 추천, 그리고 논문의 숫자
@@ -637,14 +850,42 @@ plots.plot_metric_comparison(rows);
 #   봐도 업데이트가 두 배이고, 검증 NDCG@20이 10 epoch 연속 나아지지 않을 때까지(early stopping)
 #   여러 epoch을 학습하므로 전체 업데이트 수는 그보다 훨씬 많습니다.
 # - **임베딩**: 아이템이 약 28,000개인데 학습 샘플은 352,125개라서 아이템 하나가 정답으로 나오는 횟수는
-#   평균 12번 남짓입니다. 한 번 훑어서는 아이템 임베딩이 거의 움직이지 않습니다. main 손실이 $\ln(28{,}237) \approx 10.25$ 에서
+#   평균 12번 남짓입니다. 한 번 훑어서는 아이템 임베딩이 거의 움직이지 않습니다. main 손실이 $\ln(28{,}237) \approx 10.25$에서
 #   조금밖에 내려가지 않는 것도 그 때문입니다.
 # - **무엇을 먼저 배우나**: 학습 초반의 모델은 아이템별 편향, 곧 *인기* 부터 배웁니다. 그래서 한 epoch
 #   모델이 MostPop과 비슷한 것은 자연스럽습니다. 순서와 그래프 문맥을 활용하는 이득은 그 다음에 나타납니다.
 # - 논문은 학습률 스케줄(StepLR)과 검증 기반 모델 선택도 씁니다.
 #
-# 더 해 보고 싶다면 `gcl4sr_helpers.experiment.run_course` 에 `CourseConfig(epochs=...)` 를 주어 여러
+# 더 해 보고 싶다면 `gcl4sr_helpers.experiment.run_course`에 `CourseConfig(epochs=...)`를 주어 여러
 # epoch을 학습해 보세요 (GPU 권장).
+
+# %% [markdown]
+# ## 8. 엔진이 바꾼 것: 원본 과제 코드와의 차이
+#
+# 엔진은 원본 과제 코드와 같은 모델을 계산하지만, 원본 코드의 결함을 기본으로 고쳐 두었습니다.
+#
+# - **게이트 벡터**: 원본은 사용자별 게이트의 두 벡터를 평범한 텐서로 두어, 학습되지도 저장되지도
+#   않았습니다. 체크포인트를 다시 불러오면 게이트가 달라졌습니다. 엔진은 학습하는 매개변수로 두고
+#   `state_dict`에 저장합니다. 7절에서 다시 불러온 모델이 같은 지표를 낸 것도 그 덕분입니다.
+# - **GNN의 두 홉**: 원본은 홉마다 원래의 임베딩에서 다시 시작해 바깥 홉의 결과를 버렸으므로, 실제로는
+#   1-hop만 쓰였습니다. 엔진은 두 홉을 차례로 쌓습니다.
+# - **초기화**: 원본은 모듈마다 모든 매개변수를 균등분포로 다시 덮어써서, LayerNorm의 가중치와 패딩
+#   임베딩까지 모두 균등분포가 되었습니다. 엔진은 임베딩과 선형층에 Xavier 초기화를 쓰고, LayerNorm은
+#   1로, 패딩 임베딩은 0으로 둡니다.
+# - **평가**: 원본은 이미 본 아이템에 0점을 주어(점수가 음수인 아이템보다 위에 옵니다) 패딩 아이템까지
+#   순위에 넣었고, 이웃을 매번 다르게 뽑았습니다. 엔진은 본 아이템과 패딩을 순위에서 빼고, 시드를 고정해
+#   같은 모델이면 언제나 같은 값을 냅니다.
+# - **두 증강 뷰**: 원본이 쓰던 `torch-sparse`는 호출할 때마다 난수 시드를 현재 시각(초 단위)으로 다시
+#   정합니다. 그래서 같은 1초 안에 뽑힌 두 뷰는 똑같았고, 대조 학습이 자기 자신과 비교하는 일이 잦았습니다.
+#   엔진은 두 뷰를 독립적으로 뽑습니다.
+# - 그 밖에 NaN, 배치 크기 1, 메모리(MMD의 `[2B, 2B, 50]` 텐서), `torch-sparse` 설치 문제를 고쳤습니다.
+#
+# 그래서 한 epoch 뒤의 숫자도 원본과 다릅니다. 고친 모델은 두 홉 사이의 드롭아웃 때문에 두 뷰가 더 달라
+# GCL 손실이 천천히 내려가고, Xavier로 초기화한 임베딩이 작게 시작해서 한 epoch 뒤의 지표가 원본보다 조금
+# 낮습니다. 끝까지 학습하면 16번째 epoch부터는 고친 모델이 원본의 동작(`legacy`)보다 앞섭니다(검증 NDCG@20).
+# `CourseConfig(legacy=True)`로 모델을 만들면 엔진이 원본의 동작(게이트, 홉, 초기화, 평가)을 되살려 두 모델을 비교할 수 있습니다. 결함의 전체 목록과
+# 원본, `legacy`, 고친 모델의 한 epoch 숫자, 끝까지 학습한 결과는 [재현 노트](../REPRODUCTION.md)(영문)에
+# 있습니다.
 
 # %% [markdown]
 # ## 마무리
