@@ -14,17 +14,24 @@ from typing import BinaryIO
 from tqdm.auto import tqdm
 
 ENV_VAR = "GCL4SR_DATA"
-MANIFEST_PATH = Path(__file__).resolve().parents[1] / "data" / "manifest.json"
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data" / "home"
+MANIFEST_PATH = Path(__file__).resolve().with_name("manifest.json")
 DATA_FILE = "home.txt"
 TRAIN_FILE = "all_train_seq.txt"
 REQUIRED_FILES = (DATA_FILE, TRAIN_FILE)
 
 _CHUNK = 1 << 20
-_HOW_TO_FIX = (
-    f"Set {ENV_VAR} or pass data_dir= to a folder holding {' and '.join(REQUIRED_FILES)}, "
-    f"or leave both unset to fetch them into {DEFAULT_DIR} (see data/README.md)."
-)
+
+
+def default_data_dir() -> Path:
+    """``data/home/`` of the repository checkout the engine runs from; for an installed engine
+    (the wheel of the student edition), ``data/home/`` under the working folder."""
+    checkout = Path(__file__).resolve().parents[1]
+    return (checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()) / "data" / "home"
+
+
+def _how_to_fix() -> str:
+    return (f"Set {ENV_VAR} or pass data_dir= to a folder holding {' and '.join(REQUIRED_FILES)}, "
+            f"or leave both unset to fetch them into {default_data_dir()}.")
 
 
 class ChecksumError(ValueError):
@@ -95,12 +102,13 @@ def _check_named_dir(directory: Path, source: str) -> Path:
     directory = directory.expanduser().resolve()
     if not directory.is_dir():
         raise FileNotFoundError(
-            f"data directory {directory} (from {source}) does not exist. {_HOW_TO_FIX}"
+            f"data directory {directory} (from {source}) does not exist. {_how_to_fix()}"
         )
     missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
     if missing:
         raise FileNotFoundError(
-            f"data directory {directory} (from {source}) has no {', '.join(missing)}. {_HOW_TO_FIX}"
+            f"data directory {directory} (from {source}) has no {', '.join(missing)}. "
+            f"{_how_to_fix()}"
         )
     return directory
 
@@ -110,7 +118,7 @@ def _fill_default_dir(directory: Path, download: bool, base_url: str | None) -> 
     missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
     if missing and not download:
         raise FileNotFoundError(
-            f"{directory} has no {', '.join(missing)} and download=False. {_HOW_TO_FIX}"
+            f"{directory} has no {', '.join(missing)} and download=False. {_how_to_fix()}"
         )
     if missing:
         manifest = load_manifest()
@@ -135,7 +143,7 @@ def locate_data_dir(
         return _check_named_dir(Path(data_dir), "the data_dir argument")
     if os.environ.get(ENV_VAR):
         return _check_named_dir(Path(os.environ[ENV_VAR]), f"${ENV_VAR}")
-    directory = Path(default_dir) if default_dir is not None else DEFAULT_DIR
+    directory = Path(default_dir) if default_dir is not None else default_data_dir()
     return _fill_default_dir(directory.expanduser().resolve(), download, base_url)
 
 

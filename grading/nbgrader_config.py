@@ -4,14 +4,17 @@ nbgrader 0.9.6 has no ``--config`` flag: pass this file as
 ``--NbGrader.config_file=grading/nbgrader_config.py`` (``python -m grading.release`` and the
 tests do), for example::
 
-    PYTHONPATH=. GCL4SR_DATA=/path/to/home nbgrader validate \
+    GCL4SR_DATA=/path/to/home nbgrader validate \
         solutions/gcl4sr/gcl4sr.ipynb --NbGrader.config_file=grading/nbgrader_config.py
 
-``PYTHONPATH`` at the repository root lets hidden test cells import ``grading``;
-``GCL4SR_DATA`` points at the Home folder (or leave it unset with ``data/home/`` filled).
+The kernel gets the repository root on its path (below), so hidden test cells import
+``grading`` without ``PYTHONPATH``; ``GCL4SR_DATA`` points at the Home folder (or leave it
+unset with ``data/home/`` filled).
 
 Layout: the course root is the repository root; the assignment ``gcl4sr`` has its source
 (solution build) in ``solutions/gcl4sr/`` and its student release in ``notebooks/gcl4sr/``.
+A course of its own (another root, a course id, an exchange) loads this file from its own
+``nbgrader_config.py`` with ``load_subconfig`` (README: "A course, step by step").
 """
 
 from pathlib import Path
@@ -67,6 +70,9 @@ c.LimitOutput.max_traceback = 60
 _KERNEL_ADDRESS_SPACE = 6 << 30
 c.Execute.extra_arguments = [
     "--HistoryManager.hist_file=:memory:",
+    # The kit's root on the kernel's path, first: hidden test cells import grading.kernel, so
+    # plain `nbgrader autograde` needs no PYTHONPATH (the class command sets it too).
+    f"--IPKernelApp.exec_lines=__import__('sys').path.append({str(ROOT)!r})",
     "--IPKernelApp.exec_lines=import resource as _rl; _h = _rl.getrlimit(_rl.RLIMIT_AS)[1]; "
     f"_v = {_KERNEL_ADDRESS_SPACE} if _h == _rl.RLIM_INFINITY else min(_h, "
     f"{_KERNEL_ADDRESS_SPACE}); _rl.setrlimit(_rl.RLIMIT_AS, (_v, _v)); del _rl, _h, _v",

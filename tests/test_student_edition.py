@@ -1,0 +1,175 @@
+"""The student edition: only student files, no answer anywhere (inside the wheel too), and it
+installs and runs from an empty folder in a fresh virtual environment, without this checkout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from test_leaks import assert_clean
+
+from gcl4sr_helpers import __version__
+from grading import student_edition
+
+NAME = f"gcl4sr-student-{__version__}"
+WHEEL = f"gcl4sr_course_kit-{__version__}-py3-none-any.whl"
+ENGINE_URL = "https://course.example.org/gcl4sr/" + WHEEL
+#: Runs the notebook's cells up to the first TODO, in the environment it is started with.
+RUN_UNTIL_TODO = """
+import sys
+import nbformat
+from nbclient import NotebookClient
+notebook, out = sys.argv[1:]
+nb = nbformat.read(notebook, as_version=4)
+first_todo = next(i for i, c in enumerate(nb.cells)
+                  if c.metadata.get("nbgrader", {}).get("solution"))
+nb.cells = nb.cells[:first_todo]
+folder = notebook.rsplit("/", 1)[0]
+client = NotebookClient(nb, timeout=900, kernel_name="python3",
+                        resources={"metadata": {"path": folder}})
+try:
+    client.execute()
+finally:
+    nbformat.write(nb, out)
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("edition")
+    assert student_edition.main(["--out", str(out)]) == 0
+    return out / f"{NAME}.zip"
+
+
+@pytest.fixture(scope="module")
+def unpacked(built, tmp_path_factory) -> Path:
+    """The zip unpacked in an empty folder outside the repository."""
+    folder = tmp_path_factory.mktemp("student")
+    assert not list(folder.iterdir())
+    with zipfile.ZipFile(built) as zf:
+        zf.extractall(folder)
+    return folder / NAME
+
+
+def _files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def test_edition_holds_only_student_files(built, unpacked):
+    assert built.name == f"{NAME}.zip"
+    assert _files(unpacked) == {"README.md", "requirements.txt", "manifest.json",
+                                "gcl4sr/gcl4sr.ipynb", f"gcl4sr/{WHEEL}"}
+    assert _files(built.with_suffix("")) == _files(unpacked)  # the tree beside the zip
+    with zipfile.ZipFile(unpacked / "gcl4sr" / WHEEL) as wheel:
+        tops = {name.split("/")[0] for name in wheel.namelist()}
+    assert tops == {"gcl4sr_helpers", f"gcl4sr_course_kit-{__version__}.dist-info"}
+
+
+def test_student_readme_never_sends_students_to_the_repository(unpacked):
+    text = (unpacked / "README.md").read_text(encoding="utf-8")
+    assert "git clone" not in text and "pip install -e" not in text
+    assert text.index("## 한국어") < text.index("## English")
+    for step in ("requirements.txt", "GCL4SR_QUICK=1", "GCL4SR_DATA", "Colab", "JupyterHub",
+                 "Submit"):
+        assert step in text, step
+
+
+def test_requirements_pin_the_tested_versions(unpacked):
+    pins = dict(line.split("==") for line in
+                (unpacked / "requirements.txt").read_text().splitlines())
+    assert pins["torch"] == "2.13.0"
+    assert {"torch-geometric", "numpy", "scipy", "tqdm", "matplotlib", "jupyterlab",
+            "ipykernel"} <= set(pins)
+    assert all(version[0].isdigit() for version in pins.values())
+
+
+def _edition_texts(root: Path) -> dict[str, str]:
+    """Every file of the edition as text, and every member of every zip inside it."""
+    texts = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                for member in zf.namelist():
+                    texts[f"{path.name}!{member}"] = zf.read(member).decode("utf-8", "replace")
+        else:
+            texts[str(path.relative_to(root))] = path.read_text(encoding="utf-8", errors="replace")
+    return texts
+
+
+def test_no_answer_anywhere_in_the_edition(unpacked, tmp_path):
+    texts = _edition_texts(unpacked)
+    assert any("!gcl4sr_helpers/model.py" in name for name in texts)  # the wheel was opened
+    for name, text in texts.items():
+        for telltale in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "grade_witg", "grading.kernel",
+                         "hidden_checks"):
+            assert telltale not in text, f"{name} contains {telltale!r}"
+    assert_clean(texts, tmp_path)
+
+
+def test_engine_url_goes_into_the_first_code_cell_only(tmp_path):
+    student_edition.main(["--out", str(tmp_path), "--engine-url", ENGINE_URL])
+    cells = nbformat.read(tmp_path / NAME / "gcl4sr" / "gcl4sr.ipynb", as_version=4).cells
+    release = nbformat.read(student_edition.RELEASE_ROOT / "gcl4sr" / "gcl4sr.ipynb", 4).cells
+    first_code = next(i for i, c in enumerate(cells) if c.cell_type == "code")
+    assert [i for i, (a, b) in enumerate(zip(cells, release, strict=True))
+            if a.source != b.source] == [first_code]
+    assert "ENGINE_URL = None" in release[first_code].source
+    assert f"ENGINE_URL = {ENGINE_URL!r}" in cells[first_code].source
+    assert "nbgrader" not in cells[first_code].metadata  # unlocked: no checksum to break
+
+
+def _clean_env(venv_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTHON", "VIRTUAL_ENV", "JUPYTER", "PYTEST"))}
+    env["PATH"] = f"{venv_dir / 'bin'}{os.pathsep}{env['PATH']}"
+    env.update(extra)
+    return env
+
+
+def test_edition_installs_and_runs_from_an_empty_folder(unpacked, home_dir, tmp_path):
+    """README step 1 without the engine (as on Colab): the setup cell installs it from the wheel
+    beside the notebook, then the notebook runs in quick mode up to the first TODO."""
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = str(env_dir / "bin" / "python")
+    env = _clean_env(env_dir)
+    done = subprocess.run([python, "-m", "pip", "install", "-q", "-r", "requirements.txt"],
+                          cwd=unpacked, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    probe = [python, "-c", "import importlib.util as u; print(u.find_spec('gcl4sr_helpers'))"]
+    assert subprocess.run(probe, cwd=tmp_path, env=env, capture_output=True,
+                          text=True).stdout.strip() == "None"
+    script = tmp_path / "run_until_todo.py"
+    script.write_text(RUN_UNTIL_TODO)
+    executed = tmp_path / "executed.ipynb"
+    done = subprocess.run([python, str(script), str(unpacked / "gcl4sr" / "gcl4sr.ipynb"),
+                           str(executed)], cwd=tmp_path, capture_output=True, text=True,
+                          env=_clean_env(env_dir, GCL4SR_DATA=str(home_dir), GCL4SR_QUICK="1",
+                                         MPLBACKEND="Agg"))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    outputs = "".join(o.get("text", "") for c in nbformat.read(executed, 4).cells
+                      if c.cell_type == "code" for o in c.outputs)
+    assert "엔진 설치 중" in outputs and WHEEL in outputs
+    assert f"키트 버전 : {__version__}" in outputs
+    assert "quick" in outputs
+    where = subprocess.run([python, "-c", "import gcl4sr_helpers; print(gcl4sr_helpers.__file__)"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True).stdout
+    assert where.startswith(str(env_dir)), where  # installed into the fresh environment
+
+
+def test_setup_cell_needs_the_engine_or_a_wheel(tmp_path):
+    """Without the engine (no site-packages) and no wheel beside it, the setup cell says what
+    to do instead of calling pip."""
+    nb = nbformat.read(student_edition.RELEASE_ROOT / "gcl4sr" / "gcl4sr.ipynb", 4)
+    setup = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+    code = "ENGINE_URL = None\n" + setup.source
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert "ModuleNotFoundError: 엔진 gcl4sr_helpers가 없습니다" in done.stderr, done.stderr
+    assert "엔진 설치 중" not in done.stdout
