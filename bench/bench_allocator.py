@@ -84,10 +84,9 @@ def measure(setting: str, data_dir: str | None, steps: int) -> dict:
     import torch
 
     from gcl4sr_helpers import trainer as trainer_module
-    from gcl4sr_helpers.data import SequenceDataset, load_data
-    from gcl4sr_helpers.experiment import CourseConfig, build_model, build_trainer
-    from gcl4sr_helpers.trainer import make_loader
-    from grading import reference
+    from gcl4sr_helpers.data import load_data
+    from gcl4sr_helpers.experiment import start_course
+    from grading.instructor import reference
 
     torch.set_num_threads(1)
     libc = ctypes.CDLL("libc.so.6")
@@ -99,11 +98,8 @@ def measure(setting: str, data_dir: str | None, steps: int) -> dict:
             libc.mallopt(option, value)
     data = load_data(data_dir)
     graph = reference.build_weighted_item_transition_graph(str(data.train_sequence_file))
-    config = CourseConfig()
-    trainer = build_trainer(build_model(data, graph, reference.mmd_loss, config), config,
-                            device="cpu", progress=False)
-    loader = make_loader(SequenceDataset(data.splits["train"]), config.batch_size,
-                         shuffle=True, seed=config.seed)
+    run = start_course(data, graph, reference.mmd_loss, device="cpu", progress=False)
+    trainer, loader = run.trainer, run.train_loader
     rows = []
     trainer.model.train()
     for step, batch in zip(range(steps), loader, strict=False):

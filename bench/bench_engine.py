@@ -24,10 +24,9 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gcl4sr_helpers.data import SequenceDataset, load_data, read_item_sequences  # noqa: E402
-from gcl4sr_helpers.experiment import CourseConfig, build_model, build_trainer  # noqa: E402
-from gcl4sr_helpers.trainer import make_loader  # noqa: E402
-from grading import reference  # noqa: E402
+from gcl4sr_helpers.data import load_data, read_item_sequences  # noqa: E402
+from gcl4sr_helpers.experiment import CourseConfig, start_course  # noqa: E402
+from grading.instructor import reference  # noqa: E402
 
 WARMUP = 2
 
@@ -47,11 +46,9 @@ def measure_mode(data_dir: str | None, legacy: bool, batches: int, device: str) 
     """Median seconds per training batch at batch 2048, test evaluation time, peak RSS."""
     data = load_data(data_dir)
     graph = reference.build_weighted_item_transition_graph(str(data.train_sequence_file))
-    config = CourseConfig(legacy=legacy)
-    trainer = build_trainer(build_model(data, graph, reference.mmd_loss, config), config,
-                            device=device, progress=False)
-    loader = make_loader(SequenceDataset(data.splits["train"]), config.batch_size, shuffle=True,
-                         seed=config.seed)
+    run = start_course(data, graph, reference.mmd_loss, CourseConfig(legacy=legacy), device,
+                       progress=False)
+    trainer, loader = run.trainer, run.train_loader
     times = []
     trainer.model.train()
     for step, batch in enumerate(loader):
@@ -62,10 +59,8 @@ def measure_mode(data_dir: str | None, legacy: bool, batches: int, device: str) 
         if step >= WARMUP:
             times.append(elapsed(start, device))
     train_rss = peak_rss_mb()
-    test_loader = make_loader(SequenceDataset(data.splits["test"]), config.batch_size)
     start = time.perf_counter()
-    metrics = trainer.evaluate(test_loader, data.test_history, reference.recall_at_k,
-                               reference.ndcg_at_k, seed=config.seed)
+    metrics = run.test(reference.recall_at_k, reference.ndcg_at_k)
     eval_seconds = elapsed(start, device)
     per_batch = statistics.median(times)
     gpu = {"gpu": torch.cuda.get_device_name(),

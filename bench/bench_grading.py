@@ -31,15 +31,15 @@ sys.path.insert(0, str(REPO / "tests" / "fixtures"))
 
 from make_submissions import build  # noqa: E402
 
-from grading import grade_class  # noqa: E402
+from grading.instructor.classrun import grade_class  # noqa: E402
+from grading.instructor.options import default_options  # noqa: E402
 
 BATCH = ["perfect", "partial", "syntax", "edited"]
 
 
 def run(submissions: Path, out: Path, jobs: int) -> dict:
     start = time.monotonic()
-    results = grade_class.grade_class(submissions, out, jobs, grade_class.default_options(jobs),
-                                      quiet=True)
+    results = grade_class(submissions, out, jobs, default_options(jobs), quiet=True)
     wall = time.monotonic() - start
     timing = json.loads((out / "timing.json").read_text())
     assert all(r.status == "graded" for r in results), [(r.student, r.status) for r in results]

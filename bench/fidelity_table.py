@@ -4,15 +4,17 @@ import json
 
 from fidelity_one_epoch import MODES, OUT
 
-KEYS = ["main", "gcl", "mmd", "Recall@10", "Recall@20", "NDCG@10", "NDCG@20"]
+from gcl4sr_helpers.trainer import LOSS_NAMES, METRIC_NAMES
+
+KEYS = (*LOSS_NAMES, *METRIC_NAMES)
 
 
 def main() -> None:
     data = json.loads(OUT.read_text())
     print("| | " + " | ".join(KEYS) + " |")
     print("|---" * (len(KEYS) + 1) + "|")
-    for label, key in (("seed notebook (SPEC §3)", "seed_notebook"),
-                       ("original code, Linux 2-core (SPEC §3)", "seed_code_linux_2core")):
+    for label, key in (("seed notebook", "seed_notebook"),
+                       ("original code, Linux 2-core", "seed_code_linux_2core")):
         print(f"| {label} | " + " | ".join(f"{data[key][k]:.4f}" for k in KEYS) + " |")
     for mode in MODES:
         if mode not in data:

@@ -26,12 +26,11 @@ sys.path.insert(0, str(REPO))
 
 from gcl4sr_helpers.baselines import PAPER_HOME, most_popular_ranking  # noqa: E402
 from gcl4sr_helpers.data import load_data  # noqa: E402
-from gcl4sr_helpers.fulltrain import read_log  # noqa: E402
-from gcl4sr_helpers.trainer import score_ranking  # noqa: E402
-from grading.reference import ndcg_at_k, recall_at_k  # noqa: E402
+from gcl4sr_helpers.trainer import METRIC_NAMES, score_ranking  # noqa: E402
+from grading.instructor.fulltrain import read_log  # noqa: E402
+from grading.instructor.reference import ndcg_at_k, recall_at_k  # noqa: E402
 
 FULL = REPO / "bench" / "results" / "full"
-KEYS = ["Recall@10", "Recall@20", "NDCG@10", "NDCG@20"]
 ON_GPU = " on GPU"  # label suffix of runs made with --device cuda
 
 
@@ -64,18 +63,18 @@ def most_popular(data_dir: str | None) -> dict[str, float]:
 
 def table(rows: list[dict], popular: dict[str, float]) -> str:
     """Markdown: the paper's Table 2, the most-popular baseline, then every run."""
-    head = "| model | epochs run (best) | train h | status | " + " | ".join(KEYS) + " |"
-    lines = [head, "|---" * (len(KEYS) + 4) + "|"]
+    head = "| model | epochs run (best) | train h | status | " + " | ".join(METRIC_NAMES) + " |"
+    lines = [head, "|---" * (len(METRIC_NAMES) + 4) + "|"]
     for name, scores in PAPER_HOME.items():
         lines.append(f"| paper: {name} | | | published | "
-                     + " | ".join(f"{scores[k]:.4f}" for k in KEYS) + " |")
+                     + " | ".join(f"{scores[k]:.4f}" for k in METRIC_NAMES) + " |")
     lines.append("| most popular (this protocol) | | | | "
-                 + " | ".join(f"{popular[k]:.4f}" for k in KEYS) + " |")
+                 + " | ".join(f"{popular[k]:.4f}" for k in METRIC_NAMES) + " |")
     for row in rows:
         status = "converged" if row["finished"] else "provisional (budget ended)"
         lines.append(f"| {row['label']} (`{row['name']}`) | {row['epochs_run']} "
                      f"({row['best_epoch'] + 1}) | {row['train_hours']:.2f} | {status} | "
-                     + " | ".join(f"{row['test'][k]:.4f}" for k in KEYS) + " |")
+                     + " | ".join(f"{row['test'][k]:.4f}" for k in METRIC_NAMES) + " |")
     return "\n".join(lines) + "\n"
 
 

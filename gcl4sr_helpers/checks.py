@@ -29,14 +29,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .trainer import LOSS_NAMES, METRIC_NAMES
+
 CONSTANTS_PATH = Path(__file__).with_name("check_constants.json")
 QUICK_ENV = "GCL4SR_QUICK"
 QUICK_MAX_USERS = 2000
 QUICK_SUBSET_SEED = 0
 QUICK_MAX_BATCHES = 3
 QUICK_THREADS = 1  # small work; one thread is as fast and immune to CPU oversubscription
-METRIC_NAMES = ("Recall@10", "Recall@20", "NDCG@10", "NDCG@20")
-LOSS_NAMES = ("main", "gcl", "mmd")
 
 
 # --------------------------------------------------------------------------------------

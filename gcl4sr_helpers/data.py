@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from scipy.sparse import csr_matrix
 from torch.utils.data import Dataset
 
 from .download import DATA_FILE, TRAIN_FILE, locate_data_dir
+from .files import atomic_file
 
 MAX_LEN = 50
 
@@ -265,17 +265,10 @@ def subset_users(sequences: list[list[int]], num_users: int, seed: int = 0) -> l
 
 
 def _write_train_file(path: Path, sequences: list[list[int]]) -> Path:
-    """Write `user items` lines of `seq[:-2]` atomically (temp file + os.replace)."""
+    """Write `user items` lines of `seq[:-2]` atomically."""
     text = "".join(f"{u} {','.join(map(str, seq[:-2]))}\n" for u, seq in enumerate(sequences))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as handle:
+        handle.write(text)
     return path
 
 

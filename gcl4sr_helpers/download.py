@@ -6,12 +6,13 @@ import hashlib
 import http.client
 import json
 import os
-import tempfile
 import urllib.request
 from pathlib import Path
 from typing import BinaryIO
 
 from tqdm.auto import tqdm
+
+from .files import atomic_file
 
 ENV_VAR = "GCL4SR_DATA"
 MANIFEST_PATH = Path(__file__).resolve().with_name("manifest.json")
@@ -83,17 +84,10 @@ def _stream(url: str, out: BinaryIO, label: str, timeout: float) -> str:
 def fetch_file(url: str, dest: Path, sha256: str, timeout: float = 60) -> Path:
     """Download `url` to `dest` atomically; raise unless its SHA-256 is `sha256`."""
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            got = _stream(url, out, dest.name, timeout)
+    with atomic_file(dest, "wb") as out:
+        got = _stream(url, out, dest.name, timeout)
         if got != sha256.lower():
             raise ChecksumError(f"checksum mismatch for {url}: expected {sha256}, got {got}")
-        os.replace(temp_name, dest)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
     return dest
 
 

@@ -77,11 +77,17 @@ def _csr(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int]) -> T
 
 def sampled_gcn_sage(gcn: GCNConv, sage: SAGEConv, x: Tensor, adj: Adj,
                      edge_weight: Tensor) -> Tensor:
-    """``sage((h, h[:n_tgt]), edge_index)`` with ``h = gcn(x, edge_index, edge_weight)``.
+    """One sampled hop, GCN then SAGE, for the hop's ``n_tgt`` target nodes:
 
-    Equal to PyG's ``GCNConv`` (self-loops of weight 1, symmetric normalisation) and
-    ``SAGEConv`` (mean aggregation, root weight, ``normalize=True``) on graphs without
-    self-loops. ``adj``'s edges must be grouped by ascending target, as the sampler emits.
+        H    = D^-1/2 (A + I) D^-1/2 X Θ + b,   D_ii = 1 + Σ_j A_ij            (GCN)
+        x'_i = n(W_1 · mean_{j ∈ N(i)} H_j + W_2 H_i),   n(v) = v / ‖v‖₂       (SAGE)
+
+    ``A`` is the sampled adjacency weighted by ``edge_weight`` (the WITG weights), ``N(i)``
+    the sampled neighbours of target ``i``. Equal to PyG's ``GCNConv`` (self-loops of weight
+    1) and ``SAGEConv`` (mean aggregation, root weight, ``normalize=True``), i.e.
+    ``sage((h, h[:n_tgt]), edge_index)`` with ``h = gcn(x, edge_index, edge_weight)``, on
+    graphs without self-loops, computed as two sparse CSR products. ``adj``'s edges must be
+    grouped by ascending target, as the sampler emits.
     """
     (source, target), _, (n_src, n_tgt) = adj
     counts = torch.bincount(target, minlength=n_tgt)
@@ -101,7 +107,8 @@ def sampled_gcn_sage(gcn: GCNConv, sage: SAGEConv, x: Tensor, adj: Adj,
 
 
 class GNNEncoder(nn.Module):
-    """Weighted GCN followed by a normalised SAGE convolution, once per sampled hop."""
+    """Per sampled hop ``x ← dropout(relu(SAGE(GCN(x))))`` (no activation after the last hop):
+    see :func:`sampled_gcn_sage` for the hop's formula."""
 
     def __init__(self, hidden_size: int, num_hops: int, dropout: float) -> None:
         super().__init__()

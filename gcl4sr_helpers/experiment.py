@@ -1,4 +1,8 @@
-"""The course's experiment in one place: hyper-parameters, model construction, one run."""
+"""The course's experiment in one place: hyper-parameters, model construction, one run.
+
+:func:`start_course` is how every course run begins (the notebook, the reference run, the
+check-constant builder, the benchmarks); :func:`run_course` runs one from start to test.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import torch
+from torch.utils.data import DataLoader
 from torch_geometric.data import Data
 
-from .data import SequenceData, SequenceDataset
+from .data import MAX_LEN, SequenceData, SequenceDataset
 from .model import GCL4SR, MMDLoss
 from .runtime import seed_everything, select_device
 from .trainer import EpochResult, Metric, Trainer, make_loader
@@ -22,7 +27,7 @@ class CourseConfig:
     epochs: int = 1
     batch_size: int = 2048
     hidden_size: int = 64
-    max_seq_length: int = 50
+    max_seq_length: int = MAX_LEN
     num_layers: int = 2
     num_heads: int = 2
     sample_size: list[int] = field(default_factory=lambda: [20, 20])
@@ -63,6 +68,40 @@ def build_trainer(model: GCL4SR, config: CourseConfig, device: str | None = None
 
 
 @dataclass
+class CourseRun:
+    """A course run in progress: its trainer and the loaders of its train and test splits."""
+
+    config: CourseConfig
+    data: SequenceData
+    trainer: Trainer
+    train_loader: DataLoader
+    test_loader: DataLoader
+
+    def train_epoch(self, epoch: int = 0, max_batches: int | None = None) -> EpochResult:
+        """One epoch over the shuffled training split (the first ``max_batches`` batches)."""
+        return self.trainer.train_epoch(self.train_loader, epoch, max_batches)
+
+    def test(self, recall_at_k: Metric, ndcg_at_k: Metric) -> dict[str, float]:
+        """Recall@k and NDCG@k on the test split (full ranking, seeded sampling)."""
+        return self.trainer.evaluate(self.test_loader, self.data.test_history, recall_at_k,
+                                     ndcg_at_k, seed=self.config.seed)
+
+
+def start_course(data: SequenceData, graph: Data, mmd_loss: MMDLoss,
+                 config: CourseConfig | None = None, device: str | None = None,
+                 progress: bool = True) -> CourseRun:
+    """A seeded, freshly initialised model, its trainer and the course's loaders."""
+    config = config or CourseConfig()
+    trainer = build_trainer(build_model(data, graph, mmd_loss, config), config, device,
+                            progress)
+    train_loader = make_loader(SequenceDataset(data.splits["train"], config.max_seq_length),
+                               config.batch_size, shuffle=True, seed=config.seed)
+    test_loader = make_loader(SequenceDataset(data.splits["test"], config.max_seq_length),
+                              config.batch_size)
+    return CourseRun(config, data, trainer, train_loader, test_loader)
+
+
+@dataclass
 class RunResult:
     """Losses, test metrics and wall times of :func:`run_course`."""
 
@@ -84,21 +123,14 @@ def run_course(data: SequenceData, graph: Data, mmd_loss: MMDLoss, recall_at_k: 
                progress: bool = True,
                on_epoch: Callable[[int, EpochResult], None] | None = None) -> RunResult:
     """Train ``config.epochs`` epochs and evaluate on the test split (full ranking)."""
-    config = config or CourseConfig()
-    trainer = build_trainer(build_model(data, graph, mmd_loss, config), config, device,
-                            progress)
-    train_loader = make_loader(SequenceDataset(data.splits["train"], config.max_seq_length),
-                               config.batch_size, shuffle=True, seed=config.seed)
+    run = start_course(data, graph, mmd_loss, config, device, progress)
     start, epochs = time.perf_counter(), []
-    for epoch in range(config.epochs):
-        epochs.append(trainer.train_epoch(train_loader, epoch, max_batches))
+    for epoch in range(run.config.epochs):
+        epochs.append(run.train_epoch(epoch, max_batches))
         if on_epoch:
             on_epoch(epoch, epochs[-1])
     train_seconds = time.perf_counter() - start
-    test_loader = make_loader(SequenceDataset(data.splits["test"], config.max_seq_length),
-                              config.batch_size)
     start = time.perf_counter()
-    metrics = trainer.evaluate(test_loader, data.test_history, recall_at_k, ndcg_at_k,
-                               seed=config.seed)
+    metrics = run.test(recall_at_k, ndcg_at_k)
     return RunResult(epochs, metrics, train_seconds, time.perf_counter() - start,
-                     asdict(config))
+                     asdict(run.config))

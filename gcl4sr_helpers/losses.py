@@ -11,6 +11,8 @@ from torch import Tensor
 
 from .blocks import row_blocks
 
+TEMPERATURE = 0.5  # of the GCL loss, as in GCL4SR
+
 
 def _block_sq_distances(total: Tensor, sq: Tensor, rows: slice) -> Tensor:
     """``||a - b||^2`` between ``total[rows]`` and every row, via ``|a|^2 + |b|^2 - 2 a.b``."""
@@ -73,7 +75,8 @@ class _MultiKernel(torch.autograd.Function):
 
 def gaussian_kernel(source: Tensor, target: Tensor, kernel_mul: float = 2.0,
                     kernel_num: int = 5, fix_sigma: float | None = None) -> Tensor:
-    """Sum of ``kernel_num`` Gaussian kernels over all pairs of ``[source; target]`` rows.
+    """``K(a, b) = Σ_{i<n} exp(-‖a - b‖² / (σ · m^(i - ⌊n/2⌋)))`` over all pairs of
+    ``[source; target]`` rows (``n = kernel_num``, ``m = kernel_mul``, ``σ`` the bandwidth).
 
     ``source`` and ``target`` are ``[B, D]``; the result is ``[2B, 2B]`` with blocks
     ``[[K_xx, K_xy], [K_yx, K_yy]]``. The base bandwidth is the mean off-diagonal squared
@@ -133,7 +136,8 @@ class _ChunkedCrossEntropy(torch.autograd.Function):
 
 
 def full_softmax_cross_entropy(x: Tensor, weight: Tensor, targets: Tensor) -> Tensor:
-    """``F.cross_entropy(x @ weight.T, targets)``, computed in row blocks.
+    """``L = -(1/B) Σ_b log softmax(x_b Wᵀ)[y_b]``: ``F.cross_entropy(x @ weight.T, targets)``
+    computed in row blocks.
 
     Equal to the straightforward formula within float tolerance, but the ``[B, N]``
     logits (231 MB at B = 2048 on Home) are never all in memory, forward or backward.
@@ -180,13 +184,16 @@ def _ntxent_blocks(hidden: Tensor, temperature: float):
         yield rows, logits
 
 
-def gcl_loss(hidden: Tensor, temperature: float = 0.5, normalize: bool = True) -> Tensor:
-    """NT-Xent loss between the two halves of ``hidden`` (views a and b, ``[2B, d]``).
+def gcl_loss(hidden: Tensor, temperature: float = TEMPERATURE, normalize: bool = True) -> Tensor:
+    """NT-Xent between the two halves of ``hidden`` (views a and b, ``[2B, d]``):
 
-    Positives are the same row in the other view; negatives are every other row of
-    both views. Returns ``loss_a + loss_b`` as in GCL4SR. Computed in row blocks of the
-    ``[2B, 2B]`` similarity matrix, so only ``hidden`` is kept for the backward pass;
-    equal to the concatenated-logits formula within float tolerance.
+        L = -(1/B) Σ_{i<2B} log( exp(z_i · z_p(i) / τ) / Σ_{j≠i} exp(z_i · z_j / τ) )
+
+    with ``z`` the L2-normalised rows (``normalize``), ``p(i) = i ± B`` the same row in the
+    other view and ``τ = temperature``: ``loss_a + loss_b`` as in GCL4SR.
+
+    Computed in row blocks of the ``[2B, 2B]`` similarity matrix, so only ``hidden`` is kept
+    for the backward pass; equal to the concatenated-logits formula within float tolerance.
     """
     if normalize:
         hidden = F.normalize(hidden, p=2, dim=-1)

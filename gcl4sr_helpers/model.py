@@ -47,6 +47,7 @@ from torch.utils.checkpoint import checkpoint
 from torch_geometric.data import Data
 
 from .blocks import slices
+from .data import MAX_LEN
 from .encoders import Dropout, GNNEncoder, SequenceEncoder
 from .graph import CSRAdjacency, incoming_csr
 from .losses import full_softmax_cross_entropy, gcl_loss
@@ -71,7 +72,7 @@ class GCL4SR(nn.Module):
     """
 
     def __init__(self, num_users: int, num_items: int, graph: Data, mmd_loss: MMDLoss,
-                 hidden_size: int = 64, max_seq_length: int = 50, num_layers: int = 2,
+                 hidden_size: int = 64, max_seq_length: int = MAX_LEN, num_layers: int = 2,
                  num_heads: int = 2, sample_size: Sequence[int] = (20, 20),
                  dropout: float = 0.5, lam1: float = 1.0, lam2: float = 0.1,
                  legacy: bool = False, shared_views: float = 0.0) -> None:
@@ -190,7 +191,9 @@ class GCL4SR(nn.Module):
                     padding=padding)
 
     def _gated(self, view: Tensor, user_gate: Tensor, dropped: Tensor | None) -> Tensor:
-        """User-gated view ``[n, d]`` with dropout mask ``dropped`` (None: no dropout)."""
+        """``dropout(g ⊙ v)`` with ``g = σ(v · w_item + (e_u W_user)_t)``, one scalar gate per
+        position ``t`` of user ``u``: the user-gated view ``[n, d]`` (``dropped``: the dropout
+        mask, None for no dropout)."""
         gate = torch.sigmoid((view @ self.gate_item).squeeze(-1) + user_gate).unsqueeze(-1)
         return self.gnn_dropout.drop(view * gate, dropped)
 
@@ -203,7 +206,12 @@ class GCL4SR(nn.Module):
 
     def final_att_net(self, hidden: Tensor, batch_index: Tensor, position: Tensor,
                       batch_size: int) -> Tensor:
-        """Attention pooling of each sequence's real positions ``hidden [T, d]`` into ``[B, d]``."""
+        """Attention pooling of each sequence's real positions ``hidden [T, d]`` into ``[B, d]``:
+
+            s = mean_t h_t,  α_t = σ(W_a tanh([p_t ; h_t] W_1) + W_b s),  z = Σ_t (α_t W_2) ⊙ h_t
+
+        with ``p_t`` the position embedding (``W_a``, ``W_b``: ``linear_1``, ``linear_2``).
+        """
         seq_hidden = segment_mean(hidden, batch_index, batch_size)
         pos_emb = self.position_embeddings.weight[position]
         item_hidden = torch.tanh(torch.cat([pos_emb, hidden], -1) @ self.w_1)
@@ -245,7 +253,7 @@ class GCL4SR(nn.Module):
         index = out["batch_index"]
         mean_a = segment_mean(out["global_a"], index, batch)
         mean_b = segment_mean(out["global_b"], index, batch)
-        gcl = gcl_loss(torch.cat([mean_a, mean_b], 0), temperature=0.5)
+        gcl = gcl_loss(torch.cat([mean_a, mean_b], 0))
 
         # w_e of every item once, then looked up: the MMD source without a [B, L, d] tensor
         all_items = torch.arange(self.num_items, device=inputs.device)

@@ -19,7 +19,9 @@ from .model import GCL4SR
 from .runtime import disable_onednn, select_device, tune_cpu_allocator
 
 Metric = Callable[[list[list[int]], list[list[int]], int], float]
-LOSS_NAMES = ("main", "gcl", "mmd")
+LOSS_NAMES = ("main", "gcl", "mmd")  # the model's three losses, in the order it returns them
+EVAL_KS = (10, 20)  # the cut-offs of the evaluation
+METRIC_NAMES = (*(f"Recall@{k}" for k in EVAL_KS), *(f"NDCG@{k}" for k in EVAL_KS))
 SCORE_ROWS = 512  # users ranked at once: a [512, 28,238] score block on Home (58 MB)
 
 
@@ -124,7 +126,7 @@ class Trainer:
         return actual[:done].view(-1, 1).tolist(), predicted[:done].tolist()
 
     def evaluate(self, loader: DataLoader, history: csr_matrix, recall_at_k: Metric,
-                 ndcg_at_k: Metric, ks: Sequence[int] = (10, 20),
+                 ndcg_at_k: Metric, ks: Sequence[int] = EVAL_KS,
                  seed: int = 0) -> dict[str, float]:
         """Recall@k and NDCG@k for each ``k`` with the given metric functions."""
         actual, predicted = self.rank(loader, history, max(ks), seed)
@@ -132,7 +134,7 @@ class Trainer:
 
 
 def score_ranking(actual: list[list[int]], predicted: list[list[int]], recall_at_k: Metric,
-                  ndcg_at_k: Metric, ks: Sequence[int] = (10, 20)) -> dict[str, float]:
+                  ndcg_at_k: Metric, ks: Sequence[int] = EVAL_KS) -> dict[str, float]:
     """``{"Recall@k": ..., "NDCG@k": ...}`` of a ranking, for each ``k`` in ``ks``."""
     scores = {f"Recall@{k}": float(recall_at_k(actual, predicted, k)) for k in ks}
     scores.update({f"NDCG@{k}": float(ndcg_at_k(actual, predicted, k)) for k in ks})

@@ -1,0 +1,17 @@
+"""The instructor's grader of the GCL4SR course kit, in two trust zones.
+
+* :mod:`grading.kernel` is all that runs inside a student's kernel: the ``grade_*`` calls
+  of the hidden test cells, tamper detection, the function bundler, the check-server
+  client, the check registry and the kernel's resource limits. It imports only the
+  standard library and ``grading.kernel.*``.
+* :mod:`grading.instructor` runs only on the instructor's side: the check server and its
+  sandbox, the hidden inputs (battery), the reference answers, the check constants, the
+  class run in phases (discover, course, grade one, verify, report), the process utilities
+  and full training.
+* The top-level modules are the instructor's commands (``python -m grading.grade_class``,
+  ``grading.release``, ``grading.reference_run``, ``grading.train``,
+  ``grading.make_check_constants``) and the nbgrader configuration.
+
+Import rule: the instructor side may import the kernel side, never the reverse; the engine
+``gcl4sr_helpers`` imports neither (``tests/test_no_answers.py`` enforces both).
+"""

@@ -1,390 +1,31 @@
 """Generate ``gcl4sr_helpers/check_constants.json``, the numbers behind the students' checks.
 
     python -m grading.make_check_constants [--data-dir DIR] [--skip-runs] [--check]
-
-Instructor side only. Every stored number comes from the reference answers
-(``grading/reference.py``) or from deliberately wrong variants of them written below, so
-that a check can tell "your value is what forgetting X gives" without shipping any answer:
-
-* ``metrics`` / ``mmd``: the public examples defined in ``gcl4sr_helpers.checks``;
-* ``witg``: for the quick subset and for full Home, counts and fingerprint of the answer
-  graph, and the counts each typical mistake produces;
-* ``runs.quick``: losses and test metrics of the quick experiment (the notebook's quick
-  mode) with the reference answers for several seeds; the tolerance is derived from the
-  measured seed-to-seed spread, which is recorded next to it (``reference_from_seeds``);
-* ``runs.full``: the same, from the full-Home runs of ``bench/results/one_epoch_fidelity.json``
-  when that benchmark exists (``--skip-runs`` is enough to pick it up); left out otherwise
-  (the checks then say that no full-Home reference is stored).
+    python -m grading.make_check_constants --run-full-seeds 2026 1 2 3 4
 
 ``--check`` recomputes the cheap sections (metrics, mmd, witg.quick) and exits 1 if they
-differ from the committed file. ``--skip-runs`` keeps the stored ``runs`` section instead
-of re-running the quick experiments (about a minute on a 2-core CPU).
+differ from the committed file. ``--skip-runs`` keeps the stored quick-run references
+instead of re-running the quick experiments (about a minute on a 2-core CPU).
+``--run-full-seeds`` first reruns the full-Home seed runs into
+``grading/instructor/home_seed_runs.json`` (about 17 minutes a seed on a 2-core CPU).
+What each section holds: :mod:`grading.instructor.check_constants`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
-import platform
-import statistics
 import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from gcl4sr_helpers import checks
-from gcl4sr_helpers.data import SequenceData, SequenceDataset, load_data, read_item_sequences
-from gcl4sr_helpers.experiment import CourseConfig, build_model, build_trainer
-from gcl4sr_helpers.graph import convert_to_pyg_data
-from gcl4sr_helpers.losses import gaussian_kernel
-from gcl4sr_helpers.trainer import make_loader
-
-from . import reference
-
-REPO = Path(__file__).resolve().parents[1]
-FIDELITY_FILE = REPO / "bench" / "results" / "one_epoch_fidelity.json"
-NOTEBOOK_SEED = 2026
-QUICK_SEEDS = (NOTEBOOK_SEED, 1, 2, 3, 4, 5)
-MIN_LOSS_TOL = {"main": 0.002, "gcl": 0.005, "mmd": 0.005}
-MIN_METRIC_TOL = dict.fromkeys(("Recall@10", "Recall@20", "NDCG@10", "NDCG@20"), 0.001)
-
-
-# --------------------------------------------------------------------------------------
-# Wrong metric variants (each is one typical mistake)
-# --------------------------------------------------------------------------------------
-
-def _users(actual, predicted, skip_empty: bool = True):
-    for truth, pred in zip(actual, predicted, strict=False):
-        if skip_empty and not truth:
-            continue
-        yield set(truth), list(pred)
-
-
-def _mean(scores: list[float], denominator: int | None = None) -> float:
-    count = len(scores) if denominator is None else denominator
-    return sum(scores) / count if count else 0.0
-
-
-def _recall_variant(kind: str) -> Callable:
-    def recall(actual, predicted, k):
-        skip = kind != "empty_as_zero"
-        scores = []
-        for truth, pred in _users(actual, predicted, skip):
-            top = set(pred if kind == "no_cut" else pred[:k])
-            size = {"precision": k, "capped_denominator": min(k, len(truth))}.get(kind, len(truth))
-            scores.append(len(truth & top) / size if size else 0.0)
-        return _mean(scores)
-    return recall
-
-
-def _ndcg_variant(kind: str) -> Callable:
-    def discount(rank: int, natural: bool = False) -> float:  # rank counts from 1
-        position = {"rank_from_zero": rank, "rank_plus_two": rank + 2}.get(kind, rank + 1)
-        return 1.0 / (math.log(position) if natural else math.log2(position))
-
-    def ndcg(actual, predicted, k):
-        skip = kind != "empty_as_zero"
-        scores = []
-        for truth, pred in _users(actual, predicted, skip):
-            if not truth:
-                scores.append(0.0)
-                continue
-            ranked = pred if kind == "no_cut" else pred[:k]
-            dcg = sum(discount(r, kind == "natural_log_dcg")
-                      for r, item in enumerate(ranked, 1) if item in truth)
-            ideal = {"idcg_k": k, "idcg_truth": len(truth)}.get(kind, min(k, len(truth)))
-            idcg = sum(discount(r) for r in range(1, ideal + 1))
-            scores.append(dcg if kind == "no_idcg" else dcg / idcg)
-        return _mean(scores)
-    return ndcg
-
-
-def _safe(fn: Callable, *args) -> float | None:
-    try:
-        return float(fn(*args))
-    except ZeroDivisionError:
-        return None
-
-
-def metric_constants() -> dict:
-    """Reference and mistake values of both metrics on every public case."""
-    out = {}
-    for name, ref_fn, variant, hints in (
-            ("recall", reference.recall_at_k, _recall_variant, checks.RECALL_HINTS),
-            ("ndcg", reference.ndcg_at_k, _ndcg_variant, checks.NDCG_HINTS)):
-        cases = {}
-        for case_id, _, actual, predicted, k in checks.METRIC_CASES:
-            expected = float(ref_fn(actual, predicted, k))
-            mistakes = {kind: value for kind in hints
-                        if (value := _safe(variant(kind), actual, predicted, k)) is not None
-                        and not math.isclose(value, expected, rel_tol=1e-6, abs_tol=1e-6)}
-            cases[case_id] = {"expected": _round(expected), "mistakes": _round(mistakes)}
-        out[name] = cases
-    return out
-
-
-# --------------------------------------------------------------------------------------
-# Wrong MMD variants
-# --------------------------------------------------------------------------------------
-
-def _blocks(source, target, **kwargs):
-    batch = source.shape[0]
-    k = gaussian_kernel(source, target, **kwargs)
-    return k[:batch, :batch], k[batch:, batch:], k[:batch, batch:], k[batch:, :batch]
-
-
-def _mmd_variant(kind: str) -> Callable:
-    def mmd(source, target, **kwargs):
-        xx, yy, xy, yx = _blocks(source, target, **({} if kind == "ignores_kwargs" else kwargs))
-        if kind == "sign":
-            return torch.mean(xy + yx - xx - yy)
-        if kind == "no_cross":
-            return torch.mean(xx + yy)
-        if kind == "cross_only":
-            return -torch.mean(xy + yx)
-        if kind == "sum":
-            return torch.sum(xx + yy - xy - yx)
-        if kind == "sqrt":
-            return torch.sqrt(torch.mean(xx + yy - xy - yx))
-        if kind == "unbiased":
-            b = xx.shape[0]
-            inner = (xx.sum() - xx.diagonal().sum() + yy.sum() - yy.diagonal().sum())
-            return inner / (b * (b - 1)) - torch.mean(xy + yx)
-        if kind == "swapped_blocks":
-            return torch.mean(xx + xy - yy - yx)
-        return torch.mean(xx + yy - xy - yx)
-    return mmd
-
-
-def mmd_constants() -> dict:
-    """Reference and mistake values of the MMD on every public case."""
-    out = {}
-    for case_id, _, batch, shift, kwargs in checks.MMD_CASES:
-        source, target = checks.mmd_example(batch, shift)
-        expected = float(reference.mmd_loss(source, target, **kwargs))
-        mistakes = {}
-        for kind in checks.MMD_HINTS:
-            value = float(_mmd_variant(kind)(source, target, **kwargs))
-            if math.isfinite(value) and not math.isclose(value, expected, rel_tol=1e-4,
-                                                         abs_tol=1e-6):
-                mistakes[kind] = value
-        out[case_id] = {"expected": _round(expected), "mistakes": _round(mistakes)}
-    return out
-
-
-# --------------------------------------------------------------------------------------
-# The WITG and its wrong variants
-# --------------------------------------------------------------------------------------
-
-def _witg_adjacency(sequences: Sequence[Sequence[int]], num_nodes: int,
-                    kind: str = "answer") -> list[dict[int, float]]:
-    """The adjacency a student-style loop builds, correctly (``answer``) or with one mistake.
-
-    The loop order (sequence, then window, then position) is the course solution's: it
-    decides the order of each node's neighbours in the graph, which the neighbour sampler
-    (and so the training numbers) depends on.
-    """
-    windows = {"windows_1_2": (1, 2), "windows_1_4": (1, 2, 3, 4)}.get(kind, (1, 2, 3))
-    adjacency: list[dict[int, float]] = [{} for _ in range(num_nodes)]
-    for seq in sequences:
-        for k in windows:
-            weight = {"weight_one": 1.0, "weight_k": float(k)}.get(kind, 1.0 / k)
-            stop = len(seq) - k - (1 if kind == "last_pair_missed" else 0)
-            for t in range(max(stop, 0)):
-                a, b = seq[t], seq[t + k]
-                pairs = ((a, b),) if kind == "one_direction" else ((a, b), (b, a))
-                for u, v in pairs:
-                    adjacency[u][v] = weight if kind == "overwrite" else (
-                        adjacency[u].get(v, 0.0) + weight)
-    return adjacency
-
-
-def _witg_variant_counts(sequences: Sequence[Sequence[int]], num_nodes: int,
-                         kind: str) -> dict:
-    """Directed edge count and total weight (in sixths) of one wrong way to build the WITG."""
-    adjacency = _witg_adjacency(sequences, num_nodes, kind)
-    weights = np.fromiter((w for row in adjacency for w in row.values()), dtype=np.float64)
-    return {"edges": int(weights.size), "total_sixths": int(np.rint(weights * 6).sum())}
-
-
-def solution_graph(train_file: Path):
-    """The WITG exactly as the solution notebook builds it (same edge order)."""
-    sequences, num_nodes = read_item_sequences(str(train_file))
-    graph = convert_to_pyg_data(_witg_adjacency(sequences, num_nodes), num_nodes)
-    reference_graph = reference.build_weighted_item_transition_graph(str(train_file))
-    if checks.graph_summary(graph) != checks.graph_summary(reference_graph):
-        raise AssertionError("the solution-style loop and grading.reference disagree")
-    return graph
-
-
-def witg_constants(train_file: Path) -> dict:
-    """Answer-graph summary and the counts of every mistake variant, for one train file."""
-    graph = reference.build_weighted_item_transition_graph(str(train_file))
-    summary = checks.graph_summary(graph)
-    sequences, num_nodes = read_item_sequences(str(train_file))
-    mistakes = {}
-    for kind in checks.WITG_HINTS:
-        counts = _witg_variant_counts(sequences, num_nodes, kind)
-        if (counts["edges"], counts["total_sixths"]) != (summary["edges"],
-                                                         summary["total_sixths"]):
-            mistakes[kind] = counts
-    return {**summary, "mistakes": mistakes}
-
-
-def quick_data(data_dir: str | None) -> SequenceData:
-    mode = checks.course_mode({checks.QUICK_ENV: "1"})
-    return load_data(data_dir, max_users=mode.max_users, seed=mode.subset_seed)
-
-
-# --------------------------------------------------------------------------------------
-# Reference runs
-# --------------------------------------------------------------------------------------
-
-def quick_run(data: SequenceData, graph, seed: int, mmd_fn: Callable = reference.mmd_loss,
-              evaluate: bool = True) -> dict:
-    """The notebook's quick experiment (same calls, same order) with the reference answers."""
-    mode = checks.course_mode({checks.QUICK_ENV: "1"})
-    config = CourseConfig(seed=seed)
-    model = build_model(data, graph, mmd_fn, config)
-    trainer = build_trainer(model, config, progress=False)
-    loader = make_loader(SequenceDataset(data.splits["train"], config.max_seq_length),
-                         config.batch_size, shuffle=True, seed=config.seed)
-    result = trainer.train_epoch(loader, 0, max_batches=mode.max_batches)
-    out = {"losses": dict(zip(checks.LOSS_NAMES, result.averages, strict=True))}
-    if evaluate:
-        test_loader = make_loader(SequenceDataset(data.splits["test"], config.max_seq_length),
-                                  config.batch_size)
-        out["metrics"] = trainer.evaluate(test_loader, data.test_history, reference.recall_at_k,
-                                          reference.ndcg_at_k, seed=config.seed)
-    return out
-
-
-def reference_from_seeds(per_seed: dict[int, dict], names: Sequence[str], floor: dict,
-                         source: str) -> dict:
-    """Reference values (the notebook's seed) and tolerances from runs over several seeds.
-
-    A student's run on other hardware behaves like a run with another seed (other random
-    draws for sampling and dropout), whose deviation from the reference run has standard
-    deviation ``sqrt(2) * sigma``. The tolerance is the larger of the largest measured
-    deviation and ``3 * sqrt(2) * sigma`` (sigma: sample standard deviation over the
-    seeds), and at least ``floor``.
-    """
-    seeds = sorted(per_seed, key=lambda s: (s != NOTEBOOK_SEED, s))
-    if seeds[0] != NOTEBOOK_SEED or len(seeds) < 3:
-        raise ValueError(f"{source}: need seed {NOTEBOOK_SEED} and at least 3 seeds")
-    base = per_seed[NOTEBOOK_SEED]
-    spread, tolerance = {}, {}
-    for name in names:
-        values = [per_seed[s][name] for s in seeds]
-        spread[name] = max(abs(v - base[name]) for v in values)
-        tolerance[name] = max(spread[name], 3 * math.sqrt(2) * statistics.stdev(values),
-                              floor[name])
-    note = (f"기준값: {source}, seed {NOTEBOOK_SEED} 실행. 허용 오차: seed {len(seeds)}개 실행에서 "
-            "잰 편차로 정했습니다 (다른 하드웨어에서 돌리면 이웃 샘플링·드롭아웃 난수와 "
-            "부동소수점 합산 순서가 달라지는데, 그 효과는 시드를 바꾸는 것과 같거나 더 작습니다).")
-    return {"values": _round({n: base[n] for n in names}), "tolerance": _round(tolerance),
-            "spread": _round(spread), "seeds": seeds,
-            "per_seed": {str(s): _round({n: per_seed[s][n] for n in names}) for s in seeds},
-            "note": note}
-
-
-def quick_runs(data_dir: str | None) -> dict:
-    """Reference values (seed 2026), seed-to-seed spread and tolerances of the quick mode."""
-    data = quick_data(data_dir)
-    graph = solution_graph(data.train_sequence_file)
-    threads = checks.course_mode({checks.QUICK_ENV: "1"}).threads
-    if threads:
-        torch.set_num_threads(threads)  # as the notebook does in quick mode
-    runs = {seed: quick_run(data, graph, seed) for seed in QUICK_SEEDS}
-    source = "이 키트의 참조 답안으로 quick 모드 실행 (grading/make_check_constants.py)"
-    out = {
-        "losses": reference_from_seeds({s: r["losses"] for s, r in runs.items()},
-                                       checks.LOSS_NAMES, MIN_LOSS_TOL, source),
-        "metrics": reference_from_seeds({s: r["metrics"] for s, r in runs.items()},
-                                        checks.METRIC_NAMES, MIN_METRIC_TOL, source),
-    }
-    out["losses"]["mistakes"] = _round({
-        kind: quick_run(data, graph, NOTEBOOK_SEED, _mmd_variant(kind),
-                        evaluate=False)["losses"]["mmd"]
-        for kind in ("sign", "no_cross", "sqrt", "unbiased")})
-    return out
-
-
-def full_runs() -> dict | None:
-    """The full-Home one-epoch reference, from the lead's fidelity benchmark if it exists.
-
-    ``bench/results/one_epoch_fidelity.json`` (written by ``bench/fidelity_one_epoch.py``)
-    holds, under ``default`` (the engine the notebook uses), ``runs``: a list of
-    ``{"seed": s, "values": {"main", "gcl", "mmd", "Recall@10", ...}}``.
-    """
-    if not FIDELITY_FILE.is_file():
-        return None
-    bench = json.loads(FIDELITY_FILE.read_text(encoding="utf-8"))
-    runs = bench.get("default", {}).get("runs", [])
-    per_seed = {run["seed"]: run["values"] for run in runs}
-    if NOTEBOOK_SEED not in per_seed or len(per_seed) < 3:
-        return None  # not measured (enough) yet
-    source = "Home 전체 1 epoch, 참조 답안 (bench/results/one_epoch_fidelity.json)"
-    return {"losses": reference_from_seeds(per_seed, checks.LOSS_NAMES, MIN_LOSS_TOL, source),
-            "metrics": reference_from_seeds(per_seed, checks.METRIC_NAMES, MIN_METRIC_TOL,
-                                            source)}
-
-
-# --------------------------------------------------------------------------------------
-# Assembly
-# --------------------------------------------------------------------------------------
-
-def _round(value, digits: int = 10):
-    if isinstance(value, dict):
-        return {k: _round(v, digits) for k, v in value.items()}
-    if isinstance(value, float):
-        return round(value, digits)
-    return value
-
-
-def cheap_constants(data_dir: str | None) -> dict:
-    """The sections regenerated by ``--check`` (seconds)."""
-    return {"metrics": metric_constants(), "mmd": mmd_constants(),
-            "witg": {"quick": witg_constants(quick_data(data_dir).train_sequence_file)}}
-
-
-def build_constants(data_dir: str | None, previous: dict | None, skip_runs: bool) -> dict:
-    constants = cheap_constants(data_dir)
-    constants["witg"]["full"] = witg_constants(load_data(data_dir).train_sequence_file)
-    if skip_runs and previous:
-        runs = dict(previous.get("runs", {}))
-        runs.pop("full", None)
-    else:
-        runs = {"quick": quick_runs(data_dir)}
-    if (full := full_runs()) is not None:
-        runs["full"] = full
-    constants["runs"] = runs
-    constants["generated_by"] = {
-        "script": "python -m grading.make_check_constants",
-        "torch": torch.__version__.split("+")[0],
-        "machine": f"{platform.system()} {platform.machine()}",
-        "quick": {"max_users": checks.QUICK_MAX_USERS, "subset_seed": checks.QUICK_SUBSET_SEED,
-                  "max_batches": checks.QUICK_MAX_BATCHES, "threads": checks.QUICK_THREADS},
-    }
-    if skip_runs and previous and "generated_by" in previous:
-        constants["generated_by"] = previous["generated_by"]
-    return constants
-
-
-def dump(constants: dict) -> str:
-    return json.dumps(constants, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
-
-
-def stale_sections(committed: dict, data_dir: str | None) -> list[str]:
-    """Names of the cheap sections whose regenerated value differs from ``committed``."""
-    fresh = cheap_constants(data_dir)
-    stale = [name for name in ("metrics", "mmd") if fresh[name] != committed.get(name)]
-    if fresh["witg"]["quick"] != committed.get("witg", {}).get("quick"):
-        stale.append("witg.quick")
-    return stale
+from grading.instructor.check_constants import (
+    HOME_SEED_RUNS,
+    build_constants,
+    dump,
+    full_seed_runs,
+    stale_sections,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -394,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep the stored quick-run references instead of re-running them")
     parser.add_argument("--check", action="store_true",
                         help="only verify that the cheap sections are up to date")
+    parser.add_argument("--run-full-seeds", type=int, nargs="+", metavar="SEED",
+                        help=f"rerun the full-Home seed runs into {HOME_SEED_RUNS.name} first")
     parser.add_argument("--output", default=str(checks.CONSTANTS_PATH))
     args = parser.parse_args(argv)
     path = Path(args.output)
@@ -402,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         stale = stale_sections(previous or {}, args.data_dir)
         print(f"{path}: " + (f"out of date: {', '.join(stale)}" if stale else "up to date"))
         return 1 if stale else 0
+    if args.run_full_seeds:
+        stored = json.loads(HOME_SEED_RUNS.read_text(encoding="utf-8"))
+        stored["runs"] = full_seed_runs(args.data_dir, args.run_full_seeds)
+        HOME_SEED_RUNS.write_text(json.dumps(stored, indent=1) + "\n", encoding="utf-8")
     path.write_text(dump(build_constants(args.data_dir, previous, args.skip_runs)),
                     encoding="utf-8")
     print(f"wrote {path}")

@@ -47,8 +47,8 @@ c.ExecutePreprocessor.timeout = 120
 c.OverwriteCells.add_missing_cells = True
 
 # =========================================================================================
-# Auto-grader safety settings (owned by the auto-grader: grading/grade_class.py and
-# grading/hidden_checks.py rely on them). Everything above is the notebook's configuration.
+# Auto-grader safety settings (owned by the auto-grader: grading/instructor/ and
+# grading/kernel/ rely on them). Everything above is the notebook's configuration.
 # =========================================================================================
 # Per-cell timeout: set above (ExecutePreprocessor.timeout); a cell that runs out of time is
 # interrupted, scores 0 if it is a test cell, and grading goes on with the next cell.
@@ -65,15 +65,12 @@ c.IgnorePattern.pattern = r"\A(?:(?:[^\n]*Warning: |[ \t])[^\n]*(?:\n|\Z))+\Z"
 c.LimitOutput.max_lines = 500
 c.LimitOutput.max_traceback = 60
 # Memory cap of the kernel itself (also under plain `nbgrader autograde`; the class command
-# adds its own limits around nbgrader): a memory hog gets MemoryError in its cell instead of
-# taking the machine down. 6 GiB of address space; the quick-mode notebook needs < 3 GiB.
-_KERNEL_ADDRESS_SPACE = 6 << 30
+# adds its own limits around nbgrader): see grading/kernel/limits.py.
 c.Execute.extra_arguments = [
     "--HistoryManager.hist_file=:memory:",
     # The kit's root on the kernel's path, first: hidden test cells import grading.kernel, so
     # plain `nbgrader autograde` needs no PYTHONPATH (the class command sets it too).
     f"--IPKernelApp.exec_lines=__import__('sys').path.append({str(ROOT)!r})",
-    "--IPKernelApp.exec_lines=import resource as _rl; _h = _rl.getrlimit(_rl.RLIMIT_AS)[1]; "
-    f"_v = {_KERNEL_ADDRESS_SPACE} if _h == _rl.RLIM_INFINITY else min(_h, "
-    f"{_KERNEL_ADDRESS_SPACE}); _rl.setrlimit(_rl.RLIMIT_AS, (_v, _v)); del _rl, _h, _v",
+    "--IPKernelApp.exec_lines=from grading.kernel.limits import cap_kernel_memory as _cap; "
+    "_cap(); del _cap",
 ]

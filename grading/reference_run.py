@@ -11,8 +11,8 @@ import time
 
 from gcl4sr_helpers.data import load_data
 from gcl4sr_helpers.experiment import CourseConfig, run_course
-
-from . import reference
+from gcl4sr_helpers.trainer import LOSS_NAMES
+from grading.instructor import reference
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -21,8 +21,8 @@ def main(argv: list[str] | None = None) -> dict:
                         "else download to data/home/)")
     parser.add_argument("--max-users", type=int, help="train on a deterministic user subset")
     parser.add_argument("--max-batches", type=int, help="stop each epoch after N batches")
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--epochs", type=int, default=CourseConfig.epochs)
+    parser.add_argument("--seed", type=int, default=CourseConfig.seed)
     parser.add_argument("--legacy", action="store_true", help="original code's semantics")
     parser.add_argument("--device", help="cuda, mps or cpu (default: best available)")
     parser.add_argument("--json", help="also write the result to this JSON file")
@@ -38,11 +38,11 @@ def main(argv: list[str] | None = None) -> dict:
     run = run_course(data, graph, reference.mmd_loss, reference.recall_at_k,
                      reference.ndcg_at_k, config, device=args.device,
                      max_batches=args.max_batches)
-    main_loss, gcl, mmd = run.losses
-    print(f"losses (epoch average): main {main_loss:.4f}  gcl {gcl:.4f}  mmd {mmd:.4f}")
+    losses = dict(zip(LOSS_NAMES, run.losses, strict=True))
+    print("losses (epoch average): " + "  ".join(f"{k} {v:.4f}" for k, v in losses.items()))
     print("test: " + "  ".join(f"{k} {v:.4f}" for k, v in run.metrics.items()))
     print(f"time: train {run.train_seconds:.1f} s, evaluation {run.eval_seconds:.1f} s")
-    result = {"losses": dict(main=main_loss, gcl=gcl, mmd=mmd), "metrics": run.metrics,
+    result = {"losses": losses, "metrics": run.metrics,
               "train_seconds": run.train_seconds, "eval_seconds": run.eval_seconds,
               "config": run.config}
     if args.json:

@@ -44,7 +44,7 @@ SOURCE_PY = REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.py"
 SOLUTION = REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 RELEASE_DIR = REPO / "notebooks" / ASSIGNMENT
 RELEASE = RELEASE_DIR / f"{ASSIGNMENT}.ipynb"
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+PYTHON3_KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 ROLES = ("locked", "solution", "tests")
 
 
@@ -61,7 +61,7 @@ def _nbgrader_metadata(role: str, grade_id: str, points) -> dict:
 def build_solution(source: Path = SOURCE_PY) -> nbformat.NotebookNode:
     """The nbgrader source notebook built from the jupytext ``source``."""
     nb = jupytext.read(source)
-    nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC,
+    nb.metadata = nbformat.from_dict({"kernelspec": PYTHON3_KERNEL,
                                       "language_info": {"name": "python"}})
     seen: set[str] = set()
     markdown = 0
@@ -121,7 +121,7 @@ def normalised(path: Path) -> dict:
 def _tidy_release(path: Path) -> None:
     """Rewrite the release in the same stable JSON layout as the solution."""
     nb = nbformat.read(path, as_version=4)
-    nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC,
+    nb.metadata = nbformat.from_dict({"kernelspec": PYTHON3_KERNEL,
                                       "language_info": {"name": "python"}})
     write_notebook(nb, path)
 

@@ -14,38 +14,11 @@ import argparse
 import json
 from pathlib import Path
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from gcl4sr_helpers.data import load_data  # noqa: E402
-from gcl4sr_helpers.fulltrain import FullConfig, read_log, train_full  # noqa: E402
-
-from . import reference  # noqa: E402
-
-
-def plot_learning_curve(run_dir: Path) -> Path:
-    """Losses and validation metrics per epoch, saved as ``curve.png``."""
-    log = read_log(run_dir)
-    epochs = [line["epoch"] for line in log]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    for key in ("main", "gcl", "mmd"):
-        left.plot(epochs, [line[key] for line in log], label=key)
-    left.set(xlabel="epoch", ylabel="training loss (epoch mean)", yscale="log")
-    for key in ("valid_Recall@20", "valid_NDCG@20", "valid_Recall@10", "valid_NDCG@10"):
-        right.plot(epochs, [line[key] for line in log], label=key.removeprefix("valid_"))
-    right.set(xlabel="epoch", ylabel="validation metric")
-    for ax in (left, right):
-        ax.legend()
-        ax.grid(alpha=0.3)
-    fig.suptitle(run_dir.name)
-    fig.tight_layout()
-    out = run_dir / "curve.png"
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+from gcl4sr_helpers.data import load_data
+from grading.instructor import reference
+from grading.instructor.fulltrain import FullConfig, plot_learning_curve, read_log, train_full
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -55,12 +28,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--max-users", type=int,
                         help="train on a deterministic subset of this many users (smoke runs)")
     parser.add_argument("--legacy", action="store_true")
-    parser.add_argument("--lam1", type=float, default=1.0)
-    parser.add_argument("--lam2", type=float, default=0.1)
+    parser.add_argument("--lam1", type=float, default=FullConfig.lam1)
+    parser.add_argument("--lam2", type=float, default=FullConfig.lam2)
     parser.add_argument("--unweighted-graph", action="store_true",
                         help="ablation: every WITG edge weight set to 1")
-    parser.add_argument("--epochs", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--epochs", type=int, default=FullConfig.epochs)
+    parser.add_argument("--seed", type=int, default=FullConfig.seed)
     parser.add_argument("--time-budget-minutes", type=float)
     parser.add_argument("--device")
     args = parser.parse_args(argv)

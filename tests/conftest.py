@@ -37,6 +37,6 @@ def small_data(home_dir, tmp_path_factory):
 @pytest.fixture(scope="session")
 def small_graph(small_data):
     """Reference WITG of the subset (instructor-side builder)."""
-    from grading.reference import build_weighted_item_transition_graph
+    from grading.instructor.reference import build_weighted_item_transition_graph
 
     return build_weighted_item_transition_graph(str(small_data.train_sequence_file))

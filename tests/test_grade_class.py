@@ -16,8 +16,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading import grade_class
-from grading.grade_class import Course, Result
+from grading.instructor.classrun import grade_class
+from grading.instructor.course import Course
+from grading.instructor.discover import discover
+from grading.instructor.grade_one import Result, read_notebook, restore_missing_cells
+from grading.instructor.options import default_options
+from grading.instructor.verify import verify_hidden
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
@@ -42,7 +46,7 @@ def test_both_layouts_are_discovered(tmp_path):
     _nb(tmp_path / "eve_attempt_2.ipynb")
     _nb(tmp_path / "ann_extra.ipynb")
     (tmp_path / "fay" / "gcl4sr").mkdir(parents=True)
-    subs = {s.student: s for s in grade_class.discover(tmp_path)}
+    subs = {s.student: s for s in discover(tmp_path)}
     assert sorted(subs) == ["ann", "bob", "cy", "dee", "eve", "fay"]
     assert subs["ann"].path.name == "gcl4sr.ipynb" and "ignored ann_extra.ipynb" in \
         subs["ann"].notes[0]
@@ -55,7 +59,7 @@ def test_both_layouts_are_discovered(tmp_path):
 
 def test_a_course_root_with_submitted_is_accepted(tmp_path):
     _nb(tmp_path / "submitted" / "ann" / "gcl4sr" / "gcl4sr.ipynb")
-    assert [s.student for s in grade_class.discover(tmp_path)] == ["ann"]
+    assert [s.student for s in discover(tmp_path)] == ["ann"]
 
 
 @pytest.mark.parametrize("content", [b"", b"{\"cells\": [", b"\x89PNG\r\n", b"[]",
@@ -64,7 +68,7 @@ def test_anything_but_a_notebook_is_refused_with_a_reason(tmp_path, content):
     path = tmp_path / "x.ipynb"
     path.write_bytes(content)
     with pytest.raises(ValueError) as error:
-        grade_class.read_notebook(path)
+        read_notebook(path)
     assert str(error.value)
 
 
@@ -91,7 +95,7 @@ def test_deleted_test_cells_are_restored_in_place():
                       _cell("md"), _cell("u_tests", True)])
     student = nbformat.v4.new_notebook(cells=[_cell("sol"), nbformat.v4.new_code_cell("mine"),
                                               _cell("md")])
-    notes = grade_class.restore_missing_cells(student, course)
+    notes = restore_missing_cells(student, course)
     order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in student.cells]
     assert order == ["sol", "t_tests", "t_hidden", None, "md", "u_tests"]
     assert len(notes) == 3
@@ -107,7 +111,7 @@ def test_hidden_part_is_capped_by_the_server_record():
     course = _course([_cell("t_tests", True), _cell("t_hidden", True)])
     result = Result("s", autograded=nbformat.v4.new_notebook(cells=[_cell("t_hidden", True)]))
     scores = {"t_tests": 2.0, "t_hidden": 2.0}
-    grade_class._verify_hidden(result, scores, _records(0.5), course)
+    verify_hidden(result, scores, _records(0.5), course)
     assert scores == {"t_tests": 0.0, "t_hidden": 1.0}  # tampering: visible tests distrusted
     assert any("the hidden check gave 1" in r for r in result.reasons)
     assert "hidden check gave 1" in result.autograded.cells[0].outputs[0].text
@@ -117,13 +121,13 @@ def test_honest_scores_are_kept_and_missing_checks_score_zero():
     course = _course([_cell("t_tests", True), _cell("t_hidden", True)])
     result = Result("s", autograded=nbformat.v4.new_notebook())
     scores = {"t_tests": 2.0, "t_hidden": 1.0}
-    grade_class._verify_hidden(result, scores, _records(0.5), course)
+    verify_hidden(result, scores, _records(0.5), course)
     assert scores == {"t_tests": 2.0, "t_hidden": 1.0}
     scores = {"t_tests": 2.0, "t_hidden": 0.0}  # e.g. NameError before the check ran
-    grade_class._verify_hidden(result, scores, [], course)
+    verify_hidden(result, scores, [], course)
     assert scores == {"t_tests": 2.0, "t_hidden": 0.0}
     scores = {"t_tests": 2.0, "t_hidden": 2.0}  # full marks shown, but no check ran
-    grade_class._verify_hidden(result, scores, [], course)
+    verify_hidden(result, scores, [], course)
     assert scores == {"t_tests": 0.0, "t_hidden": 0.0}
     assert "t_hidden: hidden check recall did not run" in result.reasons
 
@@ -132,7 +136,7 @@ def test_replaced_test_helpers_void_the_visible_tests():
     course = _course([_cell("t_tests", True), _cell("t_hidden", True)])
     result = Result("s", autograded=nbformat.v4.new_notebook())
     scores = {"t_tests": 2.0, "t_hidden": 2.0}
-    grade_class._verify_hidden(result, scores, _records(1.0, integrity=["math.isclose"]),
+    verify_hidden(result, scores, _records(1.0, integrity=["math.isclose"]),
                                course)
     assert scores == {"t_tests": 0.0, "t_hidden": 2.0}
     assert "math.isclose" in result.reasons[-1]
@@ -152,7 +156,7 @@ def _toy_source(folder: Path) -> Path:
              _cell("recall", source=TOY_SOLUTION),
              _cell("recall_tests", True, "assert recall_at_k([[1]], [[1, 2]], 1) == 1.0"),
              _cell("recall_hidden", True, "_ = recall_at_k([[1]], [[1]], 1)\n"
-                   "### BEGIN HIDDEN TESTS\nfrom grading.hidden_checks import grade_recall\n"
+                   "### BEGIN HIDDEN TESTS\nfrom grading.kernel import grade_recall\n"
                    "grade_recall(recall_at_k, 2)\n### END HIDDEN TESTS")]
     cells[1].metadata["nbgrader"].update(solution=True, locked=False)
     nb = nbformat.v4.new_notebook(cells=cells)
@@ -191,9 +195,9 @@ def toy_run(tmp_path_factory):
     _toy_student(nb, subs / "hog" / "gcl4sr" / "gcl4sr.ipynb",
                  extra="blocks = []\nwhile True:\n    blocks.append(bytearray(1 << 28))")
     # wall limits with headroom for a loaded machine: only "sleepy" may hit a limit
-    options = grade_class.default_options(2, cell_timeout=60, timeout=60, mem_mib=2048,
+    options = default_options(2, cell_timeout=60, timeout=60, mem_mib=2048,
                                           check_wall=40, case_wall=10)
-    results = grade_class.grade_class(subs, root / "out", 2, options, source, quiet=True)
+    results = grade_class(subs, root / "out", 2, options, source, quiet=True)
     return {r.student: r for r in results}, root / "out"
 
 

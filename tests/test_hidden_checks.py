@@ -15,15 +15,15 @@ import subprocess
 import sys
 import textwrap
 import types
-from pathlib import Path
 
 import pytest
 import torch
 
-from grading import battery, hidden_checks, reference
-from grading.hidden_checks import grade_mmd, grade_ndcg, grade_recall, grade_witg
+from grading.instructor import battery, reference
+from grading.instructor.server_process import SERVER_SCRIPT
+from grading.kernel import grade_mmd, grade_ndcg, grade_recall, grade_witg
+from grading.kernel.client import SOCKET_ENV
 
-REPO = Path(__file__).resolve().parents[1]
 _cells = itertools.count(1)
 
 
@@ -136,18 +136,17 @@ def server(tmp_path_factory):
     """One check server with short limits, used through $GCL4SR_GRADER_SOCKET."""
     path = tmp_path_factory.mktemp("srv") / "checks.sock"
     log = open(path.with_name("server.log"), "wb")
-    proc = subprocess.Popen([sys.executable, "-I", str(REPO / "grading" / "check_server.py"),
-                             "--socket", str(path), "--wall", "20", "--case-wall", "3",
-                             "--mem", "768"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=log)
+    proc = subprocess.Popen([sys.executable, "-I", str(SERVER_SCRIPT), "--socket", str(path),
+                             "--check-wall", "20", "--case-wall", "3", "--check-mem-mib", "768"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
     assert proc.stdout.readline().startswith(b"READY ")
-    old = os.environ.get(hidden_checks.SOCKET_ENV)
-    os.environ[hidden_checks.SOCKET_ENV] = str(path)
+    old = os.environ.get(SOCKET_ENV)
+    os.environ[SOCKET_ENV] = str(path)
     yield proc
     if old is None:
-        del os.environ[hidden_checks.SOCKET_ENV]
+        del os.environ[SOCKET_ENV]
     else:
-        os.environ[hidden_checks.SOCKET_ENV] = old
+        os.environ[SOCKET_ENV] = old
     proc.stdin.write(b"shutdown\n")
     proc.stdin.close()
     proc.wait(timeout=30)
@@ -181,7 +180,7 @@ def test_a_correct_answer_gets_full_points(server, capsys, grade, make, points):
 
 def test_reference_itself_passes_every_case(tmp_path):
     for check in battery.SUBCHECKS:
-        from grading.sandbox import run_cases
+        from grading.instructor.sandbox import run_cases
 
         inputs = battery.make_inputs(check, tmp_path)
         want = run_cases(check, battery.reference_function(check), inputs)
@@ -275,14 +274,14 @@ def test_objects_that_are_not_notebook_functions_get_zero_with_a_reason(server, 
 
 
 def test_a_notebook_function_that_calls_the_reference_is_refused(server, capsys):
-    ns = notebook("import grading.reference as ref\n\ndef recall_at_k(a, p, k):\n"
+    ns = notebook("import grading.instructor.reference as ref\n\ndef recall_at_k(a, p, k):\n"
                   "    return ref.recall_at_k(a, p, k)\n")
     assert grade_recall(ns["recall_at_k"], 2) == 0.0
     assert "instructor-only grading package" in capsys.readouterr().out
 
 
 def test_importing_grading_inside_the_sandbox_fails(server, capsys):
-    ns = notebook("def recall_at_k(a, p, k):\n    import grading.reference as ref\n"
+    ns = notebook("def recall_at_k(a, p, k):\n    import grading.instructor.reference as ref\n"
                   "    return ref.recall_at_k(a, p, k)\n")
     assert grade_recall(ns["recall_at_k"], 2) == 0.0
     assert "ImportError: grading is not available to student code" in capsys.readouterr().out
@@ -291,7 +290,7 @@ def test_importing_grading_inside_the_sandbox_fails(server, capsys):
 # --------------------------------------------------------------------------- isolation
 def test_monkeypatched_kernel_state_changes_nothing(server, capsys, monkeypatch):
     import gcl4sr_helpers.losses
-    import grading.reference
+    import grading.instructor.reference
 
     right_mmd, wrong_mmd, right_witg = mmd(), mmd("xy + yx - xx - yy"), witg()
     wrong_recall = notebook(PRELUDE + RECALL.replace("len(truth)", "max(len(truth), 2)")
@@ -303,8 +302,8 @@ def test_monkeypatched_kernel_state_changes_nothing(server, capsys, monkeypatch)
     monkeypatch.setattr(random, "Random", lambda seed=None: random.SystemRandom())
     monkeypatch.setattr(gcl4sr_helpers.losses, "gaussian_kernel",
                         lambda s, t, *a, **k: torch.zeros(2 * len(s), 2 * len(s)))
-    monkeypatch.setattr(grading.reference, "recall_at_k", wrong_recall)
-    monkeypatch.setattr(grading.reference, "mmd_loss", lambda *a, **k: torch.tensor(0.0))
+    monkeypatch.setattr(grading.instructor.reference, "recall_at_k", wrong_recall)
+    monkeypatch.setattr(grading.instructor.reference, "mmd_loss", lambda *a, **k: torch.tensor(0.0))
     monkeypatch.setattr(battery, "judge", lambda *a, **k: [])
     assert grade_recall(wrong_recall, 2) < 2.0
     assert grade_recall(recall(), 2) == 2.0
@@ -368,7 +367,7 @@ def test_server_records_every_request(server):
 
 
 def test_reasons_never_quote_an_expected_value(server, capsys, tmp_path):
-    from grading.sandbox import run_cases
+    from grading.instructor.sandbox import run_cases
 
     wrong = ndcg(ideal="topk")
     grade_ndcg(wrong, 2)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from grading import battery, grade_class, reference
-from grading.sandbox import run_cases
+from grading.instructor import battery, reference
+from grading.instructor.course import config_text
+from grading.instructor.sandbox import run_cases
 
 REPO = Path(__file__).resolve().parents[1]
 RELEASE = REPO / "notebooks" / "gcl4sr" / "gcl4sr.ipynb"
@@ -26,7 +27,7 @@ from suite import graded_suite  # noqa: E402
 
 #: Names and literals that only exist in the instructor's grading code.
 MARKERS = ("witg_from_sequences", "sum_duplicates", "lexsort", "6 // k", "WITG_SEED",
-           "METRIC_SEED", "MMD_SEED", "SUBCHECKS", "grading.reference", "grading.battery",
+           "METRIC_SEED", "MMD_SEED", "SUBCHECKS", "grading.instructor",
            "reference_function", str(battery.WITG_SEED), str(battery.METRIC_SEED),
            str(battery.MMD_SEED), f"{battery.WITG_SEED:_}")
 
@@ -111,7 +112,7 @@ def test_generated_solution_is_clean(tmp_path):
     (course / "solutions").mkdir(parents=True)
     subprocess.run(["cp", "-r", str(REPO / "solutions" / "gcl4sr"),
                     str(course / "solutions" / "gcl4sr")], check=True)
-    (course / "nbgrader_config.py").write_text(grade_class._config_text(course, None))
+    (course / "nbgrader_config.py").write_text(config_text(course, None))
     for command in ("generate_assignment", "generate_solution"):
         done = subprocess.run([sys.executable, "-m", "nbgrader", command, "gcl4sr", "--force"],
                               cwd=course, capture_output=True, text=True)

@@ -2,10 +2,11 @@
 
 import importlib.util
 import json
+from pathlib import Path
 
 from grading import train
 
-REPO_BENCH = train.Path(__file__).resolve().parents[1] / "bench" / "full_table.py"
+REPO_BENCH = Path(__file__).resolve().parents[1] / "bench" / "full_table.py"
 
 
 def load_full_table():
@@ -27,7 +28,7 @@ def test_train_command_writes_logs_curve_and_a_table_row(home_dir, tmp_path):
     assert [row["name"] for row in rows] == ["lam1_0"]
     assert rows[0]["label"] == "GCL4SR fixed (default), λ1 = 0, λ2 = 0.1, unweighted WITG"
     assert rows[0]["finished"] and rows[0]["epochs_run"] == 2
-    popular = dict.fromkeys(full_table.KEYS, 0.0)
+    popular = dict.fromkeys(full_table.METRIC_NAMES, 0.0)
     markdown = full_table.table(rows, popular)
     assert "| paper: GCL4SR |" in markdown and "`lam1_0`" in markdown
     assert f"{rows[0]['test']['NDCG@20']:.4f}" in markdown.splitlines()[-1]

@@ -12,13 +12,22 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import matplotlib
 import torch
 from torch_geometric.data import Data
 
-from .data import SequenceData, SequenceDataset
-from .experiment import CourseConfig, build_model, build_trainer
-from .model import MMDLoss
-from .trainer import Metric, Trainer, load_checkpoint, make_loader, save_checkpoint
+from gcl4sr_helpers.data import SequenceData, SequenceDataset
+from gcl4sr_helpers.experiment import CourseConfig, build_model, build_trainer
+from gcl4sr_helpers.model import MMDLoss
+from gcl4sr_helpers.trainer import (
+    LOSS_NAMES,
+    METRIC_NAMES,
+    Metric,
+    Trainer,
+    load_checkpoint,
+    make_loader,
+    save_checkpoint,
+)
 
 
 @dataclass
@@ -90,7 +99,7 @@ def train_full(data: SequenceData, graph: Data, mmd_loss: MMDLoss, recall_at_k: 
         seconds = time.perf_counter() - tick
         state.update(epoch=epoch, seconds=state["seconds"] + seconds)
         line = {"epoch": epoch, "lr": scheduler.get_last_lr()[0], "seconds": seconds,
-                **dict(zip(("main", "gcl", "mmd"), losses, strict=True)),
+                **dict(zip(LOSS_NAMES, losses, strict=True)),
                 **{f"valid_{k}": v for k, v in valid.items()}}
         with open(run_dir / "metrics.jsonl", "a") as log:
             log.write(json.dumps(line) + "\n")
@@ -126,3 +135,28 @@ def read_log(run_dir: str | Path) -> list[dict]:
     """The per-epoch lines of ``metrics.jsonl``."""
     path = Path(run_dir) / "metrics.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def plot_learning_curve(run_dir: Path) -> Path:
+    """Losses and validation metrics per epoch, saved as ``curve.png``."""
+    log = read_log(run_dir)
+    epochs = [line["epoch"] for line in log]
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for key in LOSS_NAMES:
+        left.plot(epochs, [line[key] for line in log], label=key)
+    left.set(xlabel="epoch", ylabel="training loss (epoch mean)", yscale="log")
+    for name in METRIC_NAMES:
+        right.plot(epochs, [line[f"valid_{name}"] for line in log], label=name)
+    right.set(xlabel="epoch", ylabel="validation metric")
+    for ax in (left, right):
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.suptitle(run_dir.name)
+    fig.tight_layout()
+    out = run_dir / "curve.png"
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

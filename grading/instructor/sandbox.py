@@ -1,7 +1,7 @@
 """Untrusted side of the hidden checks: run a student's function on hidden inputs.
 
 Nothing in this module knows an expected value or imports the reference answers; the
-trusted check server (:mod:`grading.check_server`) calls the same :func:`run_cases` with
+trusted check server (:mod:`grading.instructor.check_server`) calls the same :func:`run_cases` with
 the reference functions, so student and reference outputs are produced by one code path.
 
 Student code runs in a child process forked from a *zygote*: a fresh ``python -I``
@@ -39,10 +39,17 @@ import types
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
+if __name__ == "__main__":  # run as a script under -I: make the grading package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import torch  # noqa: E402
+
+from gcl4sr_helpers.data import MAX_LEN as SEQ_LEN  # noqa: E402
+from gcl4sr_helpers.files import atomic_file  # noqa: E402
+from grading.instructor.procs import kill_group  # noqa: E402
+from grading.kernel.limits import set_limits  # noqa: E402
 
 MAX_ERROR = 160  # characters of a student's exception message kept in a reason
-SEQ_LEN = 50  # rows of the MMD inputs (max_seq_length of the course)
 
 
 class CaseTimeout(BaseException):
@@ -153,7 +160,7 @@ def run_cases(check: str, fn: Callable, inputs: dict, case_wall: float | None = 
 
 # --------------------------------------------------------------------------- bundles
 def load_function(bundle_path: str) -> Callable:
-    """Rebuild the student's function from a bundle written by ``hidden_checks.make_bundle``.
+    """Rebuild the student's function from a bundle of :func:`grading.kernel.bundle.make_bundle`.
 
     The names are defined in a fresh ``__main__`` module: imports first (fresh from disk),
     literals, pickled values, then the notebook sources (helpers before the entry point).
@@ -213,11 +220,7 @@ def _limit(mem_bytes: int, cpu_seconds: float) -> None:
             current = next((int(line.split()[1]) * 1024 for line in handle
                             if line.startswith("VmSize:")), 0)
         limits[resource.RLIMIT_AS] = current + mem_bytes
-    for kind, value in limits.items():
-        soft, hard = resource.getrlimit(kind)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(kind, (value, hard))
+    set_limits(limits)
 
 
 def child_main(request: dict) -> None:
@@ -233,7 +236,9 @@ def child_main(request: dict) -> None:
         os.dup2(log, 1)
         os.dup2(log, 2)
         os.chdir(request["workdir"])
-        sys.path[:] = [p for p in sys.path if not (Path(p or ".") / "grading").is_dir()]
+        here = Path(__file__).resolve().parent  # sys.path[0] of the script: the instructor side
+        sys.path[:] = [p for p in sys.path if not (Path(p or ".") / "grading").is_dir()
+                       and Path(p or ".").resolve() != here]
         sys.meta_path.insert(0, _NoGrading())
         for name in [m for m in sys.modules if m == "grading" or m.startswith("grading.")]:
             del sys.modules[name]
@@ -242,9 +247,8 @@ def child_main(request: dict) -> None:
         outputs_path = request["outputs"]
 
         def save(outputs: dict) -> None:
-            tmp = outputs_path + ".tmp"
-            torch.save(outputs, tmp)
-            os.replace(tmp, outputs_path)
+            with atomic_file(outputs_path, "wb") as handle:
+                torch.save(outputs, handle)
 
         if os.name == "posix":
             _limit(int(request["mem"]), float(request["wall"]))
@@ -271,26 +275,18 @@ def _wait(pid: int, wall: float) -> tuple[str, str]:
         if done:
             status = code
         elif time.monotonic() > deadline:
-            _kill_group(pid)
+            kill_group(pid)
             os.waitpid(pid, 0)
             return "timeout", f"{wall:g} s"
         else:
             time.sleep(0.005)
-    _kill_group(pid)  # leftovers the student's code may have started
+    kill_group(pid)  # leftovers the student's code may have started
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         return "signal", signal.Signals(sig).name if sig in signal.Signals._value2member_map_ \
             else str(sig)
     code = os.WEXITSTATUS(status)
     return ("ok", "") if code == 0 else ("exit", f"exit status {code}")
-
-
-def _kill_group(pid: int) -> None:
-    for kill, target in ((os.killpg, pid), (os.kill, pid)):
-        try:
-            kill(target, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def zygote_main() -> None:
@@ -321,7 +317,7 @@ def zygote_main() -> None:
                 code = proc.wait(timeout=float(request["wall"]))
                 status, detail = ("ok", "") if code == 0 else ("exit", f"exit status {code}")
             except subprocess.TimeoutExpired:
-                _kill_group(proc.pid)
+                kill_group(proc.pid)
                 proc.wait()
                 status, detail = "timeout", f"{request['wall']:g} s"
         print(json.dumps({"id": request["id"], "status": status, "detail": detail,

@@ -1,18 +1,19 @@
 """Trusted check server: grades student functions on hidden inputs, outside the kernel.
 
-    python -I grading/check_server.py --socket PATH [--wall S] [--case-wall S] [--mem MIB]
+    python -I grading/instructor/check_server.py --socket PATH [--check-wall S]
+        [--case-wall S] [--check-mem-mib MIB]
 
 Started *before* the student's kernel (by ``grading.grade_class``) or, when a notebook is
 graded without the class command, lazily by the first hidden test cell. At start it
 
-1. launches the sandbox zygote (``grading/sandbox.py zygote``: torch and the engine, no
+1. launches the sandbox zygote (``sandbox.py zygote``: torch and the engine, no
    reference, no expected values),
 2. generates every hidden input and computes every expected output with
-   :mod:`grading.reference` in *this* process, which the student's code never runs in,
+   :mod:`grading.instructor.reference` in *this* process, which the student's code never runs in,
 3. listens on a Unix socket and prints ``READY {"socket": ..., "pid": ...}`` on stdout.
 
 Each request (one JSON line: ``{"check", "bundle", "points", "tamper"}``) names a bundle
-file with the student's function (see ``grading.hidden_checks.make_bundle``); the server
+file with the student's function (see :mod:`grading.kernel.bundle`); the server
 copies it, runs it in a forked, resource-limited child of the zygote, judges the outputs
 and answers ``{"fraction", "points", "lines"}``. Every answer is also recorded; on
 ``results`` or ``shutdown`` (stdin, i.e. only from whoever started the server) it prints
@@ -36,16 +37,19 @@ import time
 from pathlib import Path
 
 if __name__ == "__main__":  # run as a script under -I: make the grading package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import torch  # noqa: E402
 
-from grading import battery, sandbox  # noqa: E402
-from grading.hidden_checks import clean_env  # noqa: E402
+from grading.instructor import battery, sandbox  # noqa: E402
+from grading.instructor.options import add_check_options  # noqa: E402
+from grading.instructor.procs import kill_group  # noqa: E402
+from grading.kernel.client import clean_env  # noqa: E402
+from grading.kernel.registry import CHECKS as REGISTRY  # noqa: E402
 
 MAX_BUNDLE = 96 << 20
 MAX_REQUEST = 1 << 20
-CHECKS = tuple(battery.SUBCHECKS)
+CHECKS = tuple(REGISTRY)
 
 
 class Zygote:
@@ -75,7 +79,7 @@ class Zygote:
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
-            sandbox._kill_group(self.proc.pid)
+            kill_group(self.proc.pid)
             self.proc.wait()
 
     def run(self, request: dict, wall: float) -> tuple[str, str]:
@@ -138,7 +142,7 @@ class CheckServer:
                       "seconds": round(time.monotonic() - start, 3)}
             self.results.append(record)
         share = points / len(verdicts)
-        title = battery.TITLES[check]
+        title = REGISTRY[check].title
         failed = [v for v in verdicts if not v.passed]
         if len(failed) == len(verdicts) > 1 and len({v.reason for v in failed}) == 1:
             # one reason for everything (refused, tampered, the same crash on every case)
@@ -221,15 +225,13 @@ class _SocketServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--socket", required=True)
-    parser.add_argument("--wall", type=float, default=60.0, help="seconds per check")
-    parser.add_argument("--case-wall", type=float, default=10.0, help="seconds per case")
-    parser.add_argument("--mem", type=int, default=2048, help="MiB of memory per check")
+    add_check_options(parser)
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="gcl4sr-checks-"))
     out = sys.stdout
     checks = None
     try:
-        checks = CheckServer(workdir, args.wall, args.case_wall, args.mem)
+        checks = CheckServer(workdir, args.check_wall, args.case_wall, args.check_mem_mib)
         old_umask = os.umask(0o077)
         server = _SocketServer(args.socket, _Handler)
         os.umask(old_umask)

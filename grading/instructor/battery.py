@@ -3,7 +3,8 @@
 Each check (``witg``, ``recall``, ``ndcg``, ``mmd``) has six sub-checks worth the same
 share of the cell's points. Inputs are generated here, deterministically, at grading time;
 they never appear in anything students receive. Expected outputs come from
-:mod:`grading.reference` through the same :func:`grading.sandbox.run_cases` path as the
+:mod:`~grading.instructor.reference` through the same
+:func:`~grading.instructor.sandbox.run_cases` path as the
 student's outputs, inside the trusted check server. Reasons never quote an expected value:
 they name the case and describe the student's output.
 """
@@ -18,8 +19,10 @@ from pathlib import Path
 
 import torch
 
+from gcl4sr_helpers.data import MAX_LEN as SEQ_LEN
+from grading.kernel.registry import CHECKS
+
 from . import reference
-from .sandbox import SEQ_LEN
 
 
 @dataclass(frozen=True)
@@ -35,44 +38,21 @@ class Verdict:
     reason: str = ""
 
 
-TITLES = {"witg": "WITG", "recall": "Recall@k", "ndcg": "NDCG@k", "mmd": "MMD"}
-
-SUBCHECKS: dict[str, tuple[SubCheck, ...]] = {
-    "witg": (
-        SubCheck("node count on every hidden sequence set",
-                 ("random", "length2", "repeated_pairs", "repeat_inside", "gaps", "long")),
-        SubCheck("edge set on random sequences", ("random",)),
-        SubCheck("edge weights on random sequences", ("random",)),
-        SubCheck("length-2 sequences", ("length2",)),
-        SubCheck("repeated pairs and an item repeated inside a sequence",
-                 ("repeated_pairs", "repeat_inside")),
-        SubCheck("gaps in item ids and a long sequence", ("gaps", "long")),
-    ),
-    "recall": (
-        SubCheck("random users, k=20", ("random",)),
-        SubCheck("one target per user, k=10", ("one_target",)),
-        SubCheck("several relevant items per user, k=5", ("several",)),
-        SubCheck("k beyond the length of the recommendation lists", ("k_beyond",)),
-        SubCheck("users with an empty ground truth are skipped", ("empty_truth",)),
-        SubCheck("no user with a ground truth gives 0.0", ("no_users",)),
-    ),
-    "ndcg": (
-        SubCheck("random users, k=20", ("random",)),
-        SubCheck("one target per user, k=1", ("one_target_k1",)),
-        SubCheck("one target per user, k=10", ("one_target",)),
-        SubCheck("more relevant items than k", ("several",)),
-        SubCheck("k beyond the length of the recommendation lists", ("k_beyond",)),
-        SubCheck("no user with a ground truth gives 0.0", ("no_users",)),
-    ),
-    "mmd": (
-        SubCheck("[16, 50] batches, default kernels", ("batch16",)),
-        SubCheck("[2, 50] batches", ("batch2",)),
-        SubCheck("fixed sigma, [12, 50] batches", ("fix_sigma",)),
-        SubCheck("kernel_mul=3, kernel_num=3, [10, 20] batches", ("kernel_args",)),
-        SubCheck("identical batches", ("identical",)),
-        SubCheck("inside the model: loss and gradient on a fixed batch", ("model",)),
-    ),
+CASES: dict[str, tuple[tuple[str, ...], ...]] = {  # the cases behind each sub-check label
+    "witg": (("random", "length2", "repeated_pairs", "repeat_inside", "gaps", "long"),
+             ("random",), ("random",), ("length2",), ("repeated_pairs", "repeat_inside"),
+             ("gaps", "long")),
+    "recall": (("random",), ("one_target",), ("several",), ("k_beyond",), ("empty_truth",),
+               ("no_users",)),
+    "ndcg": (("random",), ("one_target_k1",), ("one_target",), ("several",), ("k_beyond",),
+             ("no_users",)),
+    "mmd": (("batch16",), ("batch2",), ("fix_sigma",), ("kernel_args",), ("identical",),
+            ("model",)),
 }
+SUBCHECKS: dict[str, tuple[SubCheck, ...]] = {
+    name: tuple(SubCheck(label, cases)
+                for label, cases in zip(check.subchecks, CASES[name], strict=True))
+    for name, check in CHECKS.items()}
 
 WITG_SEED, METRIC_SEED, MMD_SEED = 91_733, 52_019, 30_881
 

@@ -1,0 +1,65 @@
+"""Grade a whole class: build the course template, grade every submission (``--jobs`` at a
+time, each in its own private course), then write the output course once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .course import ASSIGNMENT, REPO, build_template
+from .discover import Submission, discover
+from .grade_one import Result, grade_one
+from .options import Options, default_options
+from .report import summary_table, write_outputs
+
+
+def grade_class(submissions: Path, out: Path, jobs: int = 1, options: Options | None = None,
+                source: Path | None = None, assignment: str = ASSIGNMENT,
+                notebook: str = ASSIGNMENT, quiet: bool = False) -> list[Result]:
+    options = options or default_options(jobs)
+    source = source or REPO / "solutions" / assignment
+    subs = discover(submissions, assignment, notebook)
+    work = Path(tempfile.mkdtemp(prefix="gcl4sr-grade-"))
+    out.mkdir(parents=True, exist_ok=True)
+    main_log = out / "grade_class.log"
+    main_log.write_text("")
+    try:
+        start = time.monotonic()
+        course = build_template(work, source, assignment, notebook, options.cell_timeout,
+                                main_log)
+        setup = time.monotonic() - start
+
+        def job(sub: Submission, last_try: bool = jobs <= 1) -> Result:
+            result = grade_one(sub, course, work, options, last_try)
+            if not quiet:
+                print(f"  {result.student}: {result.status}, "
+                      f"{sum(result.scores.values()):g} points ({result.seconds:.1f} s)",
+                      flush=True)
+            return result
+
+        start = time.monotonic()
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            results = list(pool.map(job, subs))
+        retry = [i for i, r in enumerate(results) if r.status == "grader error"]
+        for index in retry:  # e.g. a neighbour broke our folder: once more, alone
+            results[index] = job(subs[index], True)
+            results[index].reasons.append("graded a second time after a grader error")
+        grading = time.monotonic() - start
+        start = time.monotonic()
+        write_outputs(results, course, out, options.cell_timeout, main_log)
+        timing = {"setup_s": round(setup, 2), "grading_s": round(grading, 2),
+                  "output_s": round(time.monotonic() - start, 2), "jobs": jobs,
+                  "submissions": len(results),
+                  "per_submission_s": {r.student: round(r.seconds, 2) for r in results}}
+        (out / "timing.json").write_text(json.dumps(timing, indent=2) + "\n")
+    finally:
+        if not options.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    if not quiet:
+        print(summary_table(results, course))
+        print(f"grades: {out / 'grades.csv'}   feedback: {out / 'feedback'}")
+    return results

@@ -1,0 +1,107 @@
+"""The graded assignment as a course template: source, release, gradebook, parts, points
+and the hidden checks each graded cell calls."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from grading.kernel.registry import GRADE_FUNCTION
+
+from .procs import run_logged
+
+REPO = Path(__file__).resolve().parents[2]
+REPO_CONFIG = REPO / "grading" / "nbgrader_config.py"
+ASSIGNMENT = "gcl4sr"
+CHECK_CALL = re.compile(r"\b" + GRADE_FUNCTION.pattern + r"\s*\(")
+
+
+@dataclass
+class Course:
+    """The graded assignment: source and release notebooks, cells, points."""
+
+    template: Path
+    source_dir: str
+    release_dir: str
+    assignment: str
+    notebook: str
+    parts: list[str]  # grade cell ids, notebook order
+    max_points: dict[str, float]
+    hidden: dict[str, list[tuple[str, float | None]]]  # grade id -> [(check, points)]
+    release_nb: nbformat.NotebookNode
+
+
+def config_text(root: Path, cell_timeout: int | None) -> str:
+    lines = ["# Written by grading.grade_class: the repository's config, rooted here.",
+             "c = get_config()  # noqa: F821"]
+    if REPO_CONFIG.is_file():
+        lines.append(f"load_subconfig({str(REPO_CONFIG)!r})  # noqa: F821")
+    lines += [f"c.CourseDirectory.root = {str(root)!r}",
+              f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db')!r}"]
+    if cell_timeout:
+        lines.append(f"c.Execute.timeout = {int(cell_timeout)}")
+    return "\n".join(lines) + "\n"
+
+
+def _directories() -> tuple[str, str]:
+    if not REPO_CONFIG.is_file():
+        return "source", "release"
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader(REPO_CONFIG.name, path=str(REPO_CONFIG.parent)).load_config()
+    course = config.get("CourseDirectory", {})
+    return (str(course.get("source_directory", "source")),
+            str(course.get("release_directory", "release")))
+
+
+def _hidden_calls(source: str, max_points: float) -> list[tuple[str, float | None]]:
+    calls: list[tuple[str, float | None]] = []
+    try:
+        tree = ast.parse(source)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                match = GRADE_FUNCTION.fullmatch(name or "")
+                if match:
+                    points = None
+                    if len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+                        points = float(node.args[1].value)
+                    calls.append((match.group(1), points))
+    except SyntaxError:
+        calls = [(m.group(1), None) for m in CHECK_CALL.finditer(source)]
+    if calls and any(p is None for _, p in calls):
+        calls = [(c, max_points / len(calls)) for c, _ in calls]
+    return calls
+
+
+def build_template(work: Path, source: Path, assignment: str, notebook: str,
+                   cell_timeout: int | None, log: Path) -> Course:
+    """A course with the source and a fresh gradebook (``nbgrader generate_assignment``)."""
+    source_dir, release_dir = _directories()
+    template = work / "template"
+    shutil.copytree(source, template / source_dir / assignment,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    (template / "nbgrader_config.py").write_text(config_text(template, cell_timeout))
+    run_logged([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
+         template, log, timeout=600, check=True)
+    source_nb = nbformat.read(template / source_dir / assignment / f"{notebook}.ipynb", 4)
+    release_nb = nbformat.read(template / release_dir / assignment / f"{notebook}.ipynb", 4)
+    parts, max_points, hidden = [], {}, {}
+    for cell in source_nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("grade"):
+            continue
+        grade_id = meta["grade_id"]
+        parts.append(grade_id)
+        max_points[grade_id] = float(meta.get("points", 0))
+        calls = _hidden_calls(cell.source, max_points[grade_id])
+        if calls and cell.cell_type == "code":
+            hidden[grade_id] = calls
+    return Course(template, source_dir, release_dir, assignment, notebook, parts, max_points,
+                  hidden, release_nb)

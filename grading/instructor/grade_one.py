@@ -1,0 +1,190 @@
+"""Grade one submission in a private copy of the course, under limits, with its own check
+server; never raises (see the steps in :mod:`grading.grade_class`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from grading.kernel.client import SOCKET_ENV
+
+from .course import REPO, Course, config_text
+from .discover import Submission
+from .options import Options
+from .procs import limited_command, run_logged
+from .server_process import start_server, stop_server
+from .verify import cell_reasons, verify_hidden
+
+MAX_NOTEBOOK_BYTES = 64 << 20
+
+
+@dataclass
+class Result:
+    student: str
+    status: str = "graded"
+    scores: dict[str, float] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    autograded: nbformat.NotebookNode | None = None
+    submitted: nbformat.NotebookNode | None = None
+    seconds: float = 0.0
+    log: str = ""
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """The submission as a v4 notebook; raises ``ValueError`` with a reason if it is not one."""
+    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        raise ValueError(f"file larger than {MAX_NOTEBOOK_BYTES >> 20} MiB")
+    try:
+        text = path.read_text(encoding="utf-8")
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except Exception as error:  # noqa: BLE001 - any failure means "not a notebook"
+        message = " ".join(str(error).split())[:160]
+        raise ValueError(f"{type(error).__name__}: {message}") from None
+    return nb
+
+
+def restore_missing_cells(nb: nbformat.NotebookNode, course: Course) -> list[str]:
+    """Put back grade cells the student deleted (release version; nbgrader then restores
+    the hidden source), each after the nearest earlier nbgrader cell still present."""
+    def grade_id(cell):
+        return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+    present = {grade_id(c) for c in nb.cells if grade_id(c)}
+    order = [grade_id(c) for c in course.release_nb.cells if grade_id(c)]
+    by_id = {grade_id(c): c for c in course.release_nb.cells if grade_id(c)}
+    notes = []
+    for index, cell_id in enumerate(order):
+        if cell_id in present or cell_id not in course.parts:
+            continue
+        position = 0
+        for earlier in reversed(order[:index]):
+            if earlier in present:
+                position = next(i for i, c in enumerate(nb.cells) if grade_id(c) == earlier) + 1
+                break
+        restored = nbformat.from_dict(json.loads(json.dumps(by_id[cell_id])))
+        nb.cells.insert(position, restored)
+        present.add(cell_id)
+        notes.append(f"test cell {cell_id} was missing and has been restored")
+    return notes
+
+
+def grade_one(sub: Submission, course: Course, work: Path, options: Options,
+              last_try: bool = True) -> Result:
+    """Grade one submission in a private course; never raises.
+
+    A folder changed from outside during grading (a sentinel file or the course config
+    gone) gives status ``grader error`` unless ``last_try``: the caller grades it again.
+    """
+    start = time.monotonic()
+    result = Result(sub.student, reasons=list(sub.notes))
+    folder = Path(tempfile.mkdtemp(prefix=f"{sub.student}-", dir=work))
+    log = folder / "grading.log"
+    sentinel, token = folder / ".sentinel", os.urandom(16).hex()
+    sentinel.write_text(token)
+    try:
+        _grade_in(sub, course, folder, log, options, result)
+    except Exception:  # noqa: BLE001 - an infrastructure failure must not stop the class
+        result.status = "grader error"
+        result.reasons.append("the grader failed: " + traceback.format_exc(limit=3)
+                              .strip().splitlines()[-1])
+    damaged = not (sentinel.is_file() and sentinel.read_text() == token
+                   and (folder / "course" / "nbgrader_config.py").is_file()) \
+        and result.submitted is not None
+    if damaged:
+        result.status = "grading failed" if last_try else "grader error"
+        result.reasons.append("grading files around the notebook were deleted or changed "
+                              "during grading")
+    if result.status != "graded":
+        result.scores = {part: 0.0 for part in course.parts}
+    result.seconds = time.monotonic() - start
+    try:
+        result.log = log.read_text(errors="replace")[-200_000:]
+    except OSError:
+        result.log = "(log lost: the grading folder was deleted)"
+    if not options.keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options: Options,
+              result: Result) -> None:
+    log.touch()
+    if sub.problem:
+        result.status = "no notebook"
+        result.reasons.append(sub.problem)
+        return
+    try:
+        nb = read_notebook(sub.path)
+    except ValueError as error:
+        result.status = "invalid notebook"
+        result.reasons.append(f"{sub.path.name} is not a valid notebook ({error})")
+        return
+    result.reasons += restore_missing_cells(nb, course)
+    result.submitted = nb
+
+    root = folder / "course"
+    shutil.copytree(course.template, root, symlinks=False)
+    (root / "nbgrader_config.py").write_text(config_text(root, options.cell_timeout))
+    target = root / "submitted" / sub.student / course.assignment
+    target.mkdir(parents=True)
+    nbformat.write(nb, target / f"{course.notebook}.ipynb")
+    if sub.timestamp:
+        shutil.copy(sub.timestamp, target / "timestamp.txt")
+
+    server, sock = start_server(folder, options, log)  # starts while nbgrader does
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("GCL4SR_", "NBGRADER_", "JPY_", "PYTHON"))}
+    env.update(PYTHONPATH=str(REPO), OMP_NUM_THREADS=str(options.threads),
+               MKL_NUM_THREADS=str(options.threads), MPLBACKEND="Agg",
+               PYTHONDONTWRITEBYTECODE="1", **{SOCKET_ENV: str(sock)})
+    if options.data:
+        env["GCL4SR_DATA"] = options.data
+    command = limited_command([sys.executable, "-m", "nbgrader", "autograde", course.assignment,
+                               "--student", sub.student, "--force"],
+                              options.mem_mib, options.fsize_mib)
+    try:
+        code, _ = run_logged(command, root, log, options.timeout, env)
+    finally:
+        records = stop_server(server)
+    autograded = root / "autograded" / sub.student / course.assignment / f"{course.notebook}.ipynb"
+    text = log.read_text(errors="replace")
+    if code is None:
+        result.status = "time limit"
+        result.reasons.append(f"grading took longer than {options.timeout:g} s and was stopped")
+        return
+    if code != 0 or not autograded.is_file():
+        result.status = "kernel died" if re.search(r"DeadKernelError|Kernel died", text) \
+            else "grading failed"
+        hint = "memory limit or crash" if result.status == "kernel died" else "see the log"
+        last = [line for line in text.splitlines() if "Error" in line][-1:] or ["(no error)"]
+        result.reasons.append(f"{result.status} ({hint}): {last[0].strip()[:200]}")
+        return
+    result.autograded = nbformat.read(autograded, as_version=4)
+    scores = _gradebook_scores(root, course, sub.student)
+    verify_hidden(result, scores, records, course)
+    result.scores = scores
+    result.reasons += cell_reasons(result.autograded, course)
+
+
+def _gradebook_scores(root: Path, course: Course, student: str) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
+    scores = {part: 0.0 for part in course.parts}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        submission = gb.find_submission_notebook(course.notebook, course.assignment, student)
+        for grade in submission.grades:
+            if grade.name in scores:
+                value = grade.score if grade.score is not None else 0.0
+                scores[grade.name] = min(float(value), course.max_points[grade.name])
+    return scores

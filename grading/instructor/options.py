@@ -1,0 +1,45 @@
+"""The grading limits and options of the class command: one home for their defaults
+(the command line, :func:`default_options` and the check server read them here)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, replace
+
+from grading.kernel.limits import KERNEL_MEM_MIB
+
+
+@dataclass(frozen=True)
+class Options:
+    """How one class is graded; the field defaults are the grading limits."""
+
+    cell_timeout: int | None = None  # seconds per cell (None: the nbgrader config's)
+    timeout: float = 1800.0  # seconds per submission, all cells together
+    mem_mib: int = KERNEL_MEM_MIB  # address space of nbgrader and the kernel
+    fsize_mib: int = 1024  # largest file nbgrader or the kernel may write
+    check_wall: float = 60.0  # seconds per hidden check
+    case_wall: float = 10.0  # seconds per hidden case
+    check_mem_mib: int = 1024  # memory of the sandbox that runs a student's function
+    threads: int = 1  # torch threads per kernel
+    data: str | None = None  # Home data folder for the notebooks
+    keep: bool = False  # keep the private working folders
+
+
+DEFAULTS = Options()
+
+
+def default_options(jobs: int = 1, **overrides) -> Options:
+    """The defaults, with the CPU cores shared by ``jobs`` kernels and ``$GCL4SR_DATA``."""
+    threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
+    return replace(DEFAULTS, threads=threads, data=os.environ.get("GCL4SR_DATA"), **overrides)
+
+
+def add_check_options(parser: argparse.ArgumentParser) -> None:
+    """The hidden checks' limits, as both the class command and the check server take them."""
+    parser.add_argument("--check-wall", type=float, default=DEFAULTS.check_wall,
+                        help="seconds per hidden check (default %(default)g)")
+    parser.add_argument("--case-wall", type=float, default=DEFAULTS.case_wall,
+                        help="seconds per hidden case (default %(default)g)")
+    parser.add_argument("--check-mem-mib", type=int, default=DEFAULTS.check_mem_mib,
+                        help="memory of the sandbox per hidden check, MiB (default %(default)s)")

@@ -1,0 +1,62 @@
+"""The check server as the class command runs it: one per submission, started before the
+kernel, its records read from its stdout when it shuts down."""
+
+from __future__ import annotations
+
+import json
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from grading.kernel.client import clean_env
+
+from .options import Options
+from .procs import kill_group
+
+SERVER_SCRIPT = Path(__file__).with_name("check_server.py")  # a script: torch stays out
+
+
+def start_server(folder: Path, options: Options, log: Path) -> tuple[subprocess.Popen, Path]:
+    """Start a check server for one submission in ``folder``; its stderr goes to ``log``."""
+    sock = folder / "checks.sock"
+    server_dir = folder / "server"
+    server_dir.mkdir()
+    handle = open(log, "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-I", str(SERVER_SCRIPT), "--socket", str(sock),
+         "--check-wall", str(options.check_wall), "--case-wall", str(options.case_wall),
+         "--check-mem-mib", str(options.check_mem_mib)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=handle, cwd=server_dir,
+        env=clean_env(), start_new_session=True)
+    handle.close()
+    return proc, sock
+
+
+def server_line(proc: subprocess.Popen, prefix: str, timeout: float) -> str | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        line = proc.stdout.readline().decode(errors="replace")
+        if not line:
+            return None
+        if line.startswith(prefix):
+            return line[len(prefix):]
+    return None
+
+
+def stop_server(proc: subprocess.Popen) -> list[dict] | None:
+    """The server's records (``None`` if it never started or died)."""
+    try:
+        proc.stdin.write(b"shutdown\n")
+        proc.stdin.flush()
+        line = server_line(proc, "RESULTS ", 300)
+        return json.loads(line) if line else None
+    except (OSError, ValueError):
+        return None
+    finally:
+        kill_group(proc.pid)
+        proc.wait()
