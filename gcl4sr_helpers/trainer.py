@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from .blocks import slices
 from .data import SequenceDataset
 from .model import GCL4SR
-from .runtime import disable_onednn, select_device, tune_cpu_allocator
+from .runtime import ThreadGovernor, disable_onednn, select_device, tune_cpu_allocator
 
 Metric = Callable[[list[list[int]], list[list[int]], int], float]
 LOSS_NAMES = ("main", "gcl", "mmd")  # the model's three losses, in the order it returns them
@@ -66,6 +66,7 @@ class Trainer:
     def __init__(self, model: GCL4SR, optimizer: torch.optim.Optimizer,
                  device: str | torch.device | None = None, progress: bool = True) -> None:
         self.device = torch.device(device) if device else select_device()
+        self.threads = ThreadGovernor() if self.device.type == "cpu" else None
         if self.device.type == "cpu":
             disable_onednn()
             tune_cpu_allocator()
@@ -95,6 +96,8 @@ class Trainer:
     def train_step(self, user_ids: Tensor, inputs: Tensor,
                    targets: Tensor) -> tuple[float, float, float]:
         """One optimiser step on a batch (on the model's device); returns its three losses."""
+        if self.threads:
+            self.threads.update()  # fewer CPU threads while other processes hold cores
         self.optimizer.zero_grad(set_to_none=True)  # last step's gradients freed first
         loss, *parts = self.model.calculate_loss(user_ids, inputs, targets)
         loss.backward()

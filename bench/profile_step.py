@@ -1,0 +1,88 @@
+"""Where a course training step's time goes: forward by engine function, backward by node.
+
+    python bench/profile_step.py [--data-dir DIR] [--steps 2] [--top 25]
+                                 [--out bench/results/step_profile.json]
+
+Profiles ``Trainer.train_step`` (default mode, batch 2048, full Home) with torch.profiler after
+two warm-up steps. Each top-level operator counts once, with its children: forward operators
+under the innermost engine function on their Python stack, backward ones under their autograd
+node, the optimiser under ``Optimizer.step``. Profiling slows small operators down, so the
+shares matter more than the seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from course_step import course_trainer, timed_step, train_batches  # noqa: E402  (torch after the package)
+
+# isort: split
+import torch  # noqa: E402
+from calibration import sgemm_gflops  # noqa: E402
+from torch.profiler import ProfilerActivity, profile  # noqa: E402
+
+ENGINE_FRAME = re.compile(r"(gcl4sr_helpers|grading)/(?:\w+/)*(\w+)\.py\(\d+\): (\w+)")
+BACKWARD = "autograd::engine::evaluate_function: "
+
+
+def owner(event) -> str:
+    """The part of the step a top-level profiler event belongs to."""
+    if event.name.startswith(BACKWARD):
+        return "backward: " + event.name[len(BACKWARD):]
+    if event.name.startswith("Optimizer."):
+        return "optimizer: " + event.name
+    for frame in event.stack:  # innermost first
+        match = ENGINE_FRAME.search(frame)
+        if match and match.group(3) not in ("train_step", "timed_step"):
+            return f"forward: {match.group(2)}.{match.group(3)}"
+    return "forward: " + event.name
+
+
+def profile_steps(data_dir: str | None, steps: int, top: int) -> dict:
+    data, config, trainer = course_trainer(data_dir)
+    stream = train_batches(data, config)
+    unprofiled = [timed_step(trainer, next(stream)) for _ in range(2)][-1]
+    calibration = sgemm_gflops()
+    with profile(activities=[ProfilerActivity.CPU], with_stack=True) as prof:
+        start = time.perf_counter()
+        for _ in range(steps):
+            timed_step(trainer, next(stream))
+        wall = (time.perf_counter() - start) / steps
+    parts, kinds = Counter(), Counter()
+    for event in prof.events():
+        if event.cpu_parent is None and event.device_type == torch.autograd.DeviceType.CPU:
+            name = owner(event)
+            parts[name] += event.cpu_time_total / 1e6 / steps
+            kinds[name.split(":")[0]] += event.cpu_time_total / 1e6 / steps
+    table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=top)
+    return {"threads": torch.get_num_threads(), "calibration": calibration,
+            "seconds_per_step_unprofiled": unprofiled, "seconds_per_step_profiled": wall,
+            "seconds_by_kind": {k: round(v, 3) for k, v in kinds.most_common()},
+            "seconds_by_part": {k: round(v, 3) for k, v in parts.most_common(top)},
+            "operators_by_self_time": table.splitlines()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir")
+    parser.add_argument("--steps", type=int, default=2)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--out", default=str(BENCH / "results" / "step_profile.json"))
+    args = parser.parse_args()
+    result = profile_steps(args.data_dir, args.steps, args.top)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    for name, seconds in result["seconds_by_part"].items():
+        print(f"{seconds:7.3f} s  {name}")
+
+
+if __name__ == "__main__":
+    main()
