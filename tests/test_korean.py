@@ -1,7 +1,7 @@
-"""The release's Korean attaches particles to their word, after bold, code and math too.
+"""The release's Korean attaches particles to their word, after bold, italics, code and math.
 
 ``**전역 그래프**를``, not ``**전역 그래프** 를``: a particle (조사) or the copula (이다) is
-written without a space, even when the word before it is bold, code or a formula. The scan
+written without a space, even when the word before it is bold, italic, code or a formula. The scan
 covers every cell students receive: markdown, the TODO docstrings, messages and comments.
 """
 
@@ -20,9 +20,10 @@ PARTICLES = (
     "이라", "라", "이라는", "라는", "이라서", "라서", "인", "입니다", "이고", "이며", "이면",
     "이므로", "이지만", "였습니다", "이었습니다", "됩니다", "되는",
 )
-#: A bold, code or inline-math span, a space, then a particle that ends its word.
+#: A bold, italic, code or inline-math span, a space, then a particle that ends its word.
 DETACHED = re.compile(
-    r"(\*\*[^*\n]+\*\*|`+[^`\n]+`+|(?<!\$)\$[^$\n]+\$(?!\$)) "
+    r"(\*\*[^*\n]+\*\*|(?<![*\w])\*[^*\s][^*\n]*\*(?![*\w])|`+[^`\n]+`+"
+    r"|(?<!\$)\$[^$\n]+\$(?!\$)) "
     rf"({'|'.join(sorted(PARTICLES, key=len, reverse=True))})(?![가-힣])")
 
 
@@ -37,6 +38,7 @@ def detached_particles(text: str) -> list[str]:
     ("그래프는 **무방향** 이라 두 방향", "**무방향** 이라"),
     ("$1/k$ 을 더합니다", "$1/k$ 을"),
     ("``Data`` 를 반환", "``Data`` 를"),
+    ("*Restart Kernel* 로 확인", "*Restart Kernel* 로"),
     ("`edge_attr [E, 1]` 입니다.", "`edge_attr [E, 1]` 입니다"),
 ])
 def test_a_detached_particle_is_caught(text, gap):
@@ -45,7 +47,7 @@ def test_a_detached_particle_is_caught(text, gap):
 
 @pytest.mark.parametrize("text", [
     "**전역 그래프**를 끌어오는", "`gaussian_kernel`은 주어집니다", "`k` 이번에는",
-    "**합계** 20점", "$k$ 개를", "`x`, `y` 입력", "**진행 방법**\n\n- 이",
+    "**합계** 20점", "$k$ 개를", "a * b 를", "2 * 3 * 4 는", "`x`, `y` 입력", "**진행 방법**\n\n- 이",
 ])
 def test_attached_or_unrelated_text_passes(text):
     assert detached_particles(text) == []

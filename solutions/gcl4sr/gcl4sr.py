@@ -9,12 +9,12 @@
 # %% [markdown]
 # # GCL4SR 직접 만들어 보기: 그래프 대조 학습으로 순차 추천 강화하기
 #
-# **순차 추천(sequential recommendation)**은 한 사용자가 지금까지 고른 아이템들의 *순서* 를 보고
+# **순차 추천(sequential recommendation)**은 한 사용자가 지금까지 고른 아이템들의 *순서*를 보고
 # 다음에 고를 아이템을 맞히는 문제입니다. Transformer 같은 시퀀스 모델은 그 사용자 한 명의 기록만
 # 봅니다. 그런데 기록이 짧은 사용자(이번 데이터에서는 대부분)에게는 그것만으로 단서가 부족합니다.
 #
 # **GCL4SR** (Zhang et al., *Enhancing Sequential Recommendation with Graph Contrastive Learning*,
-# IJCAI 2022, [논문](https://www.ijcai.org/proceedings/2022/0333.pdf)) 은 *모든* 사용자의 아이템 전이를
+# IJCAI 2022, [논문](https://www.ijcai.org/proceedings/2022/0333.pdf))은 *모든* 사용자의 아이템 전이를
 # 하나의 그래프로 모아, 각 아이템이 전체적으로 어떤 아이템들과 함께 소비되는지(전역 문맥)를 가져옵니다.
 # 이 노트북에서는 그 핵심 부품 세 가지를 직접 구현하고, 미리 준비된 엔진 `gcl4sr_helpers`
 # (모델, 샘플러, 학습 루프)에 끼워 넣어 실제로 한 epoch 학습과 평가를 해 봅니다.
@@ -37,7 +37,7 @@
 #   부르므로, 그 점검을 통과해야 공개 테스트의 점수도 받습니다.
 # - TODO의 docstring에 적힌 **규칙**이 숨은 테스트가 검사하는 전부입니다. 예제를 통과해도 규칙을 하나씩
 #   다시 읽어 보세요.
-# - 위에서부터 차례로 실행하세요. 마지막에는 *Kernel → Restart Kernel and Run All Cells* 로 처음부터
+# - 위에서부터 차례로 실행하세요. 마지막에는 *Kernel → Restart Kernel and Run All Cells*로 처음부터
 #   끝까지 오류 없이 도는지 확인하세요.
 
 # %% [markdown]
@@ -229,7 +229,7 @@ example_file = write_witg_example(Path(tempfile.mkdtemp(prefix="witg_")) / "exam
 print("예제 파일 내용:\n" + example_file.read_text())
 example_sequences, example_nodes = read_item_sequences(str(example_file))
 print("read_item_sequences →", example_sequences, example_nodes)
-tiny = convert_to_pyg_data([{}, {2: 0.5}, {1: 0.5}], num_nodes=3)  # 1 — 2 를 가중치 0.5로 잇는 그래프
+tiny = convert_to_pyg_data([{}, {2: 0.5}, {1: 0.5}], num_nodes=3)  # 1과 2를 가중치 0.5로 잇는 그래프
 print("convert_to_pyg_data →", tiny, tiny.edge_index.tolist(), tiny.edge_attr.view(-1).tolist())
 
 # %% nbgrader="solution" grade_id="witg"
@@ -287,11 +287,11 @@ expected_example = {(1, 2): 1.0, (2, 3): 2.0, (3, 4): 1.0, (1, 3): 0.5, (2, 4): 
                     (1, 4): 1 / 3, (2, 5): 1.0, (3, 5): 0.5}
 graph = build_weighted_item_transition_graph(str(example_file))
 assert isinstance(graph, Data), "convert_to_pyg_data(...)가 돌려준 Data를 그대로 반환하세요."
-assert graph.num_nodes == 6, f"노드는 0..5 의 6개여야 합니다 (지금 {graph.num_nodes}개)."
+assert graph.num_nodes == 6, f"노드는 0..5의 6개여야 합니다 (지금 {graph.num_nodes}개)."
 got = graph_as_dict(graph)
 for (a, b), w in expected_example.items():
     for edge in ((a, b), (b, a)):
-        assert edge in got, f"엣지 {edge} 가 없습니다. 두 방향 모두에 더했나요?"
+        assert edge in got, f"엣지 {edge}가 없습니다. 두 방향 모두에 더했나요?"
         assert math.isclose(got[edge], w, abs_tol=1e-4), f"w{edge} = {got[edge]}, 기대값 {w:.4f}"
 assert len(got) == 2 * len(expected_example), f"엣지는 16개여야 합니다 (지금 {len(got)}개)."
 print("공개 테스트 통과 ✅")
@@ -330,10 +330,10 @@ plots.plot_graph_distribution(global_graph);
 # 알아보도록 하는 것이 GCL4SR의 그래프 대조 학습(GCL) 손실입니다.
 
 # %% [markdown]
-# ## 3. TODO 2: 평가 지표 Recall@k 와 NDCG@k
+# ## 3. TODO 2: 평가 지표 Recall@k와 NDCG@k
 #
 # 평가는 **전체 랭킹**으로 합니다. 사용자마다 모든 아이템에 점수를 매기고, 이미 본 아이템은 빼고,
-# 상위 $k$ 개 목록 $\hat{R}_u$를 만듭니다. 정답 집합을 $T_u$라 할 때 (이번 과제에서는 다음 아이템 하나):
+# 상위 $k$개 목록 $\hat{R}_u$를 만듭니다. 정답 집합을 $T_u$라 할 때 (이번 과제에서는 다음 아이템 하나):
 #
 # $$
 # \text{Recall@}k(u) = \frac{|T_u \cap \hat{R}_u^{(k)}|}{|T_u|}
@@ -344,7 +344,7 @@ plots.plot_graph_distribution(global_graph);
 # $$
 #
 # - $\mathrm{rel}_i$는 $i$ 등(1부터 셈) 아이템이 정답이면 1, 아니면 0입니다.
-# - $\text{IDCG@}k$는 가장 이상적인 목록의 DCG입니다. 정답을 맨 앞부터 채우되 **$\min(k, |T_u|)$ 개**
+# - $\text{IDCG@}k$는 가장 이상적인 목록의 DCG입니다. 정답을 맨 앞부터 채우되 **$\min(k, |T_u|)$개**
 #   까지만 채울 수 있습니다. 정답이 하나면 IDCG = 1입니다.
 # - 최종 값은 사용자 평균입니다. 정답이 **빈 사용자는 건너뛰고**(0점으로 세지 않음), 평가할 사용자가
 #   하나도 없으면 0.0을 돌려줍니다.
@@ -352,7 +352,7 @@ plots.plot_graph_distribution(global_graph);
 #   같은 아이템이 두 번 나오지 않습니다 (엔진의 상위 $k$개 추출이 그렇게 만듭니다).
 # - 추천 목록이 $k$개보다 **짧으면** 있는 만큼만 봅니다. IDCG는 추천 목록의 길이와 상관없이
 #   $\min(k, |T_u|)$개로 계산합니다.
-# - 정답이 하나일 때 Recall@k 는 적중률(HR@k)과 같고, NDCG@k 는 적중한 순위가 뒤일수록 점수를 깎습니다.
+# - 정답이 하나일 때 Recall@k는 적중률(HR@k)과 같고, NDCG@k는 적중한 순위가 뒤일수록 점수를 깎습니다.
 #
 # ### 손으로 순위를 매겨 보는 예제
 #
@@ -363,9 +363,9 @@ plots.plot_graph_distribution(global_graph);
 # | C | 9 | 4, 1, 6, 3, 5 | 없음 | 0 | 0 | 0 |
 # | **평균** | | | | **1/3** | **2/3** | **≈ 0.5436** |
 #
-# 정답이 여러 개인 경우도 생각해 봅시다. 정답 {1, 2, 3, 4}, 추천 1, 9, 2, 8, 3 이고 $k = 2$이면
-# 상위 2개 중 적중은 1 하나이므로 Recall@2 = 1/4 입니다. DCG@2 = 1 이고, IDCG@2 는 정답 4개 중
-# $\min(2, 4) = 2$ 개를 앞에 채운 $1 + 1/\log_2 3$이므로 NDCG@2 ≈ 0.6131 입니다.
+# 정답이 여러 개인 경우도 생각해 봅시다. 정답 {1, 2, 3, 4}, 추천이 1, 9, 2, 8, 3이고 $k = 2$이면
+# 상위 2개 중 적중은 1 하나이므로 Recall@2 = 1/4입니다. DCG@2 = 1이고, IDCG@2는 정답 4개 중
+# $\min(2, 4) = 2$개를 앞에 채운 $1 + 1/\log_2 3$이므로 NDCG@2 ≈ 0.6131입니다.
 
 # %% nbgrader="solution" grade_id="recall"
 def recall_at_k(actual: list[list[int]], predicted: list[list[int]], topk: int) -> float:
@@ -491,7 +491,7 @@ grade_ndcg(ndcg_at_k, 3)
 #
 # GCL4SR은 한 시퀀스를 두 가지 눈으로 봅니다. Transformer가 본 **지역(local) 표현**과, WITG에서
 # GNN이 모아 온 **전역(global) 표현**입니다. 두 표현이 너무 따로 놀지 않도록 모델은 두 표현의
-# *분포* 를 가깝게 끌어당기는 손실을 하나 더 둡니다. 그 거리가 **MMD (Maximum Mean Discrepancy)**입니다.
+# *분포*를 가깝게 끌어당기는 손실을 하나 더 둡니다. 그 거리가 **MMD (Maximum Mean Discrepancy)**입니다.
 #
 # ### MMD가 재는 것
 #
@@ -506,7 +506,7 @@ grade_ndcg(ndcg_at_k, 3)
 # 분포 전체의 모양을 비교하는 셈입니다.
 #
 # 배치에서는 기댓값을 표본 평균으로 바꿉니다. source $X$ ($B$ 행)와 target $Y$ ($B$ 행)를 위아래로
-# 붙인 $2B$ 개 표본의 커널 행렬은 네 블록으로 나뉩니다.
+# 붙인 $2B$개 표본의 커널 행렬은 네 블록으로 나뉩니다.
 #
 # $$
 # K = \begin{bmatrix} K_{XX} & K_{XY} \\ K_{YX} & K_{YY} \end{bmatrix} \in \mathbb{R}^{2B \times 2B},
@@ -667,9 +667,9 @@ print("Q' = 게이트를 거친 H'", tuple(gated[0].shape))
 # %% [markdown]
 # ### ③ 지역 뷰: 기본 시퀀스 인코더
 #
-# 논문의 기본 시퀀스 인코더(basic sequence encoder)로, SASRec과 같은 Transformer입니다. 위치 $t$는 $t$까지의
-# 실제 아이템만 봅니다(인과 마스크). 이 모델의 Transformer에는 위치 임베딩을 더하지 않습니다.
-# 위치 정보는 ④의 어텐션 풀링에서 씁니다.
+# 논문의 기본 시퀀스 인코더(basic sequence encoder)로, SASRec과 비슷한 Transformer입니다. 위치 $t$는
+# $t$까지의 실제 아이템만 봅니다(인과 마스크). SASRec과 달리 입력에 위치 임베딩을 더하지 않고, 위치 정보는
+# ④의 어텐션 풀링에서 씁니다.
 
 # %%
 show(rm.transformer_layer)
@@ -737,7 +737,7 @@ for name, ours, engine in zip(("전체", "main", "gcl", "mmd"), readable_losses,
 # 4. 세 표현을 합쳐 위치별 어텐션으로 시퀀스 벡터를 만들고, 모든 아이템과 내적해 다음 아이템 점수를 냅니다.
 #
 # 손실은 $\mathcal{L} = \mathcal{L}_{\text{main}} + \lambda_1 \mathcal{L}_{\text{GCL}} + \lambda_2 \mathcal{L}_{\text{MMD}}$
-# ($\lambda_1 = 1$, $\lambda_2 = 0.1$) 입니다. main은 전체 아이템에 대한 교차 엔트로피, GCL은 두 뷰 사이의
+# ($\lambda_1 = 1$, $\lambda_2 = 0.1$)입니다. main은 전체 아이템에 대한 교차 엔트로피, GCL은 두 뷰 사이의
 # 대조 손실, MMD는 여러분이 구현한 함수입니다 (`start_course(..., MMD_loss, ...)`로 주입).
 #
 # 하이퍼파라미터는 원본 과제와 같습니다 (batch 2048, seed 2026, Adam lr 1e-3, weight decay 5e-5).
@@ -852,7 +852,7 @@ plots.plot_metric_comparison(rows);
 # - **임베딩**: 아이템이 약 28,000개인데 학습 샘플은 352,125개라서 아이템 하나가 정답으로 나오는 횟수는
 #   평균 12번 남짓입니다. 한 번 훑어서는 아이템 임베딩이 거의 움직이지 않습니다. main 손실이 $\ln(28{,}237) \approx 10.25$에서
 #   조금밖에 내려가지 않는 것도 그 때문입니다.
-# - **무엇을 먼저 배우나**: 학습 초반의 모델은 아이템별 편향, 곧 *인기* 부터 배웁니다. 그래서 한 epoch
+# - **무엇을 먼저 배우나**: 학습 초반의 모델은 아이템별 편향, 곧 *인기*부터 배웁니다. 그래서 한 epoch
 #   모델이 MostPop과 비슷한 것은 자연스럽습니다. 순서와 그래프 문맥을 활용하는 이득은 그 다음에 나타납니다.
 # - 논문은 학습률 스케줄(StepLR)과 검증 기반 모델 선택도 씁니다.
 #
@@ -892,7 +892,8 @@ plots.plot_metric_comparison(rows);
 #
 # - **WITG**: 모든 사용자의 전이를 거리에 반비례하는 가중치로 모은 무방향 그래프를 만들었습니다.
 # - **Recall@k / NDCG@k**: 전체 랭킹 평가에서 적중 여부와 적중 순위를 재는 지표를 구현했습니다.
-#   IDCG는 $\min(k, |T_u|)$ 개까지만 채운다는 점, 정답이 빈 사용자는 건너뛴다는 점이 핵심이었습니다.
+#   IDCG는 $\min(k, |T_u|)$개까지만 채운다는 점, 정답이 빈 사용자는 건너뛴다는 점이 핵심이었습니다.
 # - **MMD**: 커널 행렬의 네 블록으로 두 분포의 거리를 재고, 여러 대역폭으로 그 거리를 안정적으로 만들었습니다.
+# - **모델**: 읽기용 모델로 GCL4SR의 부품을 논문의 순서대로 읽고, 엔진과 같은 손실을 내는 것을 확인했습니다.
 #
-# 제출 전에 *Kernel → Restart Kernel and Run All Cells* 로 처음부터 끝까지 오류 없이 도는지 확인하세요.
+# 제출 전에 *Kernel → Restart Kernel and Run All Cells*로 처음부터 끝까지 오류 없이 도는지 확인하세요.
