@@ -25,8 +25,11 @@ SOLUTION = REPO / "solutions" / "gcl4sr" / "gcl4sr.ipynb"
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
 from suite import graded_suite  # noqa: E402
 
+#: Operations of the reference WITG, as a student would copy them. The engine sorts with
+#: lexsort for its own purposes; its answer-freedom is tests/test_no_answers.py's job.
+OPERATIONS = ("sum_duplicates", "lexsort", "6 // k")
 #: Names and literals that only exist in the instructor's grading code.
-MARKERS = ("witg_from_sequences", "sum_duplicates", "lexsort", "6 // k", "WITG_SEED",
+MARKERS = ("witg_from_sequences", *OPERATIONS, "WITG_SEED",
            "METRIC_SEED", "MMD_SEED", "SUBCHECKS", "grading.instructor",
            "reference_function", str(battery.WITG_SEED), str(battery.METRIC_SEED),
            str(battery.MMD_SEED), f"{battery.WITG_SEED:_}")
@@ -34,10 +37,12 @@ MARKERS = ("witg_from_sequences", "sum_duplicates", "lexsort", "6 // k", "WITG_S
 
 def reference_lines() -> list[str]:
     """Distinctive statements of the reference implementation: >= 30 characters, and neither
-    scaffolding the release gives students (the read_item_sequences call) nor a common idiom
-    the course's own solution also uses (generate_solution publishes that solution)."""
-    source = (REPO / "grading" / "reference.py").read_text()
-    given = RELEASE.read_text(encoding="utf-8") + SOLUTION.read_text(encoding="utf-8")
+    scaffolding students are given (the read_item_sequences call of the release, the engine's
+    PyG Data construction) nor a common idiom the course's own solution also uses
+    (generate_solution publishes that solution)."""
+    source = Path(reference.__file__).read_text()
+    engine = sorted((REPO / "gcl4sr_helpers").glob("*.py"))
+    given = "".join(p.read_text(encoding="utf-8") for p in [RELEASE, SOLUTION, *engine])
     lines = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.FunctionDef):
@@ -81,12 +86,12 @@ def _texts(paths) -> dict[str, str]:
             for p in paths}
 
 
-def assert_clean(texts: dict[str, str], tmp_path: Path) -> None:
+def assert_clean(texts: dict[str, str], tmp_path: Path, markers=MARKERS) -> None:
     numbers = expected_numbers(tmp_path)
     lines = reference_lines()
     assert lines and numbers
     for name, text in texts.items():
-        for marker in MARKERS:
+        for marker in markers:
             assert marker not in text, f"{name} contains {marker!r}"
         for line in lines:
             assert line not in text, f"{name} contains reference code: {line}"
@@ -96,7 +101,7 @@ def assert_clean(texts: dict[str, str], tmp_path: Path) -> None:
 
 def test_markers_are_real():
     """The scan would see the reference if it were there."""
-    source = (REPO / "grading" / "reference.py").read_text()
+    source = Path(reference.__file__).read_text()
     assert all(line in source for line in reference_lines())
     assert "witg_from_sequences" in source and "sum_duplicates" in source
 

@@ -12,13 +12,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_leaks import assert_clean
+from test_leaks import MARKERS, OPERATIONS, assert_clean
 
 from gcl4sr_helpers import __version__
 from grading import student_edition
+from grading.instructor import edition
 
 NAME = f"gcl4sr-student-{__version__}"
 WHEEL = f"gcl4sr_course_kit-{__version__}-py3-none-any.whl"
+ENGINE = "gcl4sr_helpers"
 ENGINE_URL = "https://course.example.org/gcl4sr/" + WHEEL
 #: Runs the notebook's cells up to the first TODO, in the environment it is started with.
 RUN_UNTIL_TODO = """
@@ -104,18 +106,21 @@ def _edition_texts(root: Path) -> dict[str, str]:
 
 def test_no_answer_anywhere_in_the_edition(unpacked, tmp_path):
     texts = _edition_texts(unpacked)
-    assert any("!gcl4sr_helpers/model.py" in name for name in texts)  # the wheel was opened
+    assert f"{WHEEL}!{ENGINE}/model.py" in texts  # the wheel was opened
     for name, text in texts.items():
         for telltale in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "grade_witg", "grading.kernel",
                          "hidden_checks"):
             assert telltale not in text, f"{name} contains {telltale!r}"
-    assert_clean(texts, tmp_path)
+    engine = {name: text for name, text in texts.items() if f"{WHEEL}!{ENGINE}/" in name}
+    assert_clean({n: t for n, t in texts.items() if n not in engine}, tmp_path / "edition")
+    assert_clean(engine, tmp_path / "engine",
+                 markers=tuple(m for m in MARKERS if m not in OPERATIONS))
 
 
 def test_engine_url_goes_into_the_first_code_cell_only(tmp_path):
     student_edition.main(["--out", str(tmp_path), "--engine-url", ENGINE_URL])
     cells = nbformat.read(tmp_path / NAME / "gcl4sr" / "gcl4sr.ipynb", as_version=4).cells
-    release = nbformat.read(student_edition.RELEASE_ROOT / "gcl4sr" / "gcl4sr.ipynb", 4).cells
+    release = nbformat.read(edition.RELEASE_ROOT / "gcl4sr" / "gcl4sr.ipynb", 4).cells
     first_code = next(i for i, c in enumerate(cells) if c.cell_type == "code")
     assert [i for i, (a, b) in enumerate(zip(cells, release, strict=True))
             if a.source != b.source] == [first_code]
@@ -166,7 +171,7 @@ def test_edition_installs_and_runs_from_an_empty_folder(unpacked, home_dir, tmp_
 def test_setup_cell_needs_the_engine_or_a_wheel(tmp_path):
     """Without the engine (no site-packages) and no wheel beside it, the setup cell says what
     to do instead of calling pip."""
-    nb = nbformat.read(student_edition.RELEASE_ROOT / "gcl4sr" / "gcl4sr.ipynb", 4)
+    nb = nbformat.read(edition.RELEASE_ROOT / "gcl4sr" / "gcl4sr.ipynb", 4)
     setup = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
     code = "ENGINE_URL = None\n" + setup.source
     done = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=tmp_path,

@@ -26,6 +26,7 @@ from .server_process import start_server, stop_server
 from .verify import cell_reasons, verify_hidden
 
 MAX_NOTEBOOK_BYTES = 64 << 20
+OTHER_RELEASE = "other release"
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Result:
     submitted: nbformat.NotebookNode | None = None
     seconds: float = 0.0
     log: str = ""
+    other_release: bool = False
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -54,12 +56,33 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def release_differences(nb: nbformat.NotebookNode, course: Course) -> str | None:
+    """Why ``nb`` is not a copy of this release, or ``None``: locked cells whose text differs
+    (edited, or an older release) and nbgrader cells this release does not have. nbgrader
+    grades it with this release's locked cells all the same."""
+    def locked(cells) -> dict[str, str]:
+        return {grade_id(c): c.source for c in cells
+                if grade_id(c) and c.metadata["nbgrader"].get("locked")}
+
+    release, submitted = locked(course.release_nb.cells), locked(nb.cells)
+    known = {grade_id(c) for c in course.release_nb.cells}
+    edited = [g for g in release if g in submitted and submitted[g] != release[g]]
+    unknown = [grade_id(c) for c in nb.cells if grade_id(c) and grade_id(c) not in known]
+    found = ([f"locked cells changed: {', '.join(edited)}"] if edited else []) + \
+        ([f"cells this release does not have: {', '.join(unknown)}"] if unknown else [])
+    if not found:
+        return None
+    return (f"notebook of another release or with edited locked cells ({'; '.join(found)}): "
+            "graded with this release's locked cells; hand out the current edition")
+
+
 def restore_missing_cells(nb: nbformat.NotebookNode, course: Course) -> list[str]:
     """Put back grade cells the student deleted (release version; nbgrader then restores
     the hidden source), each after the nearest earlier nbgrader cell still present."""
-    def grade_id(cell):
-        return cell.metadata.get("nbgrader", {}).get("grade_id")
-
     present = {grade_id(c) for c in nb.cells if grade_id(c)}
     order = [grade_id(c) for c in course.release_nb.cells if grade_id(c)]
     by_id = {grade_id(c): c for c in course.release_nb.cells if grade_id(c)}
@@ -107,6 +130,8 @@ def grade_one(sub: Submission, course: Course, work: Path, options: Options,
                               "during grading")
     if result.status != "graded":
         result.scores = {part: 0.0 for part in course.parts}
+    elif result.other_release:
+        result.status = OTHER_RELEASE
     result.seconds = time.monotonic() - start
     try:
         result.log = log.read_text(errors="replace")[-200_000:]
@@ -130,6 +155,10 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
         result.status = "invalid notebook"
         result.reasons.append(f"{sub.path.name} is not a valid notebook ({error})")
         return
+    difference = release_differences(nb, course)
+    if difference:
+        result.other_release = True
+        result.reasons.append(difference)
     result.reasons += restore_missing_cells(nb, course)
     result.submitted = nb
 

@@ -1,0 +1,105 @@
+"""The student edition's contents and how they are built (command:
+:mod:`grading.student_edition`, whose docstring shows the layout)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+import tomllib
+
+from gcl4sr_helpers import __version__
+
+REPO = Path(__file__).resolve().parents[2]
+RELEASE_ROOT = REPO / "notebooks"
+STUDENT_README = RELEASE_ROOT / "README.md"
+MANIFEST = REPO / "gcl4sr_helpers" / "manifest.json"
+ENGINE = "gcl4sr_helpers"
+#: What a student needs besides the engine's own dependencies to open the notebook.
+STUDENT_TOOLS = ("jupyterlab", "ipykernel")
+ENGINE_URL_LINE = "ENGINE_URL = None"
+
+
+def edition_name(version: str = __version__) -> str:
+    return f"gcl4sr-student-{version}"
+
+
+def pinned_requirements() -> str:
+    """``name==version`` for the engine's dependencies and the student tools, as installed."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = [re.match(r"[A-Za-z0-9._-]+", dep).group(0) for dep in project["dependencies"]]
+    lines = []
+    for name in [*names, *STUDENT_TOOLS]:
+        try:
+            version = metadata.version(name).split("+")[0]  # 2.13.0+cpu -> 2.13.0
+        except metadata.PackageNotFoundError as missing:
+            raise SystemExit(f"{name} is not installed here, so its version cannot be pinned: "
+                             'build the edition from the CI environment (pip install -e ".[test]")'
+                             ) from missing
+        lines.append(f"{name}=={version}")
+    return "\n".join(lines) + "\n"
+
+
+def build_wheel(dest: Path) -> Path:
+    """The engine's wheel, built from a copy holding only the package and its metadata (the
+    wheel's description is the student README, not the instructor's)."""
+    with tempfile.TemporaryDirectory(prefix="gcl4sr-wheel-") as tmp:
+        src = Path(tmp) / "src"
+        shutil.copytree(REPO / ENGINE, src / ENGINE,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copy2(REPO / "pyproject.toml", src / "pyproject.toml")
+        shutil.copy2(STUDENT_README, src / "README.md")
+        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
+                               "-w", str(dest), str(src)], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"building the engine's wheel failed:\n{done.stdout}{done.stderr}")
+    wheels = sorted(dest.glob(f"gcl4sr_course_kit-{__version__}-*.whl"))
+    if len(wheels) != 1:
+        raise SystemExit(f"expected one wheel of version {__version__} in {dest}, found {wheels}")
+    return wheels[0]
+
+
+def set_engine_url(path: Path, url: str) -> None:
+    """Write ``ENGINE_URL = "url"`` into the notebook's first code cell that declares it."""
+    nb = nbformat.read(path, as_version=4)
+    cell = next((c for c in nb.cells if c.cell_type == "code"
+                 and ENGINE_URL_LINE in c.source.splitlines()), None)
+    if cell is None:
+        raise SystemExit(f"{path.name}: no code cell has the line {ENGINE_URL_LINE!r}")
+    cell.source = "\n".join(f"ENGINE_URL = {url!r}" if line == ENGINE_URL_LINE else line
+                            for line in cell.source.splitlines())
+    nbformat.write(nb, path)
+
+
+def build(out: Path, engine_url: str | None = None) -> Path:
+    """Write the edition's tree and zip under ``out``; return the zip's path."""
+    tree = out / edition_name()
+    if tree.exists():
+        shutil.rmtree(tree)
+    notebooks = sorted(RELEASE_ROOT.glob("*/*.ipynb"))
+    if not notebooks:
+        raise SystemExit(f"no release notebook under {RELEASE_ROOT}: run python -m grading.release")
+    with tempfile.TemporaryDirectory(prefix="gcl4sr-edition-") as tmp:
+        wheel = build_wheel(Path(tmp))
+        for notebook in notebooks:
+            target = tree / notebook.relative_to(RELEASE_ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(notebook, target)
+            shutil.copy2(wheel, target.parent / wheel.name)
+            if engine_url:
+                set_engine_url(target, engine_url)
+    shutil.copy2(STUDENT_README, tree / "README.md")
+    shutil.copy2(MANIFEST, tree / "manifest.json")
+    (tree / "requirements.txt").write_text(pinned_requirements(), encoding="utf-8")
+    archive = out / f"{edition_name()}.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(tree.rglob("*")):
+            zf.write(path, path.relative_to(out).as_posix())
+    return archive
