@@ -16,14 +16,14 @@ RELEASE = Path(__file__).resolve().parents[1] / "notebooks" / "gcl4sr" / "gcl4sr
 PARTICLES = (
     "은", "는", "이", "가", "을", "를", "의", "에", "에서", "에서는", "에는", "에도", "에게",
     "로", "으로", "로는", "으로는", "로만", "으로만", "로서", "으로서", "와", "과", "와는", "과는",
-    "도", "만", "까지", "부터", "마다", "처럼", "보다", "만큼", "이나", "나", "이란", "란",
+    "도", "만", "까지", "까지만", "부터", "마다", "처럼", "보다", "만큼", "이나", "나", "이란", "란",
     "이라", "라", "이라는", "라는", "이라서", "라서", "인", "입니다", "이고", "이며", "이면",
     "이므로", "이지만", "였습니다", "이었습니다", "됩니다", "되는",
 )
-#: A bold, italic, code or inline-math span, a space, then a particle that ends its word.
+#: A bold, italic, code or inline-math span, a space or line break, then a particle ending its word.
 DETACHED = re.compile(
     r"(\*\*[^*\n]+\*\*|(?<![*\w])\*[^*\s][^*\n]*\*(?![*\w])|`+[^`\n]+`+"
-    r"|(?<!\$)\$[^$\n]+\$(?!\$)) "
+    r"|(?<!\$)\$[^$\n]+\$(?!\$))(?: +|[ \t]*\n[ \t]*)"
     rf"({'|'.join(sorted(PARTICLES, key=len, reverse=True))})(?![가-힣])")
 
 
@@ -39,6 +39,7 @@ def detached_particles(text: str) -> list[str]:
     ("$1/k$ 을 더합니다", "$1/k$ 을"),
     ("``Data`` 를 반환", "``Data`` 를"),
     ("*Restart Kernel* 로 확인", "*Restart Kernel* 로"),
+    ("**3개**\n  까지만", "**3개**\n  까지만"),
     ("`edge_attr [E, 1]` 입니다.", "`edge_attr [E, 1]` 입니다"),
 ])
 def test_a_detached_particle_is_caught(text, gap):
