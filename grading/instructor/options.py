@@ -31,8 +31,9 @@ DEFAULTS = Options()
 
 def default_options(jobs: int = 1, **overrides) -> Options:
     """The defaults, with the CPU cores shared by ``jobs`` kernels and ``$GCL4SR_DATA``."""
-    threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
-    return replace(DEFAULTS, threads=threads, data=os.environ.get("GCL4SR_DATA"), **overrides)
+    values = {"threads": max(1, (os.cpu_count() or 1) // max(1, jobs)),
+              "data": os.environ.get("GCL4SR_DATA"), **overrides}
+    return replace(DEFAULTS, **values)
 
 
 def add_check_options(parser: argparse.ArgumentParser) -> None:
