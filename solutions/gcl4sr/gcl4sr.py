@@ -43,8 +43,9 @@
 # %% [markdown]
 # ## 0. 준비: 데이터 위치, 실행 모드, 장치, 시드
 #
-# **데이터 위치는 한 번만 정하면 됩니다.** 엔진은 다음 순서로 데이터 폴더(`home.txt`,
-# `all_train_seq.txt`가 든 폴더)를 찾습니다.
+# **데이터 위치는 한 번만 정하면 됩니다.** 엔진은 다음 순서로 데이터 폴더(`home.txt`처럼
+# `사용자 아이템1,아이템2,...` 파일이 든 폴더)를 찾습니다. 강사가 다른 데이터셋을 정했다면 그 폴더를
+# 쓰세요. 데이터셋 이름과 점검 기준값이 있는지는 1절의 출력에 나옵니다.
 #
 # 1. 바로 아래 셀의 `DATA_DIR` (예: `DATA_DIR = "/home/me/datasets/home"`)
 # 2. Jupyter를 띄우기 전에 설정한 환경 변수 `GCL4SR_DATA`
@@ -147,6 +148,9 @@ print(f"데이터    : {DATA_DIR or os.environ.get('GCL4SR_DATA') or f'{default_
 start = time.perf_counter()
 data = load_data(DATA_DIR, max_users=MODE.max_users, seed=MODE.subset_seed)
 print(f"불러오기: {time.perf_counter() - start:.1f}초, 학습 시퀀스 파일: {data.train_sequence_file.name}")
+print(f"데이터셋: {data.dataset.describe()}")
+if data.user_id_note():
+    print(data.user_id_note())
 for key, value in data.summary().items():
     print(f"  {key:>13}: {value:,.2f}" if isinstance(value, float) else f"  {key:>13}: {value:,}")
 for split, samples in data.splits.items():
@@ -317,7 +321,7 @@ grade_witg(build_weighted_item_transition_graph, 4)
 start = time.perf_counter()
 global_graph = build_weighted_item_transition_graph(str(data.train_sequence_file))
 print(f"{global_graph}  ({time.perf_counter() - start:.1f}초)")
-check_witg(global_graph, MODE.name);
+check_witg(global_graph, MODE.name, data=data);
 
 # %%
 plots.plot_graph_distribution(global_graph);
@@ -343,9 +347,9 @@ plots.plot_graph_distribution(global_graph);
 # \text{DCG@}k(u) = \sum_{i=1}^{k} \frac{\mathrm{rel}_i}{\log_2(i + 1)}
 # $$
 #
-# - $\mathrm{rel}_i$는 $i$ 등(1부터 셈) 아이템이 정답이면 1, 아니면 0입니다.
-# - $\text{IDCG@}k$는 가장 이상적인 목록의 DCG입니다. 정답을 맨 앞부터 채우되 **$\min(k, |T_u|)$개**
-#   까지만 채울 수 있습니다. 정답이 하나면 IDCG = 1입니다.
+# - $\mathrm{rel}_i$는 $i$등(1부터 셈) 아이템이 정답이면 1, 아니면 0입니다.
+# - $\text{IDCG@}k$는 가장 이상적인 목록의 DCG입니다. 정답을 맨 앞부터 채우되
+#   **$\min(k, |T_u|)$개**까지만 채울 수 있습니다. 정답이 하나면 IDCG = 1입니다.
 # - 최종 값은 사용자 평균입니다. 정답이 **빈 사용자는 건너뛰고**(0점으로 세지 않음), 평가할 사용자가
 #   하나도 없으면 0.0을 돌려줍니다.
 # - $T_u$는 **집합**입니다. 정답 목록에 같은 아이템이 여러 번 적혀 있어도 한 번으로 셉니다. 추천 목록에는
@@ -782,7 +786,7 @@ plots.plot_losses(epoch_result.history, baselines=no_learning);
 # 이 점검은 점수에 들어가지 않습니다.
 
 # %%
-check_losses(losses, MODE.name);
+check_losses(losses, MODE.name, data=data);
 
 # %% [markdown]
 # ## 7. 평가: 여러분의 지표로
@@ -797,7 +801,7 @@ metrics = run.test(recall_at_k, ndcg_at_k)
 print(f"평가 {time.perf_counter() - start:.1f}초 (사용자 {len(data.splits['test']):,}명)")
 for name, value in metrics.items():
     print(f"  {name:>9}: {value:.4f}")
-check_eval(metrics, MODE.name);
+check_eval(metrics, MODE.name, data=data);
 
 # %% [markdown]
 # ### 체크포인트 저장과 다시 불러오기
@@ -831,14 +835,16 @@ pop_actual, pop_predicted = baselines.most_popular_ranking(data, topk=20)
 most_popular = {f"Recall@{k}": recall_at_k(pop_actual, pop_predicted, k) for k in (10, 20)}
 most_popular.update({f"NDCG@{k}": ndcg_at_k(pop_actual, pop_predicted, k) for k in (10, 20)})
 rows = {"GCL4SR, 1 epoch (ours)": metrics, "MostPop": most_popular}
-rows.update({f"{name} (paper)": values for name, values in baselines.PAPER_HOME.items()})
+rows.update({f"{name} (paper)": values for name, values in data.dataset.paper.items()})
 
-print(f"{'':<24}" + "".join(f"{name:>11}" for name in metrics))
+print(f"{data.dataset.name:<24}" + "".join(f"{name:>11}" for name in metrics))
 for label, values in rows.items():
     print(f"{label:<24}" + "".join(f"{values[name]:>11.4f}" for name in metrics))
-if MODE.quick:
+if not data.dataset.paper:
+    print(f"\n({data.dataset.name} 데이터셋에는 논문 수치가 없어 MostPop과만 비교합니다.)")
+elif MODE.quick:
     print("\n(quick 모드: 사용자 2,000명 부분집합이라 논문의 숫자와 직접 비교할 수 없습니다.)")
-plots.plot_metric_comparison(rows);
+plots.plot_metric_comparison(rows, data.dataset.name);
 
 # %% [markdown]
 # ### 한 epoch은 왜 논문과 이렇게 멀까
@@ -872,9 +878,9 @@ plots.plot_metric_comparison(rows);
 # - **초기화**: 원본은 모듈마다 모든 매개변수를 균등분포로 다시 덮어써서, LayerNorm의 가중치와 패딩
 #   임베딩까지 모두 균등분포가 되었습니다. 엔진은 임베딩과 선형층에 Xavier 초기화를 쓰고, LayerNorm은
 #   1로, 패딩 임베딩은 0으로 둡니다.
-# - **평가**: 원본은 이미 본 아이템에 0점을 주어(점수가 음수인 아이템보다 위에 옵니다) 패딩 아이템까지
-#   순위에 넣었고, 이웃을 매번 다르게 뽑았습니다. 엔진은 본 아이템과 패딩을 순위에서 빼고, 시드를 고정해
-#   같은 모델이면 언제나 같은 값을 냅니다.
+# - **평가**: 원본은 이미 본 아이템의 점수를 0으로 바꿔서, 점수가 음수인 아이템보다 위에 올 수 있었습니다.
+#   패딩 아이템 0도 순위에 넣었고, 이웃은 평가할 때마다 다르게 뽑았습니다. 엔진은 본 아이템과 패딩을
+#   순위에서 빼고, 시드를 고정해 같은 모델이면 언제나 같은 값을 냅니다.
 # - **두 증강 뷰**: 원본이 쓰던 `torch-sparse`는 호출할 때마다 난수 시드를 현재 시각(초 단위)으로 다시
 #   정합니다. 그래서 같은 1초 안에 뽑힌 두 뷰는 똑같았고, 대조 학습이 자기 자신과 비교하는 일이 잦았습니다.
 #   엔진은 두 뷰를 독립적으로 뽑습니다.
@@ -882,10 +888,10 @@ plots.plot_metric_comparison(rows);
 #
 # 그래서 한 epoch 뒤의 숫자도 원본과 다릅니다. 고친 모델은 두 홉 사이의 드롭아웃 때문에 두 뷰가 더 달라
 # GCL 손실이 천천히 내려가고, Xavier로 초기화한 임베딩이 작게 시작해서 한 epoch 뒤의 지표가 원본보다 조금
-# 낮습니다. 끝까지 학습하면 16번째 epoch부터는 고친 모델이 원본의 동작(`legacy`)보다 앞섭니다(검증 NDCG@20).
-# `CourseConfig(legacy=True)`로 모델을 만들면 엔진이 원본의 동작(게이트, 홉, 초기화, 평가)을 되살려 두 모델을 비교할 수 있습니다. 결함의 전체 목록과
-# 원본, `legacy`, 고친 모델의 한 epoch 숫자, 끝까지 학습한 결과는 [재현 노트](../REPRODUCTION.md)(영문)에
-# 있습니다.
+# 낮습니다. 끝까지 학습하면 16번째 epoch부터는 고친 모델이 원본의 동작보다 앞섭니다(검증 NDCG@20).
+# `CourseConfig(legacy=True)`로 모델을 만들면 엔진이 원본의 동작(게이트, 홉, 초기화, 평가)을 되살리므로
+# 두 모델을 나란히 비교할 수 있습니다. 결함의 전체 목록, 원본과 `legacy`와 고친 모델의 한 epoch 숫자,
+# 끝까지 학습한 결과는 [재현 노트](../REPRODUCTION.md)(영문)에 있습니다.
 
 # %% [markdown]
 # ## 마무리
