@@ -12,9 +12,10 @@ writes ``DIR/gcl4sr-student-<version>.zip`` and the same tree unpacked beside it
         gcl4sr/gcl4sr_course_kit-<version>-py3-none-any.whl   the engine, gcl4sr_helpers
 
 Nothing from ``solutions/``, ``grading/``, ``tests/`` or ``bench/`` goes in. The version is
-``gcl4sr_helpers.__version__``. ``--engine-url`` sets ``ENGINE_URL`` in the notebook's first
-code cell (an ordinary, unlocked cell), where the setup cell installs the engine from when it
-is missing and no wheel lies beside the notebook (a notebook opened in Colab from a URL).
+``gcl4sr_helpers.__version__``: it names the zip and heads the notebook's first code cell (an
+ordinary, unlocked cell). ``--engine-url`` sets ``ENGINE_URL`` in that cell, where the setup
+cell installs the engine from when it is missing and no wheel lies beside the notebook (a
+notebook opened in Colab from a URL).
 Build it from an environment where the course's CI passes (``pip install -e ".[test]"``):
 the pins are read from it.
 """

@@ -68,6 +68,10 @@ def test_edition_holds_only_student_files(built, unpacked):
     assert _files(unpacked) == {"README.md", "requirements.txt", "manifest.json",
                                 "gcl4sr/gcl4sr.ipynb", f"gcl4sr/{WHEEL}"}
     assert _files(built.with_suffix("")) == _files(unpacked)  # the tree beside the zip
+    cells = nbformat.read(unpacked / "gcl4sr" / "gcl4sr.ipynb", as_version=4).cells
+    first_code = next(c for c in cells if c.cell_type == "code")
+    assert first_code.source.startswith(f"# {NAME}: 키트 버전 {__version__}\n")
+    assert "ENGINE_URL = None" in first_code.source
     with zipfile.ZipFile(unpacked / "gcl4sr" / WHEEL) as wheel:
         tops = {name.split("/")[0] for name in wheel.namelist()}
     assert tops == {"gcl4sr_helpers", f"gcl4sr_course_kit-{__version__}.dist-info"}
@@ -117,7 +121,8 @@ def test_no_answer_anywhere_in_the_edition(unpacked, tmp_path):
                  markers=tuple(m for m in MARKERS if m not in OPERATIONS))
 
 
-def test_engine_url_goes_into_the_first_code_cell_only(tmp_path):
+def test_first_code_cell_names_the_edition_and_the_engine_url(tmp_path):
+    """Only the first code cell differs from the release, and it is unlocked."""
     student_edition.main(["--out", str(tmp_path), "--engine-url", ENGINE_URL])
     cells = nbformat.read(tmp_path / NAME / "gcl4sr" / "gcl4sr.ipynb", as_version=4).cells
     release = nbformat.read(edition.RELEASE_ROOT / "gcl4sr" / "gcl4sr.ipynb", 4).cells
@@ -126,6 +131,7 @@ def test_engine_url_goes_into_the_first_code_cell_only(tmp_path):
             if a.source != b.source] == [first_code]
     assert "ENGINE_URL = None" in release[first_code].source
     assert f"ENGINE_URL = {ENGINE_URL!r}" in cells[first_code].source
+    assert cells[first_code].source.startswith(f"# {NAME}: 키트 버전 {__version__}\n")
     assert "nbgrader" not in cells[first_code].metadata  # unlocked: no checksum to break
 
 

@@ -66,15 +66,20 @@ def build_wheel(dest: Path) -> Path:
     return wheels[0]
 
 
-def set_engine_url(path: Path, url: str) -> None:
-    """Write ``ENGINE_URL = "url"`` into the notebook's first code cell that declares it."""
+def label_first_code_cell(path: Path, engine_url: str | None) -> None:
+    """Name the edition and its version on top of the notebook's first code cell, and with
+    ``engine_url`` set ``ENGINE_URL`` there. That cell is unlocked: the locked cells, and so
+    their nbgrader checksums, stay those of the release."""
     nb = nbformat.read(path, as_version=4)
-    cell = next((c for c in nb.cells if c.cell_type == "code"
-                 and ENGINE_URL_LINE in c.source.splitlines()), None)
-    if cell is None:
-        raise SystemExit(f"{path.name}: no code cell has the line {ENGINE_URL_LINE!r}")
-    cell.source = "\n".join(f"ENGINE_URL = {url!r}" if line == ENGINE_URL_LINE else line
-                            for line in cell.source.splitlines())
+    cell = next(c for c in nb.cells if c.cell_type == "code")
+    lines = cell.source.splitlines()
+    if ENGINE_URL_LINE not in lines or "nbgrader" in cell.metadata:
+        raise SystemExit(f"{path.name}: the first code cell must be unlocked and hold the line "
+                         f"{ENGINE_URL_LINE!r}")
+    if engine_url:
+        lines = [f"ENGINE_URL = {engine_url!r}" if line == ENGINE_URL_LINE else line
+                 for line in lines]
+    cell.source = "\n".join([f"# {edition_name()}: 키트 버전 {__version__}", *lines])
     nbformat.write(nb, path)
 
 
@@ -93,8 +98,7 @@ def build(out: Path, engine_url: str | None = None) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(notebook, target)
             shutil.copy2(wheel, target.parent / wheel.name)
-            if engine_url:
-                set_engine_url(target, engine_url)
+            label_first_code_cell(target, engine_url)
     shutil.copy2(STUDENT_README, tree / "README.md")
     shutil.copy2(MANIFEST, tree / "manifest.json")
     (tree / "requirements.txt").write_text(pinned_requirements(), encoding="utf-8")
