@@ -10,11 +10,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .class_report import write_class_report
 from .course import ASSIGNMENT, REPO, build_template
 from .discover import Submission, discover
 from .grade_one import Result, grade_one
 from .options import Options, default_options
-from .report import summary_table, write_outputs
+from .output import summary_table, write_outputs
 
 
 def grade_class(submissions: Path, out: Path, jobs: int = 1, options: Options | None = None,
@@ -51,6 +52,7 @@ def grade_class(submissions: Path, out: Path, jobs: int = 1, options: Options | 
         grading = time.monotonic() - start
         start = time.monotonic()
         write_outputs(results, course, out, options.cell_timeout, main_log)
+        write_class_report(results, course, out)
         timing = {"setup_s": round(setup, 2), "grading_s": round(grading, 2),
                   "output_s": round(time.monotonic() - start, 2), "jobs": jobs,
                   "submissions": len(results),

@@ -39,6 +39,7 @@ class Result:
     submitted: nbformat.NotebookNode | None = None
     seconds: float = 0.0
     log: str = ""
+    records: list[dict] | None = None  # the check server's records (None: lost)
     other_release: bool = False
 
 
@@ -186,6 +187,7 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
         code, _ = run_logged(command, root, log, options.timeout, env)
     finally:
         records = stop_server(server)
+        result.records = records
     autograded = root / "autograded" / sub.student / course.assignment / f"{course.notebook}.ipynb"
     text = log.read_text(errors="replace")
     if code is None:

@@ -1,0 +1,126 @@
+"""Time the class report on a generated class (default 300 submissions).
+
+    python bench/bench_report.py [--students 300] [--out bench/results/report.json]
+
+The graded folder is generated, not graded: ``results.json`` with random statuses, points
+and sub-check verdicts (the registry's labels), and per student the release notebook with
+every TODO answered by a variant of the suite's answers (solution, ``ada``, ``cody`` with
+variables renamed at random), an autograded copy whose check cell printed random hints of
+the checks' own hint tables, and a 200 kB image output (the size of a real plot). Then
+``write_report`` runs twice: the seconds of each run, and whether the files are identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import copy
+import json
+import random
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "fixtures"))
+
+import make_submissions as maker  # noqa: E402
+
+from grading.instructor.class_report import write_report  # noqa: E402
+from grading.instructor.course import _hidden_calls  # noqa: E402
+from grading.instructor.hints import hint_tables  # noqa: E402
+from grading.kernel.registry import CHECKS  # noqa: E402
+
+NAMES = ["x", "y", "z", "acc", "tmp", "val", "item", "row", "col", "cnt", "buf", "res"]
+IDENT = re.compile(r"\b(seq|n|i|j|w|src|dst|total|users|u|gold|top|found|dcg|idcg|k|loss|"
+                   r"sequence|window|weight|t|a|b|scores|truth|ranking|relevant|hits|"
+                   r"batch_size|kernels|xx|yy|xy|yx)\b")
+
+
+def course(release: nbformat.NotebookNode) -> dict:
+    graded = [c for c in release.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    points = {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
+              for c in graded}
+    return {"assignment": "gcl4sr", "notebook": "gcl4sr", "parts": list(points),
+            "max_points": points,
+            "hidden": {gid: [list(call) for call in _hidden_calls(c.source, points[gid])]
+                       for c in graded if (gid := c.metadata["nbgrader"]["grade_id"])
+                       if _hidden_calls(c.source, points[gid])},
+            "todos": {c.metadata["nbgrader"]["grade_id"]: c.source for c in release.cells
+                      if c.metadata.get("nbgrader", {}).get("solution")}}
+
+
+def renamed(source: str, rng: random.Random) -> str:
+    mapping: dict[str, str] = {}
+    return IDENT.sub(lambda m: mapping.setdefault(m.group(0), rng.choice(NAMES)
+                                                  + str(len(mapping))), source)
+
+
+def generate(folder: Path, students: int, seed: int = 0) -> None:
+    rng = random.Random(seed)
+    release = nbformat.read(maker.RELEASE, as_version=4)
+    facts = course(release)
+    variants = [maker.solved(), *(copy.deepcopy(release) for _ in range(2))]
+    maker._own_answers(maker.ADA)(variants[1])
+    maker._own_answers(maker.CODY)(variants[2])
+    hints = list(hint_tables())
+    image = base64.b64encode(rng.randbytes(150_000)).decode()
+    records = []
+    for number in range(students):
+        name = f"s{number:03d}"
+        nb = copy.deepcopy(rng.choice(variants))
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = renamed(cell.source, rng)
+        for folder_name in ("submitted", "autograded"):
+            if folder_name == "autograded":
+                shown = "\n".join(f"     💡 {h}" for h in rng.sample(hints, rng.randint(0, 3)))
+                nb.cells.append(nbformat.v4.new_code_cell("check_metrics(...)", outputs=[
+                    nbformat.v4.new_output("stream", name="stdout",
+                                           text=f"── 점검 ──\n❌ 항목\n{shown}\n"),
+                    nbformat.v4.new_output("display_data", {"image/png": image})]))
+            path = folder / folder_name / name / "gcl4sr" / "gcl4sr.ipynb"
+            path.parent.mkdir(parents=True)
+            nbformat.write(nb, path)
+        status = "graded" if rng.random() < 0.9 else rng.choice(["time limit", "kernel died"])
+        points = {p: round(rng.randint(0, 6) * m / 6, 6) for p, m in facts["max_points"].items()}
+        checks = {check.name: {"fraction": 0.5, "status": "ok", "seconds": rng.random(),
+                               "verdicts": [{"label": label, "passed": rng.random() < 0.7,
+                                             "reason": rng.choice(["wrong value", "crashed"])}
+                                            for label in check.subchecks]}
+                  for check in CHECKS.values()}
+        records.append({"student": name, "status": status, "points": points,
+                        "total": round(sum(points.values()), 6),
+                        "seconds": round(rng.uniform(20, 300), 2),
+                        "reasons": ["generated"], "checks": checks})
+    (folder / "results.json").write_text(json.dumps({"course": facts, "students": records}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=300)
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "report.json")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="gcl4sr-report-bench-"))
+    generate(folder, args.students)
+    seconds, files = [], []
+    for _ in range(2):
+        start = time.perf_counter()
+        write_report(folder)
+        seconds.append(round(time.perf_counter() - start, 2))
+        files.append([(folder / n).read_bytes() for n in ("report.json", "report.html")])
+    report = json.loads((folder / "report.json").read_text())
+    result = {"students": args.students, "seconds": seconds, "identical": files[0] == files[1],
+              "listed_pairs": {t: len(f["pairs"]) for t, f in report["copies"]["todos"].items()},
+              "html_kib": round(len(files[0][1]) / 1024)}
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

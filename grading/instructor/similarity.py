@@ -1,0 +1,84 @@
+"""Possible copies: for each TODO, pairs of answers whose code is unusually similar once the
+template's given code is removed, for a human to review (never used to change a score).
+
+Fingerprints are copydetect's (winnowing over pygments tokens, names and strings
+normalised, so renamed variables do not hide a copy; matches are local, so reordered
+independent lines keep most of them). The template's given code is removed twice over: the
+answer's lines equal to a line of the template cell (signature, docstring, given lines) are
+dropped before fingerprinting, and the template is copydetect's *boilerplate*, whose
+fingerprints are dropped from every answer (given code the student reformatted). For
+answers ``a`` and ``b``,
+
+    similarity = min(copied_a / own_a, copied_b / own_b)
+
+where ``own`` is the answer's code covered by fingerprints and ``copied`` the part of it
+that matches the other answer (both in characters of normalised code).
+"""
+
+from __future__ import annotations
+
+import io
+from itertools import combinations
+
+import numpy as np
+from copydetect import CodeFingerprint, compare_files
+
+NOISE_CHARS = 12  # copydetect's k: the shortest match that counts (normalised characters)
+GUARANTEE_CHARS = 16  # every match at least this long is found (winnowing window 16 - 12 + 1)
+THRESHOLD = 0.6  # listed when both answers share at least this fraction of their own code
+MIN_OWN_CHARS = 40  # answers with less own code are too short to tell a copy from a formula
+PREFILTER = 0.3  # pairs sharing fewer fingerprints than this fraction are not compared
+
+
+def fingerprint(code: str, boilerplate: np.ndarray | None = None) -> CodeFingerprint:
+    return CodeFingerprint("answer.py", NOISE_CHARS, GUARANTEE_CHARS - NOISE_CHARS + 1,
+                           boilerplate=boilerplate, fp=io.StringIO(code))
+
+
+def similar_pairs(answers: dict[str, str], template: str) -> list[dict]:
+    """``[{"a", "b", "similarity"}]`` of one TODO, most similar first, at or above
+    ``THRESHOLD``; ``answers`` maps each student to the source of the answer cell."""
+    boilerplate = np.array(sorted(fingerprint(template).hashes), dtype=np.int64)
+    given = {line.strip() for line in template.splitlines()}
+    own = {student: "\n".join(line for line in code.splitlines() if line.strip() not in given)
+           for student, code in answers.items()}
+    cache = {code: fingerprint(code, boilerplate) for code in set(own.values())}
+    prints = {s: cache[own[s]] for s in sorted(own)
+              if cache[own[s]].token_coverage >= MIN_OWN_CHARS}
+    students = list(prints)
+    shared = _shared_fingerprints([prints[s].hashes for s in students])
+    pairs = []
+    for i, j in combinations(range(len(students)), 2):
+        if shared[i, j] < PREFILTER * min(shared[i, i], shared[j, j]):
+            continue
+        _, (sim_a, sim_b), _ = compare_files(prints[students[i]], prints[students[j]])
+        similarity = round(float(min(sim_a, sim_b)), 3)
+        if similarity >= THRESHOLD:
+            pairs.append({"a": students[i], "b": students[j], "similarity": similarity})
+    return sorted(pairs, key=lambda pair: (-pair["similarity"], pair["a"], pair["b"]))
+
+
+def _shared_fingerprints(hash_sets: list[set]) -> np.ndarray:
+    """``[n, n]`` counts of fingerprints two answers share (the diagonal: each one's own)."""
+    vocabulary = {h: k for k, h in enumerate({h for hashes in hash_sets for h in hashes})}
+    member = np.zeros((len(hash_sets), len(vocabulary)), dtype=np.float32)
+    for row, hashes in enumerate(hash_sets):
+        member[row, [vocabulary[h] for h in hashes]] = 1.0
+    return member @ member.T
+
+
+def groups(pairs: list[dict]) -> list[list[str]]:
+    """Students linked by listed pairs (connected components), largest group first."""
+    parent: dict[str, str] = {}
+
+    def root(name: str) -> str:
+        while parent.setdefault(name, name) != name:
+            name = parent[name]
+        return name
+
+    for pair in pairs:
+        parent[root(pair["a"])] = root(pair["b"])
+    found: dict[str, list[str]] = {}
+    for name in sorted(parent):
+        found.setdefault(root(name), []).append(name)
+    return sorted(found.values(), key=lambda group: (-len(group), group))
