@@ -1,6 +1,7 @@
 """Grade a whole class with nbgrader: one command, robust to hostile submissions.
 
     python -m grading.grade_class SUBMISSIONS [--out DIR] [--jobs N] [--data DIR]
+        [--sandbox auto|bwrap|none] [--executor local|dask --scheduler ADDRESS]
 
 ``SUBMISSIONS`` is either nbgrader's ``submitted/`` folder (``<student>/gcl4sr/*.ipynb``),
 a course root that contains one, or a flat zip-collect style folder of
@@ -47,6 +48,7 @@ from pathlib import Path
 
 from grading.instructor.classrun import grade_class
 from grading.instructor.grade_one import Result
+from grading.instructor.isolation import MODES
 from grading.instructor.options import DEFAULTS, add_check_options, default_options
 
 
@@ -64,8 +66,17 @@ def main(argv: list[str] | None = None) -> list[Result]:
                         "(default: solutions/gcl4sr)")
     parser.add_argument("--cell-timeout", type=int,
                         help="seconds per cell (default: the nbgrader config's)")
+    parser.add_argument("--cpu", type=float, default=DEFAULTS.cpu,
+                        help="CPU seconds per submission, its processes together: the work "
+                        "limit, whatever the load (default %(default)g)")
     parser.add_argument("--timeout", type=float, default=DEFAULTS.timeout,
-                        help="seconds per submission, all cells together (default %(default)g)")
+                        help="wall-clock seconds per submission, a backstop (default %(default)g)")
+    parser.add_argument("--sandbox", choices=MODES, default=DEFAULTS.sandbox,
+                        help="bubblewrap sandbox of student code: auto (where it works, else a "
+                        "warning), bwrap (required) or none (default %(default)s)")
+    parser.add_argument("--executor", choices=("local", "dask"), default="local",
+                        help="grade here (--jobs at a time) or on a Dask cluster")
+    parser.add_argument("--scheduler", help="Dask scheduler address (--executor dask)")
     parser.add_argument("--mem-mib", type=int, default=DEFAULTS.mem_mib,
                         help="address space of nbgrader and the kernel, MiB (default %(default)s)")
     add_check_options(parser)
@@ -73,12 +84,19 @@ def main(argv: list[str] | None = None) -> list[Result]:
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder")
+    if (args.executor == "dask") != bool(args.scheduler):
+        parser.error("--executor dask and --scheduler ADDRESS go together")
     options = default_options(args.jobs, cell_timeout=args.cell_timeout, timeout=args.timeout,
+                              cpu=args.cpu, sandbox=args.sandbox,
                               mem_mib=args.mem_mib, check_wall=args.check_wall,
                               check_mem_mib=args.check_mem_mib,
                               case_wall=args.case_wall, keep=args.keep_work,
                               data=args.data or os.environ.get("GCL4SR_DATA"))
-    return grade_class(args.submissions, args.out, args.jobs, options, args.source)
+    try:
+        return grade_class(args.submissions, args.out, args.jobs, options, args.source,
+                           scheduler=args.scheduler)
+    except RuntimeError as error:  # e.g. --sandbox bwrap where bwrap cannot work
+        parser.exit(2, f"grade_class: error: {error}\n")
 
 
 if __name__ == "__main__":

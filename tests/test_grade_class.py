@@ -281,3 +281,26 @@ def test_no_grade_is_lost_or_changed_by_a_neighbour(suite):
             assert stored[(student, part)] == pytest.approx(points, abs=1e-6)
     assert (suite["submissions"] / "perfect" / "gcl4sr" / "gcl4sr.ipynb").is_file()
     assert (REPO / "grading" / "nbgrader_config.py").is_file()
+
+
+# --------------------------------------------------------------------------- limits under load
+def test_cpu_time_is_the_work_limit_and_a_hog_meets_the_memory_limit(tmp_path):
+    """A busy loop is stopped after ``--cpu`` seconds of CPU time however busy the machine
+    is, and a memory hog gets ``MemoryError`` in its own cell: with a generous wall clock,
+    the load never decides a grade."""
+    source = _toy_source(tmp_path / "source")
+    subs = tmp_path / "subs"
+    _toy_student(source / "gcl4sr.ipynb", subs / "spinner" / "gcl4sr" / "gcl4sr.ipynb",
+                 extra="while True:\n    pass")
+    _toy_student(source / "gcl4sr.ipynb", subs / "hog" / "gcl4sr" / "gcl4sr.ipynb",
+                 extra="blocks = []\nwhile True:\n    blocks.append(bytearray(1 << 28))")
+    options = default_options(2, cell_timeout=1800, timeout=1800, cpu=30, mem_mib=2048,
+                              check_wall=40, case_wall=10)
+    results = {r.student: r for r in grade_class(subs, tmp_path / "out", 2, options, source,
+                                                 quiet=True)}
+    spinner, hog = results["spinner"], results["hog"]
+    assert spinner.status == "CPU limit" and 30 < spinner.seconds < 1800
+    assert "more than 30 s of CPU time" in spinner.reasons[-1]
+    assert spinner.scores == {"recall_tests": 0.0, "recall_hidden": 0.0}
+    assert hog.scores == {"recall_tests": 2.0, "recall_hidden": 2.0}  # graded, not stopped
+    assert "MemoryError" in json.dumps(hog.autograded)

@@ -41,7 +41,7 @@ if __name__ == "__main__":  # run as a script under -I: make the grading package
 
 import torch  # noqa: E402
 
-from grading.instructor import battery, sandbox  # noqa: E402
+from grading.instructor import battery, isolation, sandbox  # noqa: E402
 from grading.instructor.options import add_check_options  # noqa: E402
 from grading.instructor.procs import kill_group  # noqa: E402
 from grading.kernel.client import clean_env  # noqa: E402
@@ -62,7 +62,8 @@ class Zygote:
 
     def start(self) -> None:
         script = Path(sandbox.__file__).resolve()
-        self.proc = subprocess.Popen([sys.executable, "-I", str(script), "zygote"],
+        command = [sys.executable, "-I", str(script), "zygote"]
+        self.proc = subprocess.Popen(isolation.zygote_command(command, self.workdir),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      cwd=self.workdir, env=clean_env(), text=True,
                                      start_new_session=True)

@@ -7,21 +7,27 @@ import json
 import shutil
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .class_report import write_class_report
 from .course import ASSIGNMENT, REPO, build_template
 from .discover import Submission, discover
+from .executors import Assignment, grade_here, grade_on_dask
 from .grade_one import Result, grade_one
+from .isolation import unsandboxed, use_bwrap
 from .options import Options, default_options
 from .output import summary_table, write_outputs
 
 
 def grade_class(submissions: Path, out: Path, jobs: int = 1, options: Options | None = None,
                 source: Path | None = None, assignment: str = ASSIGNMENT,
-                notebook: str = ASSIGNMENT, quiet: bool = False) -> list[Result]:
+                notebook: str = ASSIGNMENT, quiet: bool = False,
+                scheduler: str | None = None) -> list[Result]:
+    """Grade every submission here (``jobs`` at a time) or on the Dask cluster at
+    ``scheduler``, then write the output course ``out``."""
     options = options or default_options(jobs)
+    if scheduler is None:
+        use_bwrap(options.sandbox)  # --sandbox bwrap where it cannot work: stop now
     source = source or REPO / "solutions" / assignment
     subs = discover(submissions, assignment, notebook)
     work = Path(tempfile.mkdtemp(prefix="gcl4sr-grade-"))
@@ -34,17 +40,22 @@ def grade_class(submissions: Path, out: Path, jobs: int = 1, options: Options | 
                                 main_log)
         setup = time.monotonic() - start
 
-        def job(sub: Submission, last_try: bool = jobs <= 1) -> Result:
-            result = grade_one(sub, course, work, options, last_try)
+        def report(result: Result) -> Result:
             if not quiet:
                 print(f"  {result.student}: {result.status}, "
                       f"{sum(result.scores.values()):g} points ({result.seconds:.1f} s)",
                       flush=True)
             return result
 
+        def job(sub: Submission, last_try: bool = jobs <= 1) -> Result:
+            return report(grade_one(sub, course, work, options, last_try))
+
         start = time.monotonic()
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            results = list(pool.map(job, subs))
+        if scheduler:
+            results = grade_on_dask(scheduler, Assignment.read(source, assignment, notebook),
+                                    subs, options, report)
+        else:
+            results = grade_here(job, subs, jobs)
         retry = [i for i, r in enumerate(results) if r.status == "grader error"]
         for index in retry:  # e.g. a neighbour broke our folder: once more, alone
             results[index] = job(subs[index], True)
@@ -63,5 +74,7 @@ def grade_class(submissions: Path, out: Path, jobs: int = 1, options: Options | 
             shutil.rmtree(work, ignore_errors=True)
     if not quiet:
         print(summary_table(results, course))
+        if unsandboxed(results):
+            print(unsandboxed(results), flush=True)
         print(f"grades: {out / 'grades.csv'}   feedback: {out / 'feedback'}")
     return results

@@ -18,6 +18,7 @@ from .procs import run_logged
 
 REPO = Path(__file__).resolve().parents[2]
 REPO_CONFIG = REPO / "grading" / "nbgrader_config.py"
+BASE_CONFIG = "course_config.py"  # a course's copy of REPO_CONFIG: sandboxes see no repository
 ASSIGNMENT = "gcl4sr"
 CHECK_CALL = re.compile(r"\b" + GRADE_FUNCTION.pattern + r"\s*\(")
 
@@ -38,10 +39,13 @@ class Course:
 
 
 def config_text(root: Path, cell_timeout: int | None) -> str:
+    """The course config at ``root``: the repository's (its copy in ``root``, if any), rooted
+    at ``root``."""
+    base = root / BASE_CONFIG if (root / BASE_CONFIG).is_file() else REPO_CONFIG
     lines = ["# Written by grading.grade_class: the repository's config, rooted here.",
              "c = get_config()  # noqa: F821"]
-    if REPO_CONFIG.is_file():
-        lines.append(f"load_subconfig({str(REPO_CONFIG)!r})  # noqa: F821")
+    if base.is_file():
+        lines.append(f"load_subconfig({str(base)!r})  # noqa: F821")
     lines += [f"c.CourseDirectory.root = {str(root)!r}",
               f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db')!r}"]
     if cell_timeout:
@@ -87,6 +91,8 @@ def build_template(work: Path, source: Path, assignment: str, notebook: str,
     template = work / "template"
     shutil.copytree(source, template / source_dir / assignment,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    if REPO_CONFIG.is_file():
+        shutil.copy(REPO_CONFIG, template / BASE_CONFIG)
     (template / "nbgrader_config.py").write_text(config_text(template, cell_timeout))
     run_logged([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
          template, log, timeout=600, check=True)

@@ -20,12 +20,14 @@ from grading.kernel.client import SOCKET_ENV
 
 from .course import REPO, Course, config_text
 from .discover import Submission
+from .isolation import bwrap_command, use_bwrap, warning
 from .options import Options
-from .procs import limited_command, run_logged
+from .procs import command_env, limited_command, run_logged
 from .server_process import start_server, stop_server
 from .verify import cell_reasons, verify_hidden
 
 MAX_NOTEBOOK_BYTES = 64 << 20
+CPU_BACKSTOP_S = 60  # RLIMIT_CPU per process above the tree's CPU limit (where no /proc)
 OTHER_RELEASE = "other release"
 
 
@@ -112,6 +114,7 @@ def grade_one(sub: Submission, course: Course, work: Path, options: Options,
     """
     start = time.monotonic()
     result = Result(sub.student, reasons=list(sub.notes))
+    result.reasons += [w for w in [warning(options.sandbox)] if w]
     folder = Path(tempfile.mkdtemp(prefix=f"{sub.student}-", dir=work))
     log = folder / "grading.log"
     sentinel, token = folder / ".sentinel", os.urandom(16).hex()
@@ -173,28 +176,30 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
         shutil.copy(sub.timestamp, target / "timestamp.txt")
 
     server, sock = start_server(folder, options, log)  # starts while nbgrader does
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("GCL4SR_", "NBGRADER_", "JPY_", "PYTHON"))}
-    env.update(PYTHONPATH=str(REPO), OMP_NUM_THREADS=str(options.threads),
-               MKL_NUM_THREADS=str(options.threads), MPLBACKEND="Agg",
-               PYTHONDONTWRITEBYTECODE="1", **{SOCKET_ENV: str(sock)})
-    if options.data:
-        env["GCL4SR_DATA"] = options.data
-    command = limited_command([sys.executable, "-m", "nbgrader", "autograde", course.assignment,
-                               "--student", sub.student, "--force"],
-                              options.mem_mib, options.fsize_mib)
+    exchange = folder / "exchange"  # the kernel's TMPDIR: bundles for the check server
+    exchange.mkdir()
+    command = [sys.executable, "-m", "nbgrader", "autograde", course.assignment,
+               "--student", sub.student, "--force"]
+    if use_bwrap(options.sandbox):
+        data = [Path(options.data).resolve()] if options.data else []
+        command = bwrap_command(command, [root, exchange], [sock.parent, *data])
+    command = limited_command(command, options.mem_mib, options.fsize_mib,
+                              cpu=options.cpu + CPU_BACKSTOP_S)
     try:
-        code, _ = run_logged(command, root, log, options.timeout, env)
+        run = run_logged(command, root, log, options.timeout, kernel_env(options, sock, exchange),
+                         cpu_limit=options.cpu)
     finally:
         records = stop_server(server)
-        result.records = records
     autograded = root / "autograded" / sub.student / course.assignment / f"{course.notebook}.ipynb"
     text = log.read_text(errors="replace")
-    if code is None:
-        result.status = "time limit"
-        result.reasons.append(f"grading took longer than {options.timeout:g} s and was stopped")
+    if run.stopped:
+        result.status = {"wall": "time limit", "cpu": "CPU limit"}[run.stopped]
+        result.reasons.append(
+            f"grading used more than {options.cpu:g} s of CPU time and was stopped"
+            if run.stopped == "cpu" else
+            f"grading took longer than {options.timeout:g} s and was stopped")
         return
-    if code != 0 or not autograded.is_file():
+    if run.code != 0 or not autograded.is_file():
         result.status = "kernel died" if re.search(r"DeadKernelError|Kernel died", text) \
             else "grading failed"
         hint = "memory limit or crash" if result.status == "kernel died" else "see the log"
@@ -206,6 +211,22 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
     verify_hidden(result, scores, records, course)
     result.scores = scores
     result.reasons += cell_reasons(result.autograded, course)
+
+
+def kernel_env(options: Options, sock: Path, exchange: Path) -> dict[str, str]:
+    """The environment of ``nbgrader autograde`` and its kernel: none of the grader's own
+    settings, the cores' share (``options.threads``), the check server's socket."""
+    from gcl4sr_helpers.runtime import THREADS_ENV
+
+    env = command_env({key: value for key, value in os.environ.items()
+                       if not key.startswith(("GCL4SR_", "NBGRADER_", "JPY_", "PYTHON"))})
+    threads = str(options.threads)
+    env.update(PYTHONPATH=str(REPO), OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
+               MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", TMPDIR=str(exchange),
+               **{THREADS_ENV: threads, SOCKET_ENV: str(sock)})
+    if options.data:
+        env["GCL4SR_DATA"] = str(Path(options.data).resolve())
+    return env
 
 
 def _gradebook_scores(root: Path, course: Course, student: str) -> dict[str, float]:

@@ -15,13 +15,15 @@ class Options:
     """How one class is graded; the field defaults are the grading limits."""
 
     cell_timeout: int | None = None  # seconds per cell (None: the nbgrader config's)
-    timeout: float = 1800.0  # seconds per submission, all cells together
+    cpu: float = 600.0  # CPU seconds per submission (the work limit, whatever the load)
+    timeout: float = 1800.0  # wall-clock seconds per submission: a backstop
     mem_mib: int = KERNEL_MEM_MIB  # address space of nbgrader and the kernel
     fsize_mib: int = 1024  # largest file nbgrader or the kernel may write
     check_wall: float = 60.0  # seconds per hidden check
     case_wall: float = 10.0  # seconds per hidden case
     check_mem_mib: int = 1024  # memory of the sandbox that runs a student's function
-    threads: int = 1  # torch threads per kernel
+    threads: int = 1  # torch threads per kernel ($GCL4SR_THREADS)
+    sandbox: str = "auto"  # bwrap, none, or auto: bwrap where it works (isolation.MODES)
     data: str | None = None  # Home data folder for the notebooks
     keep: bool = False  # keep the private working folders
 
@@ -30,7 +32,8 @@ DEFAULTS = Options()
 
 
 def default_options(jobs: int = 1, **overrides) -> Options:
-    """The defaults, with the CPU cores shared by ``jobs`` kernels and ``$GCL4SR_DATA``."""
+    """The defaults, with the CPU cores shared by ``jobs`` kernels (``C // jobs`` threads
+    each on ``C`` cores) and ``$GCL4SR_DATA``."""
     values = {"threads": max(1, (os.cpu_count() or 1) // max(1, jobs)),
               "data": os.environ.get("GCL4SR_DATA"), **overrides}
     return replace(DEFAULTS, **values)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from grading.kernel.client import clean_env
 
+from .isolation import MODE_ENV
 from .options import Options
 from .procs import kill_group
 
@@ -19,8 +20,12 @@ SERVER_SCRIPT = Path(__file__).with_name("check_server.py")  # a script: torch s
 
 
 def start_server(folder: Path, options: Options, log: Path) -> tuple[subprocess.Popen, Path]:
-    """Start a check server for one submission in ``folder``; its stderr goes to ``log``."""
-    sock = folder / "checks.sock"
+    """Start a check server for one submission in ``folder``; its stderr goes to ``log``.
+
+    Its socket is alone in ``folder/socket/``, the one folder of the server's that the
+    kernel's sandbox sees (read-only); its zygote is sandboxed as ``options.sandbox`` says."""
+    (folder / "socket").mkdir()
+    sock = folder / "socket" / "checks.sock"
     server_dir = folder / "server"
     server_dir.mkdir()
     handle = open(log, "ab")
@@ -29,7 +34,7 @@ def start_server(folder: Path, options: Options, log: Path) -> tuple[subprocess.
          "--check-wall", str(options.check_wall), "--case-wall", str(options.case_wall),
          "--check-mem-mib", str(options.check_mem_mib)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=handle, cwd=server_dir,
-        env=clean_env(), start_new_session=True)
+        env=clean_env(**{MODE_ENV: options.sandbox}), start_new_session=True)
     handle.close()
     return proc, sock
 

@@ -1,0 +1,160 @@
+"""The sandbox, tried by a hostile submission graded through the class command.
+
+``mallory`` attacks from her kernel (an extra cell) and from the check server's sandbox (her
+``recall_at_k``, called by the hidden check): she reads the reference answers by absolute
+path and by searching ``sys.path``, ``PYTHONPATH`` and the working folder's parents, connects
+to a port the instructor's machine listens on, writes a file outside her folder and reads
+another student's submission. Each attempt records ``name:OK`` or the exception it met.
+Under bwrap every attempt fails and she gets the reasons; without a sandbox (``auto`` where
+bwrap is missing) they succeed, and the class summary and ``grades.csv`` say so loudly.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+from test_grade_class import _toy_source, _toy_student
+
+from grading.instructor import isolation
+from grading.instructor.classrun import grade_class
+from grading.instructor.options import default_options
+
+REPO = Path(__file__).resolve().parents[1]
+ATTACKS = ("reference", "search", "network", "write", "peer")
+REPORT = re.compile(r"ATTACKS ((?:\w+:\w+ ?)+)")
+
+ATTACK_CODE = '''
+def attacks():
+    import os, socket, sys
+    from pathlib import Path
+    where = "kernel" if os.environ.get("GCL4SR_GRADER_SOCKET") else "check"
+    target = "grading/instructor/reference.py"
+    seen = []
+
+    def search():
+        roots = [*sys.path, *os.environ.get("PYTHONPATH", "").split(os.pathsep),
+                 *map(str, Path.cwd().parents)]
+        hits = [Path(r) / target for r in roots if r and (Path(r) / target).is_file()]
+        return len(hits[0].read_text())
+
+    for name, action in [
+            ("reference", lambda: len(open({reference!r}).read())),
+            ("search", search),
+            ("network", lambda: socket.create_connection(("127.0.0.1", {port}), 5).close()),
+            ("write", lambda: open({outside!r} + where, "w").write("x")),
+            ("peer", lambda: len(open({peer!r}, "rb").read()))]:
+        try:
+            action()
+            seen.append(name + ":OK")
+        except Exception as error:
+            seen.append(name + ":" + type(error).__name__)
+    return "ATTACKS " + " ".join(seen)
+
+
+def recall_at_k(actual, predicted, topk):
+    import os
+    if os.environ.get("GCL4SR_GRADER_SOCKET"):  # in the kernel: pass, reach the hidden check
+        return 1.0
+    raise RuntimeError(attacks())
+'''
+
+
+def _report(text: str) -> dict[str, str]:
+    found = REPORT.search(text)
+    assert found, text[-2000:]
+    return dict(item.split(":") for item in found.group(1).split())
+
+
+@pytest.fixture(scope="module")
+def listener():
+    """A TCP port on the host's loopback that counts the connections it accepts."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    accepted = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield server.getsockname()[1], accepted
+    server.close()
+
+
+def _class(root: Path, port: int) -> tuple[Path, Path, Path]:
+    """The toy assignment, mallory and a victim whose submission she reads."""
+    source = _toy_source(root / "source")
+    subs = root / "subs"
+    victim = subs / "victim_gcl4sr.ipynb"
+    victim.parent.mkdir(parents=True)
+    victim.write_text("victim's private work")  # graded as an invalid notebook: no kernel
+    outside = root / "outside-"
+    code = ATTACK_CODE.format(reference=str(REPO / "grading" / "instructor" / "reference.py"),
+                              port=port, outside=str(outside), peer=str(victim))
+    _toy_student(source / "gcl4sr.ipynb", subs / "mallory" / "gcl4sr" / "gcl4sr.ipynb",
+                 answer=code, extra=code + "\nprint(attacks())")
+    return source, subs, outside
+
+
+def _kernel_report(out: Path) -> dict[str, str]:
+    nb = nbformat.read(out / "autograded" / "mallory" / "gcl4sr" / "gcl4sr.ipynb", 4)
+    texts = [o.get("text", "") for cell in nb.cells for o in cell.get("outputs", [])]
+    return _report("\n".join(texts))
+
+
+@pytest.mark.skipif(isolation.problem() is not None, reason=f"bwrap: {isolation.problem()}")
+def test_the_sandbox_stops_every_attack_with_a_reason(tmp_path, listener):
+    port, accepted = listener
+    source, subs, outside = _class(tmp_path, port)
+    options = default_options(1, sandbox="bwrap", cell_timeout=120, timeout=900)
+    results = {r.student: r for r in grade_class(subs, tmp_path / "out", 1, options,
+                                                 source, quiet=True)}
+    mallory = results["mallory"]
+    kernel = _kernel_report(tmp_path / "out")
+    check = _report(" ".join(mallory.reasons))  # the hidden check's reason, as she sees it
+    assert set(kernel) == set(check) == set(ATTACKS)
+    assert all(status != "OK" for status in [*kernel.values(), *check.values()]), \
+        (kernel, check)
+    assert not accepted and not list(tmp_path.glob("outside-*"))
+    assert mallory.scores["recall_hidden"] == 0.0
+    rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "out" / "grades.csv"))}
+    assert "ATTACKS reference:" in rows["mallory"]["reasons"]
+    assert isolation.NOT_SANDBOXED not in rows["mallory"]["reasons"]
+
+
+def test_without_bwrap_the_class_is_graded_with_a_loud_warning(tmp_path, listener):
+    """``.venv/bin/python -m grading.grade_class`` with a ``PATH`` that has neither the
+    virtual environment (nbgrader needs its ``alembic``) nor ``bwrap`` (auto: no sandbox)."""
+    port, accepted = listener
+    source, subs, outside = _class(tmp_path, port)
+    out = tmp_path / "out"
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("VIRTUAL_ENV", "PYTHONHOME")}
+    env.update(PATH=str(tmp_path), PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, "-m", "grading.grade_class", str(subs), "--out",
+                           str(out), "--source", str(source), "--cell-timeout", "120"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "WITHOUT A SANDBOX" in done.stdout
+    rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv"))}
+    assert all(f"{isolation.NOT_SANDBOXED} (bwrap is not installed" in row["reasons"]
+               for row in rows.values())
+    kernel = _kernel_report(out)
+    assert kernel == dict.fromkeys(ATTACKS, "OK"), kernel  # what the sandbox is there for
+    assert len(accepted) >= 2 and (tmp_path / "outside-kernel").is_file()
+    assert json.loads((out / "timing.json").read_text())["submissions"] == 2
