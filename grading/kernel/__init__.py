@@ -57,11 +57,17 @@ Threat model (what a submission may do, and what happens)
   check reports such replacements (:mod:`grading.kernel.integrity`); ``grading.grade_class``
   then gives the visible tests of that submission 0, as it does for any other tampering evidence.
 
-Not handled (needs OS-level isolation: a separate user or container per submission):
-code that reads instructor files by absolute path, or that attacks processes or files of
-the same user outside its own working folder on purpose. ``grading.grade_class`` grades
-each submission in its own folder, so the attacks that use relative paths (deleting or
-rewriting files around the notebook, the gradebook) only touch that submission's copy.
+* Read instructor files (by absolute path or by searching ``sys.path`` and parent folders),
+  open a connection, write outside its folder, read another student's work: under
+  ``grading.grade_class`` the kernel and the check sandbox run in bubblewrap
+  (:mod:`grading.instructor.isolation`): no network, and a read-only file system without
+  the repository, ``grading.instructor``, the gradebook or other submissions, so each
+  attempt fails with its error. Each submission is graded in its own folder, so deleting or
+  rewriting files around the notebook only touches that submission's copy.
+
+Not handled: a plain ``nbgrader autograde`` outside the class command, and a class graded
+where bubblewrap cannot run (``grades.csv`` then says ``NOT SANDBOXED`` on every row), give
+student code the rights of the instructor's user.
 
 Trust zone: this subpackage is all that runs inside a student's kernel. It imports only the
 standard library and ``grading.kernel.*`` (``tests/test_no_answers.py`` enforces it).
