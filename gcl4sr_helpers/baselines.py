@@ -1,7 +1,8 @@
-"""A most-popular baseline and the published numbers the course compares against.
+"""A most-popular baseline, and the original course notebook's one-epoch numbers.
 
 The baseline only produces rankings; the notebook scores them with the student's own
-metric functions, exactly like the model's rankings.
+metric functions, exactly like the model's rankings. The published numbers a dataset is
+compared against are its paper figures (:attr:`gcl4sr_helpers.dataset.DatasetInfo.paper`).
 """
 
 from __future__ import annotations
@@ -9,14 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from .data import SequenceData
-
-#: GCL4SR paper (Zhang et al., IJCAI 2022), Table 2, Home, fully trained, full ranking.
-PAPER_HOME = {
-    "SASRec": {"Recall@10": 0.0228, "Recall@20": 0.0316, "NDCG@10": 0.0141, "NDCG@20": 0.0163},
-    "GRU4Rec": {"Recall@10": 0.0210, "Recall@20": 0.0330, "NDCG@10": 0.0110, "NDCG@20": 0.0140},
-    "GC-SAN": {"Recall@10": 0.0281, "Recall@20": 0.0394, "NDCG@10": 0.0174, "NDCG@20": 0.0197},
-    "GCL4SR": {"Recall@10": 0.0313, "Recall@20": 0.0422, "NDCG@10": 0.0190, "NDCG@20": 0.0218},
-}
 
 #: The original course notebook after one epoch (its authors' machine), for context only.
 SEED_NOTEBOOK_ONE_EPOCH = {"Recall@10": 0.0082, "Recall@20": 0.0143, "NDCG@10": 0.0040,

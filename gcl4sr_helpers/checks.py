@@ -478,8 +478,8 @@ def check_mmd(mmd_fn: Callable, quiet: bool = False) -> bool:
 # One epoch: losses and test metrics against reference runs
 # --------------------------------------------------------------------------------------
 
-def _reference(kind: str, mode: str) -> dict | None:
-    return load_constants().get("runs", {}).get(mode, {}).get(kind)
+def _reference(constants: dict, kind: str, mode: str) -> dict | None:
+    return constants.get("runs", {}).get(mode, {}).get(kind)
 
 
 def _no_reference(report: _Report, what: str, mode: str) -> None:
@@ -488,8 +488,10 @@ def _no_reference(report: _Report, what: str, mode: str) -> None:
                 "건너뜁니다 (통과로 치지 않습니다).")
 
 
-def check_losses(losses: Sequence[float], mode: str = "full", quiet: bool = False) -> bool:
-    """Epoch-average ``(main, gcl, mmd)`` losses against the reference run of ``mode``."""
+def check_losses(losses: Sequence[float], mode: str = "full", quiet: bool = False,
+                 data: SequenceData | None = None) -> bool:
+    """Epoch-average ``(main, gcl, mmd)`` losses against the reference run of ``mode`` on
+    ``data``'s dataset (Home without ``data``)."""
     report = _Report(f"손실 점검 ({mode})", quiet)
     try:
         values = [float(v) for v in losses]
@@ -506,7 +508,12 @@ def check_losses(losses: Sequence[float], mode: str = "full", quiet: bool = Fals
         return report.done()
     report.item(values[2] >= 0.0, "MMD 평균 ≥ 0", f"{values[2]:.4f}",
                 "MMD² = ‖평균 φ(x) − 평균 φ(y)‖² 는 음수가 될 수 없습니다: " + MMD_HINTS["sign"])
-    ref = _reference("losses", mode)
+    constants = dataset_constants(data)
+    if constants is None:
+        return _no_dataset_reference(report, data, {
+            f"{name} loss": f"{value:.4f}" for name, value in zip(LOSS_NAMES, values,
+                                                                   strict=True)})
+    ref = _reference(constants, "losses", mode)
     if ref is None:
         _no_reference(report, "손실", mode)
         return report.done()
@@ -524,8 +531,10 @@ def check_losses(losses: Sequence[float], mode: str = "full", quiet: bool = Fals
     return report.done()
 
 
-def check_eval(metrics: Mapping[str, float], mode: str = "full", quiet: bool = False) -> bool:
-    """Test metrics: internal consistency, then the reference run of ``mode``."""
+def check_eval(metrics: Mapping[str, float], mode: str = "full", quiet: bool = False,
+               data: SequenceData | None = None) -> bool:
+    """Test metrics: internal consistency, then the reference run of ``mode`` on ``data``'s
+    dataset (Home without ``data``)."""
     report = _Report(f"평가 지표 점검 ({mode})", quiet)
     missing = [name for name in METRIC_NAMES if name not in metrics]
     if missing:
@@ -542,7 +551,11 @@ def check_eval(metrics: Mapping[str, float], mode: str = "full", quiet: bool = F
                 "NDCG@k ≤ Recall@k (정답이 하나일 때)",
                 hint="정답이 하나면 NDCG@k는 적중했을 때 1/log₂(순위 + 1) ≤ 1이므로 Recall@k를 "
                      "넘을 수 없습니다: IDCG = 1인지, 1등의 할인이 1인지 확인하세요.")
-    ref = _reference("metrics", mode)
+    constants = dataset_constants(data)
+    if constants is None:
+        return _no_dataset_reference(report, data, {name: f"{m[name]:.4f}"
+                                                    for name in METRIC_NAMES})
+    ref = _reference(constants, "metrics", mode)
     if ref is None:
         _no_reference(report, "평가 지표", mode)
         return report.done()

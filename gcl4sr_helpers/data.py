@@ -1,4 +1,4 @@
-"""Reading, validating and splitting the user-sequence data (Amazon Home, official layout)."""
+"""Reading, validating and splitting user-sequence data (the official GCL4SR layout)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import torch
 from scipy.sparse import csr_matrix
 from torch.utils.data import Dataset
 
-from .download import DATA_FILE, TRAIN_FILE, locate_data_dir
+from .dataset import DatasetInfo, describe_dataset
+from .download import TRAIN_FILE, locate_data_dir
 from .files import atomic_file
 
 MAX_LEN = 50
@@ -62,29 +63,30 @@ def _bad_id(token: str, what: str) -> str:
     return f"{what} {token!r} is not an integer"
 
 
-def _parse_line(line: str, where: str) -> tuple[int, list[int]]:
-    """Parse `user_id item1,item2,...`; `where` is the `file:line` prefix for errors."""
-    user_text, _, items_text = line.partition(" ")
-    if not items_text:
-        raise DataFormatError(f"{where}: missing items (expected 'user_id item1,item2,...')")
-    if not _is_id(user_text):
-        raise DataFormatError(f"{where}: {_bad_id(user_text, 'user id')}")
+def _parse_line(line: str, where: str) -> tuple[str, list[int]]:
+    """Parse `user item1,item2,...` (any user label); `where` is the `file:line` prefix."""
+    user, _, items_text = line.partition(" ")
+    if not items_text or not user:
+        raise DataFormatError(f"{where}: missing items (expected 'user item1,item2,...')")
     if not _is_id_list(items_text):
         bad = next(token for token in items_text.split(",") if not _is_id(token))
         raise DataFormatError(f"{where}: {_bad_id(bad, 'item id')}")
     items = list(map(int, items_text.split(",")))
     if 0 in items:
         raise DataFormatError(f"{where}: item id 0 is reserved for padding")
-    return int(user_text), items
+    return user, items
 
 
 @_gc_paused()
-def read_user_sequences(path: str | Path) -> list[tuple[int, list[int]]]:
-    """Read `user_id item1,item2,...` lines into (user id, items) pairs, validating each line."""
+def read_user_sequences(path: str | Path) -> list[tuple[str, list[int]]]:
+    """Read `user item1,item2,...` lines into (user label, items) pairs, validating each line.
+
+    A user label is any text without spaces (`0`, `17`, `A2X9`); each may occur once.
+    """
     with open(path, encoding="utf-8") as handle:
         text = handle.read().rstrip()
-    rows: list[tuple[int, list[int]]] = []
-    first_line: dict[int, int] = {}
+    rows: list[tuple[str, list[int]]] = []
+    first_line: dict[str, int] = {}
     for number, raw in enumerate(text.split("\n") if text else [], start=1):
         where = f"{path}:{number}"
         line = raw.rstrip()
@@ -93,7 +95,7 @@ def read_user_sequences(path: str | Path) -> list[tuple[int, list[int]]]:
         user, items = _parse_line(line, where)
         if user in first_line:
             raise DataFormatError(
-                f"{where}: duplicate user id {user} (first on line {first_line[user]})"
+                f"{where}: duplicate user {user} (first on line {first_line[user]})"
             )
         first_line[user] = number
         rows.append((user, items))
@@ -225,7 +227,11 @@ class SequenceDataset(Dataset):
 
 @dataclass
 class SequenceData:
-    """Sequences with their splits and history masks; user ids are list indices."""
+    """Sequences with their splits and history masks; user ids are list indices.
+
+    ``user_labels[u]`` is user ``u``'s label in the sequence file; ``relabelled`` is True
+    when the file's labels were not ``0..n-1`` in file order (the kit numbers users by line).
+    """
 
     sequences: list[list[int]]
     num_users: int
@@ -234,6 +240,9 @@ class SequenceData:
     valid_history: csr_matrix
     test_history: csr_matrix
     train_sequence_file: Path
+    dataset: DatasetInfo
+    user_labels: list[str]
+    relabelled: bool
 
     def summary(self) -> dict:
         """Counts: users, distinct items, num_items (max id + 1), interactions, lengths."""
@@ -248,13 +257,32 @@ class SequenceData:
             "max_length": int(lengths.max()),
         }
 
+    def user_id_note(self) -> str | None:
+        """A Korean line saying how the file's user labels became ids, if they were changed."""
+        if not self.relabelled:
+            return None
+        return (f"사용자 ID: 파일의 사용자 표기({self.user_labels[0]}, ...)를 파일 순서대로 "
+                f"0..{self.num_users - 1}로 바꿔 씁니다.")
+
+    def describe(self) -> str:
+        """One English line for the instructor's commands: dataset, file, users, id mapping."""
+        ids = (f"user labels ({self.user_labels[0]!r}, ...) mapped to 0..{self.num_users - 1} "
+               "in file order" if self.relabelled else "user ids 0..n-1")
+        return (f"dataset {self.dataset.name} ({self.dataset.sequence_file}): "
+                f"{self.num_users:,} users, {ids}; train sequences {self.train_sequence_file}")
+
+
+def _choose_users(count: int, num_users: int, seed: int) -> np.ndarray:
+    """Sorted indices of `num_users` users drawn from `count` (seeded)."""
+    if not 1 <= num_users <= count:
+        raise ValueError(f"num_users must be in 1..{count}, got {num_users}")
+    return np.sort(np.random.default_rng(seed).choice(count, num_users, replace=False))
+
 
 @_gc_paused()
 def subset_users(sequences: list[list[int]], num_users: int, seed: int = 0) -> list[list[int]]:
     """`num_users` random users in original order, items re-indexed 1..n by sorted original id."""
-    if not 1 <= num_users <= len(sequences):
-        raise ValueError(f"num_users must be in 1..{len(sequences)}, got {num_users}")
-    chosen = np.sort(np.random.default_rng(seed).choice(len(sequences), num_users, replace=False))
+    chosen = _choose_users(len(sequences), num_users, seed)
     selected = [sequences[i] for i in chosen]
     short = next((int(i) for i, seq in zip(chosen, selected, strict=True) if len(seq) < 3), None)
     if short is not None:
@@ -265,42 +293,39 @@ def subset_users(sequences: list[list[int]], num_users: int, seed: int = 0) -> l
 
 
 def _write_train_file(path: Path, sequences: list[list[int]]) -> Path:
-    """Write `user items` lines of `seq[:-2]` atomically."""
+    """Write `user items` lines of `seq[:-2]` atomically (users numbered 0..n-1)."""
     text = "".join(f"{u} {','.join(map(str, seq[:-2]))}\n" for u, seq in enumerate(sequences))
     with atomic_file(path) as handle:
         handle.write(text)
     return path
 
 
-def _check_user_ids(rows: list[tuple[int, list[int]]], path: Path) -> None:
-    """Require user ids 0..n-1 in file order (ids are used as row indices)."""
-    if not rows:
-        raise DataFormatError(f"{path}:1: no users")
-    for index, (user, _) in enumerate(rows):
-        if user != index:
+def _first_difference(got: list[int], want: list[int]) -> str:
+    """Where two item lists first differ, in words."""
+    at = next((i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), None)
+    if at is None:
+        return f"has {len(got)} items, expected {len(want)}"
+    return f"item {at + 1} is {got[at]}, expected {want[at]}"
+
+
+def _check_train_file(path: Path, rows: list[tuple[str, list[int]]], source: Path) -> None:
+    """Require `path` to hold `user seq[:-2]` for every line of `source` (as `rows`)."""
+    train = read_user_sequences(path)
+    for line, (got, (user, seq)) in enumerate(zip(train, rows, strict=False), start=1):
+        if got[0] != user:
+            raise DataFormatError(f"{path}:{line}: user {got[0]}, but line {line} of "
+                                  f"{source.name} is user {user}")
+        if got[1] != seq[:-2]:
             raise DataFormatError(
-                f"{path}:{index + 1}: user id {user} should be {index} "
-                f"(user ids must be 0..n-1 in file order)"
-            )
+                f"{path}:{line}: user {user}: {_first_difference(got[1], seq[:-2])} "
+                f"({source.name}:{line} without its last two items)")
+    if len(train) != len(rows):
+        raise DataFormatError(f"{path}:{min(len(train), len(rows)) + 1}: has {len(train)} users, "
+                              f"{source.name} has {len(rows)}")
 
 
-def _check_train_file(path: Path, sequences: list[list[int]]) -> None:
-    """Require `path` to hold exactly `user seq[:-2]` for every user."""
-    rows = read_user_sequences(path)
-    for index, (row, seq) in enumerate(zip(rows, sequences, strict=False)):
-        if row != (index, seq[:-2]):
-            raise DataFormatError(
-                f"{path}:{index + 1}: does not match line {index + 1} of "
-                f"{DATA_FILE} without its last two items"
-            )
-    if len(rows) != len(sequences):
-        line = min(len(rows), len(sequences)) + 1
-        raise DataFormatError(
-            f"{path}:{line}: has {len(rows)} users, {DATA_FILE} has {len(sequences)}"
-        )
-
-
-def _assemble(sequences: list[list[int]], train_file: Path) -> SequenceData:
+def _assemble(sequences: list[list[int]], train_file: Path, dataset: DatasetInfo,
+              labels: list[str], relabelled: bool) -> SequenceData:
     """Build splits and history masks around `sequences`."""
     num_items = max(max(seq) for seq in sequences) + 1
     return SequenceData(
@@ -311,7 +336,16 @@ def _assemble(sequences: list[list[int]], train_file: Path) -> SequenceData:
         valid_history=history_matrix(sequences, num_items, drop_last=2),
         test_history=history_matrix(sequences, num_items, drop_last=1),
         train_sequence_file=train_file,
+        dataset=dataset,
+        user_labels=labels,
+        relabelled=relabelled,
     )
+
+
+def _cache_dir(dataset: DatasetInfo, what: str) -> Path:
+    """A temporary folder for files derived from `dataset` (named by its content hash)."""
+    slug = "".join(c if c.isalnum() else "_" for c in dataset.name.lower())
+    return Path(tempfile.gettempdir()) / f"gcl4sr_{slug}_{dataset.sha256[:12]}_{what}"
 
 
 def load_data(
@@ -319,17 +353,33 @@ def load_data(
     max_users: int | None = None,
     seed: int = 0,
     cache_dir: str | Path | None = None,
+    *,
+    file: str | None = None,
+    name: str | None = None,
 ) -> SequenceData:
-    """Load Home (or a `max_users` subset, whose train file goes to `cache_dir`)."""
-    directory = locate_data_dir(data_dir)
-    rows = read_user_sequences(directory / DATA_FILE)
-    _check_user_ids(rows, directory / DATA_FILE)
+    """Load a dataset folder (default Home; see :mod:`gcl4sr_helpers.dataset`).
+
+    The folder's ``all_train_seq.txt`` is checked against the sequence file; without one it is
+    derived into ``cache_dir`` (default: a temporary folder), as is a ``max_users`` subset's.
+    """
+    dataset = describe_dataset(locate_data_dir(data_dir), file, name)
+    rows = read_user_sequences(dataset.sequence_file)
+    if not rows:
+        raise DataFormatError(f"{dataset.sequence_file}:1: no users")
+    labels = [user for user, _ in rows]
+    relabelled = labels != [str(i) for i in range(len(rows))]
     sequences = [items for _, items in rows]
     if max_users is None:
-        train_file = directory / TRAIN_FILE
-        _check_train_file(train_file, sequences)
-        return _assemble(sequences, train_file)
+        train_file = dataset.folder / TRAIN_FILE
+        if train_file.is_file():
+            _check_train_file(train_file, rows, dataset.sequence_file)
+        else:
+            folder = Path(cache_dir) if cache_dir else _cache_dir(dataset, "train")
+            train_file = _write_train_file(folder / TRAIN_FILE, sequences)
+        return _assemble(sequences, train_file, dataset, labels, relabelled)
+    max_users = min(max_users, len(sequences))
     subset = subset_users(sequences, max_users, seed)
-    if cache_dir is None:
-        cache_dir = Path(tempfile.gettempdir()) / f"gcl4sr_subset_{max_users}_{seed}"
-    return _assemble(subset, _write_train_file(Path(cache_dir) / TRAIN_FILE, subset))
+    chosen = _choose_users(len(sequences), max_users, seed)
+    folder = Path(cache_dir) if cache_dir else _cache_dir(dataset, f"subset_{max_users}_{seed}")
+    return _assemble(subset, _write_train_file(folder / TRAIN_FILE, subset), dataset,
+                     [labels[i] for i in chosen], relabelled)

@@ -1,4 +1,4 @@
-"""Locate the Home dataset on disk, or fetch it with SHA-256 verification."""
+"""Locate the data folder on disk, or fetch Home (the default dataset) with SHA-256 checks."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from .files import atomic_file
 
 ENV_VAR = "GCL4SR_DATA"
 MANIFEST_PATH = Path(__file__).resolve().with_name("manifest.json")
-DATA_FILE = "home.txt"
 TRAIN_FILE = "all_train_seq.txt"
-REQUIRED_FILES = (DATA_FILE, TRAIN_FILE)
+#: Home's files, as the manifest lists them (its sequence file, then the train-sequence file).
+REQUIRED_FILES = tuple(json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))["files"])
 
 _CHUNK = 1 << 20
 
@@ -31,8 +31,9 @@ def default_data_dir() -> Path:
 
 
 def _how_to_fix() -> str:
-    return (f"Set {ENV_VAR} or pass data_dir= to a folder holding {' and '.join(REQUIRED_FILES)}, "
-            f"or leave both unset to fetch them into {default_data_dir()}.")
+    return (f"Set {ENV_VAR} or pass data_dir= to a dataset folder (one 'user item1,item2,...' "
+            f"file; see data/README.md), or leave both unset to fetch Home into "
+            f"{default_data_dir()}.")
 
 
 class ChecksumError(ValueError):
@@ -44,12 +45,13 @@ class DownloadError(RuntimeError):
 
 
 def load_manifest(path: str | Path = MANIFEST_PATH) -> dict:
-    """Read the data manifest and check that it lists every required file."""
+    """Read Home's manifest (its dataset.json plus download URLs) and check its fields."""
     manifest = json.loads(Path(path).read_text(encoding="utf-8"))
     files = manifest.get("files", {})
     missing = [name for name in REQUIRED_FILES if "sha256" not in files.get(name, {})]
-    if "base_url" not in manifest or missing:
-        raise ValueError(f"{path}: manifest needs 'base_url' and a sha256 for {REQUIRED_FILES}")
+    if "base_url" not in manifest or missing or manifest.get("file") not in files:
+        raise ValueError(f"{path}: manifest needs 'base_url', 'file' and a sha256 for "
+                         f"{REQUIRED_FILES}")
     return manifest
 
 
@@ -92,17 +94,12 @@ def fetch_file(url: str, dest: Path, sha256: str, timeout: float = 60) -> Path:
 
 
 def _check_named_dir(directory: Path, source: str) -> Path:
-    """Return `directory` resolved if it holds every required file, else explain the fix."""
+    """Return `directory` resolved if it exists, else explain the fix (its files are checked
+    by :func:`gcl4sr_helpers.dataset.describe_dataset`)."""
     directory = directory.expanduser().resolve()
     if not directory.is_dir():
         raise FileNotFoundError(
             f"data directory {directory} (from {source}) does not exist. {_how_to_fix()}"
-        )
-    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"data directory {directory} (from {source}) has no {', '.join(missing)}. "
-            f"{_how_to_fix()}"
         )
     return directory
 
@@ -129,7 +126,7 @@ def locate_data_dir(
     base_url: str | None = None,
     default_dir: Path | None = None,
 ) -> Path:
-    """Find the data folder: `data_dir`, else $GCL4SR_DATA, else the default (fetched if needed).
+    """Find the data folder: `data_dir`, else $GCL4SR_DATA, else Home's default (fetched if needed).
 
     `base_url` overrides the manifest's URL and `default_dir` the default folder `data/home/`.
     """

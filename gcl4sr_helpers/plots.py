@@ -23,7 +23,7 @@ def plot_sequence_lengths(data: SequenceData, bins: int = 60) -> Figure:
     ax.axvline(median, color="#55A868", ls=":", label=f"median {median:.0f}")
     ax.set_xlabel("items per user (sequence length)")
     ax.set_ylabel("users (log scale)")
-    ax.set_title(f"Sequence lengths of {len(lengths):,} users")
+    ax.set_title(f"{data.dataset.name}: sequence lengths of {len(lengths):,} users")
     ax.legend()
     fig.tight_layout()
     return fig
@@ -85,8 +85,8 @@ def plot_losses(history: Sequence[Sequence[float]], baselines: Mapping[str, floa
     return fig
 
 
-def plot_metric_comparison(rows: Mapping[str, Mapping[str, float]]) -> Figure:
-    """Grouped bars of Recall@k / NDCG@k for each named result."""
+def plot_metric_comparison(rows: Mapping[str, Mapping[str, float]], dataset: str) -> Figure:
+    """Grouped bars of Recall@k / NDCG@k for each named result on the named dataset."""
     names = list(rows)
     metrics = list(next(iter(rows.values())))
     fig, ax = plt.subplots(figsize=(9, 3.8))
@@ -97,7 +97,7 @@ def plot_metric_comparison(rows: Mapping[str, Mapping[str, float]]) -> Figure:
                label=name)
     ax.set_xticks(x, metrics)
     ax.set_ylabel("score")
-    ax.set_title("Test metrics on Home (full ranking)")
+    ax.set_title(f"Test metrics on {dataset} (full ranking)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

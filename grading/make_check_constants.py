@@ -1,13 +1,17 @@
-"""Generate ``gcl4sr_helpers/check_constants.json``, the numbers behind the students' checks.
+"""Build the numbers behind the students' checks for a dataset (Home by default).
 
-    python -m grading.make_check_constants [--data-dir DIR] [--skip-runs] [--check]
+    python -m grading.make_check_constants [--data-dir DIR] [--file NAME] [--skip-runs] [--check]
     python -m grading.make_check_constants --run-full-seeds 2026 1 2 3 4
 
-``--check`` recomputes the cheap sections (metrics, mmd, witg.quick) and exits 1 if they
-differ from the committed file. ``--skip-runs`` keeps the stored quick-run references
-instead of re-running the quick experiments (about a minute on a 2-core CPU).
-``--run-full-seeds`` first reruns the full-Home seed runs into
-``grading/instructor/home_seed_runs.json`` (about 17 minutes a seed on a 2-core CPU).
+Writes the dataset's numbers (WITG fingerprints and counts, loss and metric bands over seeds)
+to ``DIR/check_constants.json``; Home's go to ``gcl4sr_helpers/home_check_constants.json``,
+beside its manifest, together with the public examples' numbers in
+``gcl4sr_helpers/check_constants.json``. For a dataset other than Home the full-data bands
+come from one course run per ``--full-seeds`` seed (Home's from
+``grading/instructor/home_seed_runs.json``, which ``--run-full-seeds`` reruns: about 17
+minutes a seed on a 2-core CPU). ``--check`` recomputes the cheap sections (public examples,
+quick WITG) and exits 1 if they differ from the stored files. ``--skip-runs`` keeps the
+stored run references instead of re-running them (Home's quick runs: about a minute).
 What each section holds: :mod:`grading.instructor.check_constants`.
 """
 
@@ -19,38 +23,56 @@ import sys
 from pathlib import Path
 
 from gcl4sr_helpers import checks
+from gcl4sr_helpers.data import load_data
 from grading.instructor.check_constants import (
+    FULL_SEEDS,
     HOME_SEED_RUNS,
-    build_constants,
+    build_dataset_constants,
+    constants_path,
     dump,
+    engine_constants,
     full_seed_runs,
     stale_sections,
 )
 
 
+def _read(path: Path) -> dict | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", help="Home folder (default: $GCL4SR_DATA, else download)")
+    parser.add_argument("--data-dir", help="dataset folder (default: $GCL4SR_DATA, else Home, "
+                        "downloaded to data/home/)")
+    parser.add_argument("--file", help="the folder's sequence file (default: dataset.json's, "
+                        "else the folder's only *.txt besides all_train_seq.txt)")
     parser.add_argument("--skip-runs", action="store_true",
-                        help="keep the stored quick-run references instead of re-running them")
+                        help="keep the stored run references instead of re-running them")
     parser.add_argument("--check", action="store_true",
                         help="only verify that the cheap sections are up to date")
+    parser.add_argument("--full-seeds", type=int, nargs="+", default=list(FULL_SEEDS),
+                        metavar="SEED", help="seeds of the full-data runs (not Home; >= 3)")
     parser.add_argument("--run-full-seeds", type=int, nargs="+", metavar="SEED",
-                        help=f"rerun the full-Home seed runs into {HOME_SEED_RUNS.name} first")
-    parser.add_argument("--output", default=str(checks.CONSTANTS_PATH))
+                        help=f"Home: rerun the full seed runs into {HOME_SEED_RUNS.name} first")
+    parser.add_argument("--output", type=Path, help="where to write the dataset's numbers")
     args = parser.parse_args(argv)
-    path = Path(args.output)
-    previous = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    data = load_data(args.data_dir, file=args.file)
+    print(data.describe())
+    path = args.output or constants_path(data.dataset)
+    previous = _read(path)
     if args.check:
-        stale = stale_sections(previous or {}, args.data_dir)
+        stale = stale_sections(checks.load_constants(), previous or {}, args.data_dir, args.file)
         print(f"{path}: " + (f"out of date: {', '.join(stale)}" if stale else "up to date"))
         return 1 if stale else 0
     if args.run_full_seeds:
         stored = json.loads(HOME_SEED_RUNS.read_text(encoding="utf-8"))
-        stored["runs"] = full_seed_runs(args.data_dir, args.run_full_seeds)
+        stored["runs"] = full_seed_runs(args.data_dir, args.run_full_seeds, args.file)
         HOME_SEED_RUNS.write_text(json.dumps(stored, indent=1) + "\n", encoding="utf-8")
-    path.write_text(dump(build_constants(args.data_dir, previous, args.skip_runs)),
-                    encoding="utf-8")
+    if data.dataset.is_home:
+        checks.CONSTANTS_PATH.write_text(dump(engine_constants()), encoding="utf-8")
+        print(f"wrote {checks.CONSTANTS_PATH}")
+    path.write_text(dump(build_dataset_constants(args.data_dir, previous, args.skip_runs,
+                                                 args.file, args.full_seeds)), encoding="utf-8")
     print(f"wrote {path}")
     return 0
 

@@ -1,6 +1,6 @@
 """Instructor's reference run: the course experiment with the reference TODO answers.
 
-    python -m grading.reference_run [--data-dir DIR] [--max-users N] [--legacy]
+    python -m grading.reference_run [--data-dir DIR] [--file NAME] [--max-users N] [--legacy]
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from grading.instructor import reference
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", help="folder with home.txt (default: $GCL4SR_DATA, "
-                        "else download to data/home/)")
+    parser.add_argument("--data-dir", help="dataset folder (default: $GCL4SR_DATA, else Home, "
+                        "downloaded to data/home/)")
+    parser.add_argument("--file", help="the folder's sequence file (default: dataset.json's, "
+                        "else its only *.txt besides all_train_seq.txt)")
     parser.add_argument("--max-users", type=int, help="train on a deterministic user subset")
     parser.add_argument("--max-batches", type=int, help="stop each epoch after N batches")
     parser.add_argument("--epochs", type=int, default=CourseConfig.epochs)
@@ -28,9 +30,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", help="also write the result to this JSON file")
     args = parser.parse_args(argv)
 
-    data = load_data(args.data_dir, max_users=args.max_users)
+    data = load_data(args.data_dir, max_users=args.max_users, file=args.file)
     start = time.perf_counter()
     graph = reference.build_weighted_item_transition_graph(str(data.train_sequence_file))
+    print(data.describe())
     print(f"data: {data.summary()}")
     print(f"WITG: {graph.num_nodes:,} nodes, {graph.num_edges:,} edges "
           f"({time.perf_counter() - start:.2f} s)")
@@ -42,7 +45,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("losses (epoch average): " + "  ".join(f"{k} {v:.4f}" for k, v in losses.items()))
     print("test: " + "  ".join(f"{k} {v:.4f}" for k, v in run.metrics.items()))
     print(f"time: train {run.train_seconds:.1f} s, evaluation {run.eval_seconds:.1f} s")
-    result = {"losses": losses, "metrics": run.metrics,
+    result = {"dataset": data.dataset.name, "losses": losses, "metrics": run.metrics,
               "train_seconds": run.train_seconds, "eval_seconds": run.eval_seconds,
               "config": run.config}
     if args.json:

@@ -1,6 +1,7 @@
 """Full GCL4SR training with the reference TODO answers (instructor side), resumable.
 
-    python -m grading.train --run-dir runs/default [--legacy] [--lam1 0] [--lam2 0]
+    python -m grading.train --run-dir runs/default [--data-dir DIR] [--file NAME] [--legacy]
+                            [--lam1 0] [--lam2 0]
                             [--unweighted-graph] [--time-budget-minutes 100] [--device cuda]
 
 Re-running the same command resumes from ``RUN_DIR/last.pth``. Commit the run folder's
@@ -24,7 +25,9 @@ from grading.instructor.fulltrain import FullConfig, plot_learning_curve, read_l
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run-dir", required=True, type=Path)
-    parser.add_argument("--data-dir")
+    parser.add_argument("--data-dir", help="dataset folder (default: $GCL4SR_DATA, else Home)")
+    parser.add_argument("--file", help="the folder's sequence file (default: dataset.json's, "
+                        "else its only *.txt besides all_train_seq.txt)")
     parser.add_argument("--max-users", type=int,
                         help="train on a deterministic subset of this many users (smoke runs)")
     parser.add_argument("--legacy", action="store_true")
@@ -41,8 +44,9 @@ def main(argv: list[str] | None = None) -> dict:
     args.run_dir.mkdir(parents=True, exist_ok=True)
     (args.run_dir / "cli.json").write_text(json.dumps(
         {k: v for k, v in vars(args).items() if k not in ("run_dir", "data_dir")}, indent=2))
-    data = load_data(args.data_dir, max_users=args.max_users,
+    data = load_data(args.data_dir, max_users=args.max_users, file=args.file,
                      cache_dir=args.run_dir / "subset" if args.max_users else None)
+    print(data.describe())
     graph = reference.build_weighted_item_transition_graph(str(data.train_sequence_file))
     if args.unweighted_graph:
         graph.edge_attr = torch.ones_like(graph.edge_attr)
@@ -52,7 +56,7 @@ def main(argv: list[str] | None = None) -> dict:
                        reference.ndcg_at_k, config, args.run_dir, device=args.device,
                        time_budget_minutes=args.time_budget_minutes)
     if read_log(args.run_dir):
-        plot_learning_curve(args.run_dir)
+        plot_learning_curve(args.run_dir, data.dataset.name)
     print(json.dumps(state, indent=2))
     return state
 

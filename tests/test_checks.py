@@ -58,12 +58,14 @@ def test_course_mode(env, name, grading):
 
 def test_cheap_constants_are_up_to_date(home_dir):
     """Regenerating metrics, mmd and the quick WITG gives the committed file."""
-    assert mcc.stale_sections(checks.load_constants(), str(home_dir)) == []
+    assert mcc.stale_sections(checks.load_constants(), checks.dataset_constants(),
+                              str(home_dir)) == []
 
 
 def test_constants_have_every_section():
-    constants = checks.load_constants()
-    assert {"metrics", "mmd", "witg", "runs"} <= set(constants)
+    assert set(checks.load_constants()) == {"metrics", "mmd"}
+    constants = checks.dataset_constants()  # Home's, beside the manifest
+    assert {"witg", "runs", "generated_by"} == set(constants)
     assert set(constants["witg"]) == {"quick", "full"}
     full = constants["witg"]["full"]
     assert (full["nodes"], full["edges"]) == (28238, 1617638)  # the course notebook's WITG
@@ -177,7 +179,7 @@ def test_check_mmd_rejects_a_python_float(capsys):
 # ---------------------------------------------------------------------------- runs
 
 def quick_reference(kind):
-    return checks.load_constants()["runs"]["quick"][kind]
+    return checks.dataset_constants()["runs"]["quick"][kind]
 
 
 def test_check_losses_passes_on_the_reference(capsys):
@@ -207,9 +209,9 @@ def test_check_losses_rejects_nan_and_wrong_shape(capsys):
 
 
 def test_missing_full_reference_is_not_a_pass(monkeypatch, capsys):
-    constants = json.loads(json.dumps(checks.load_constants()))
+    constants = json.loads(json.dumps(checks.dataset_constants()))
     constants["runs"].pop("full", None)
-    monkeypatch.setattr(checks, "load_constants", lambda: constants)
+    monkeypatch.setattr(checks, "dataset_constants", lambda data=None: constants)
     checks.check_losses([9.9, 15.3, 0.27], "full")
     checks.check_eval({"Recall@10": 0.008, "Recall@20": 0.015, "NDCG@10": 0.004,
                        "NDCG@20": 0.006}, "full")
@@ -251,9 +253,12 @@ def test_plots_draw_without_warnings(quick_data, quick_graph):
                    plots.plot_graph_distribution(quick_graph),
                    plots.plot_losses(history, {"main": 9.18}),
                    plots.plot_losses(np.tile(history, (20, 1))),
-                   plots.plot_metric_comparison({"a": {"Recall@10": 0.1}, "b": {"Recall@10": 0.2}})]
+                   plots.plot_metric_comparison({"a": {"Recall@10": 0.1}, "b": {"Recall@10": 0.2}},
+                                                "Home")]
     import matplotlib.pyplot as plt
 
+    assert figures[0].axes[0].get_title() == "Home: sequence lengths of 2,000 users"
+    assert figures[-1].axes[0].get_title() == "Test metrics on Home (full ranking)"
     for figure in figures:
         assert figure.axes
         plt.close(figure)

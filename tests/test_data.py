@@ -78,9 +78,11 @@ def test_all_train_seq_is_home_without_last_two(home_dir: Path, raw_sequences) -
     assert _parse(home_dir / "all_train_seq.txt") == [seq[:-2] for seq in raw_sequences]
 
 
-def test_user_ids_are_line_indices(home_dir: Path) -> None:
+def test_user_ids_are_line_indices(home_dir: Path, home: SequenceData) -> None:
     rows = read_user_sequences(home_dir / "home.txt")
-    assert [user for user, _ in rows] == list(range(HOME_USERS))
+    assert [user for user, _ in rows] == [str(i) for i in range(HOME_USERS)]
+    assert not home.relabelled and home.user_id_note() is None
+    assert home.dataset.name == "Home" and home.dataset.is_home
 
 
 def test_load_data_summary(home: SequenceData, home_dir: Path) -> None:
@@ -115,8 +117,6 @@ def test_history_matrix_counts_repeats_once() -> None:
 MALFORMED = [
     ("0 1,2\n1\n", 2, "missing items"),
     ("0 1,2\n1 \n", 2, "missing items"),
-    ("x 1,2\n", 1, "user id 'x' is not an integer"),
-    ("-1 1,2\n", 1, "user id -1 is negative"),
     ("0 1,a,3\n", 1, "item id 'a' is not an integer"),
     ("0 1,2\n1 1.5,2\n", 2, "item id '1.5' is not an integer"),
     ("0 1,,3\n", 1, "item id '' is not an integer"),
@@ -124,7 +124,9 @@ MALFORMED = [
     ("0 1, 2\n", 1, "item id ' 2' is not an integer"),
     ("0 1,2\n1 3,0,4\n", 2, "item id 0 is reserved for padding"),
     ("0 1,-4,3\n", 1, "item id -4 is negative"),
-    ("0 1,2\n1 3\n0 4\n", 3, "duplicate user id 0 (first on line 1)"),
+    ("0 1,2\n1 3\n0 4\n", 3, "duplicate user 0 (first on line 1)"),
+    ("u7 1,2\nu8 3\nu7 4\n", 3, "duplicate user u7 (first on line 1)"),
+    (" 1,2\n", 1, "missing items"),
     ("0 1,2\n\n1 3,4\n", 2, "empty line"),
 ]
 
@@ -141,7 +143,7 @@ def test_malformed_lines(tmp_path: Path, text: str, line: int, problem: str) -> 
 def test_trailing_blank_lines_and_crlf_are_accepted(tmp_path: Path) -> None:
     path = tmp_path / "ok.txt"
     path.write_bytes(b"0 1,2\r\n1 3,4,5\r\n\n\n")
-    assert read_user_sequences(path) == [(0, [1, 2]), (1, [3, 4, 5])]
+    assert read_user_sequences(path) == [("0", [1, 2]), ("1", [3, 4, 5])]
 
 
 def test_read_item_sequences(tmp_path: Path) -> None:
@@ -220,7 +222,7 @@ def test_load_data_subset_writes_its_train_file(home_dir: Path, tmp_path: Path) 
     assert data.train_sequence_file == tmp_path / "all_train_seq.txt"
     assert [p.name for p in tmp_path.iterdir()] == ["all_train_seq.txt"]
     rows = read_user_sequences(data.train_sequence_file)
-    assert rows == [(u, seq[:-2]) for u, seq in enumerate(data.sequences)]
+    assert rows == [(str(u), seq[:-2]) for u, seq in enumerate(data.sequences)]
     summary = data.summary()
     assert summary["users"] == data.num_users == 400
     assert data.num_items == summary["items"] + 1
@@ -238,15 +240,43 @@ def test_load_data_rejects_mismatching_train_file(tmp_path: Path) -> None:
     home = "0 1,2,3,4\n1 5,6,7\n2 8,9,10,11\n"
     good = _write_dir(tmp_path / "good", home, "0 1,2\n1 5\n2 8,9\n")
     assert load_data(good).num_items == 12
-    bad = _write_dir(tmp_path / "bad", home, "0 1,2\n1 5\n2 8,10\n")
-    with pytest.raises(DataFormatError, match=r"all_train_seq\.txt:3: does not match"):
-        load_data(bad)
-    short = _write_dir(tmp_path / "short", home, "0 1,2\n1 5\n")
-    with pytest.raises(DataFormatError, match=r"all_train_seq\.txt:3: has 2 users"):
-        load_data(short)
+    cases = {
+        "item": ("0 1,2\n1 5\n2 8,10\n", r"all_train_seq\.txt:3: user 2: item 2 is 10, expected 9 "
+                 r"\(home\.txt:3 without its last two items\)"),
+        "length": ("0 1,2\n1 5,6\n2 8,9\n", r"all_train_seq\.txt:2: user 1: has 2 items, "
+                   "expected 1"),
+        "user": ("0 1,2\n7 5\n2 8,9\n", r"all_train_seq\.txt:2: user 7, but line 2 of home\.txt "
+                 "is user 1"),
+        "short": ("0 1,2\n1 5\n", r"all_train_seq\.txt:3: has 2 users, home\.txt has 3"),
+    }
+    for name, (train, message) in cases.items():
+        with pytest.raises(DataFormatError, match=message):
+            load_data(_write_dir(tmp_path / name, home, train))
 
 
-def test_load_data_requires_user_ids_in_file_order(tmp_path: Path) -> None:
-    folder = _write_dir(tmp_path / "d", "0 1,2,3\n2 4,5,6\n", "0 1\n2 4\n")
-    with pytest.raises(DataFormatError, match=r"home\.txt:2: user id 2 should be 1"):
-        load_data(folder)
+def test_load_data_maps_any_user_labels_to_line_indices(tmp_path: Path) -> None:
+    folder = _write_dir(tmp_path / "d", "7 1,2,3\nA2 4,5,6\n-1 1,6,2\n",
+                        "7 1\nA2 4\n-1 1\n")
+    data = load_data(folder)
+    assert data.user_labels == ["7", "A2", "-1"] and data.relabelled
+    assert data.splits["test"].user_ids == [0, 1, 2]
+    assert "0..2" in data.user_id_note() and "'7'" in data.describe()
+
+
+def test_load_data_derives_a_missing_train_file(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "clicks.txt").write_text("1 3,1,3,2\n2 2,2,4\n")
+    data = load_data(folder, cache_dir=tmp_path / "cache")
+    assert data.train_sequence_file == tmp_path / "cache" / "all_train_seq.txt"
+    assert data.train_sequence_file.read_text() == "0 3,1\n1 2\n"
+    assert data.dataset.name == "clicks" and not list(folder.glob("all_train_seq.txt"))
+    assert load_data(folder).train_sequence_file.read_text() == "0 3,1\n1 2\n"  # temp folder
+
+
+def test_a_subset_larger_than_the_data_takes_every_user(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "clicks.txt").write_text("1 30,10,30,20\n2 20,20,40\n")
+    data = load_data(folder, max_users=2000, cache_dir=tmp_path / "cache")
+    assert data.sequences == [[3, 1, 3, 2], [2, 2, 4]] and data.user_labels == ["1", "2"]

@@ -1,19 +1,24 @@
-"""The numbers behind the students' checks (``gcl4sr_helpers/check_constants.json``).
+"""The numbers behind the students' checks.
 
 Built by ``python -m grading.make_check_constants``. Every stored number comes from the
 reference answers (:mod:`grading.instructor.reference`) or from deliberately wrong variants
 of them written below, so that a check can tell "your value is what forgetting X gives"
-without shipping any answer:
+without shipping any answer. The engine's ``gcl4sr_helpers/check_constants.json`` holds
+the public examples' numbers, the same for every dataset:
 
-* ``metrics`` / ``mmd``: the public examples defined in ``gcl4sr_helpers.checks``;
-* ``witg``: for the quick subset and for full Home, counts and fingerprint of the answer
+* ``metrics`` / ``mmd``: the public examples defined in ``gcl4sr_helpers.checks``.
+
+A dataset's own numbers are stored with it (``<folder>/check_constants.json``; Home's in
+``gcl4sr_helpers/home_check_constants.json``, beside its manifest):
+
+* ``witg``: for the quick subset and for the full data, counts and fingerprint of the answer
   graph, and the counts each typical mistake produces;
 * ``runs.quick``: losses and test metrics of the quick experiment (the notebook's quick
   mode) with the reference answers for several seeds; the tolerance is derived from the
   measured seed-to-seed spread, which is recorded next to it (``reference_from_seeds``);
-* ``runs.full``: the same for full Home, from the seed runs stored in
+* ``runs.full``: the same for the full data. Home's come from the seed runs stored in
   ``grading/instructor/home_seed_runs.json`` (:func:`full_seed_runs` makes them: about
-  17 minutes a seed on a 2-core CPU).
+  17 minutes a seed on a 2-core CPU); another dataset's are run by the command.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import torch
 
 from gcl4sr_helpers import checks
 from gcl4sr_helpers.data import SequenceData, load_data, read_item_sequences
+from gcl4sr_helpers.dataset import CONSTANTS_FILE, HOME_CONSTANTS_PATH, DatasetInfo
 from gcl4sr_helpers.experiment import CourseConfig, run_course, start_course
 from gcl4sr_helpers.graph import convert_to_pyg_data
 from gcl4sr_helpers.losses import gaussian_kernel
@@ -40,6 +46,7 @@ from . import reference
 HOME_SEED_RUNS = Path(__file__).with_name("home_seed_runs.json")
 NOTEBOOK_SEED = CourseConfig.seed
 QUICK_SEEDS = (NOTEBOOK_SEED, 1, 2, 3, 4, 5)
+FULL_SEEDS = (NOTEBOOK_SEED, 1, 2, 3, 4)
 MIN_LOSS_TOL = {"main": 0.002, "gcl": 0.005, "mmd": 0.005}
 MIN_METRIC_TOL = dict.fromkeys(METRIC_NAMES, 0.001)
 
@@ -226,9 +233,10 @@ def witg_constants(train_file: Path) -> dict:
     return {**summary, "mistakes": mistakes}
 
 
-def quick_data(data_dir: str | None) -> SequenceData:
+def quick_data(data_dir: str | None, file: str | None = None) -> SequenceData:
+    """The notebook's quick-mode data of a dataset folder."""
     mode = checks.course_mode({checks.QUICK_ENV: "1"})
-    return load_data(data_dir, max_users=mode.max_users, seed=mode.subset_seed)
+    return load_data(data_dir, max_users=mode.max_users, seed=mode.subset_seed, file=file)
 
 
 # --------------------------------------------------------------------------------------
@@ -276,9 +284,9 @@ def reference_from_seeds(per_seed: dict[int, dict], names: Sequence[str], floor:
             "note": note}
 
 
-def quick_runs(data_dir: str | None) -> dict:
+def quick_runs(data_dir: str | None, file: str | None = None) -> dict:
     """Reference values (seed 2026), seed-to-seed spread and tolerances of the quick mode."""
-    data = quick_data(data_dir)
+    data = quick_data(data_dir, file)
     graph = solution_graph(data.train_sequence_file)
     threads = checks.course_mode({checks.QUICK_ENV: "1"}).threads
     if threads:
@@ -298,9 +306,11 @@ def quick_runs(data_dir: str | None) -> dict:
     return out
 
 
-def full_seed_runs(data_dir: str | None, seeds: Sequence[int]) -> list[dict]:
-    """The course run on full Home with the reference answers, once per seed."""
-    data = load_data(data_dir)
+def full_seed_runs(data_dir: str | None, seeds: Sequence[int],
+                   file: str | None = None) -> list[dict]:
+    """The course run on a full dataset (Home by default) with the reference answers, once
+    per seed."""
+    data = load_data(data_dir, file=file)
     graph = solution_graph(data.train_sequence_file)
     runs = []
     for seed in seeds:
@@ -311,14 +321,18 @@ def full_seed_runs(data_dir: str | None, seeds: Sequence[int]) -> list[dict]:
     return runs
 
 
-def full_runs(path: Path = HOME_SEED_RUNS) -> dict:
-    """Reference values and tolerances of full Home from the stored seed runs (``path``:
-    ``{"runs": [{"seed": s, "values": {"main", "gcl", "mmd", "Recall@10", ...}}, ...]}``)."""
-    runs = json.loads(path.read_text(encoding="utf-8"))["runs"]
+def runs_reference(runs: Sequence[dict], source: str) -> dict:
+    """Reference values and tolerances from full seed runs
+    (``[{"seed": s, "values": {"main", "gcl", "mmd", "Recall@10", ...}}, ...]``)."""
     per_seed = {run["seed"]: run["values"] for run in runs}
-    source = f"Home 전체 1 epoch, 참조 답안 (grading/instructor/{path.name})"
     return {"losses": reference_from_seeds(per_seed, LOSS_NAMES, MIN_LOSS_TOL, source),
             "metrics": reference_from_seeds(per_seed, METRIC_NAMES, MIN_METRIC_TOL, source)}
+
+
+def full_runs(path: Path = HOME_SEED_RUNS) -> dict:
+    """Reference values and tolerances of full Home from the seed runs stored in ``path``."""
+    runs = json.loads(path.read_text(encoding="utf-8"))["runs"]
+    return runs_reference(runs, f"Home 전체 1 epoch, 참조 답안 (grading/instructor/{path.name})")
 
 
 # --------------------------------------------------------------------------------------
@@ -333,26 +347,47 @@ def _round(value, digits: int = 10):
     return value
 
 
-def cheap_constants(data_dir: str | None) -> dict:
-    """The sections regenerated by ``--check`` (seconds)."""
-    return {"metrics": metric_constants(), "mmd": mmd_constants(),
-            "witg": {"quick": witg_constants(quick_data(data_dir).train_sequence_file)}}
+def engine_constants() -> dict:
+    """The public examples' numbers (``gcl4sr_helpers/check_constants.json``)."""
+    return {"metrics": metric_constants(), "mmd": mmd_constants()}
 
 
-def build_constants(data_dir: str | None, previous: dict | None, skip_runs: bool) -> dict:
-    constants = cheap_constants(data_dir)
-    constants["witg"]["full"] = witg_constants(load_data(data_dir).train_sequence_file)
-    quick = previous["runs"]["quick"] if skip_runs and previous else quick_runs(data_dir)
-    constants["runs"] = {"quick": quick, "full": full_runs()}
-    constants["generated_by"] = {
+def constants_path(dataset: DatasetInfo) -> Path:
+    """Where a dataset's numbers are stored: Home's beside the manifest, others in its folder."""
+    return HOME_CONSTANTS_PATH if dataset.is_home else dataset.folder / CONSTANTS_FILE
+
+
+def _generated_by() -> dict:
+    return {
         "script": "python -m grading.make_check_constants",
         "torch": torch.__version__.split("+")[0],
         "machine": f"{platform.system()} {platform.machine()}",
         "quick": {"max_users": checks.QUICK_MAX_USERS, "subset_seed": checks.QUICK_SUBSET_SEED,
                   "max_batches": checks.QUICK_MAX_BATCHES, "threads": checks.QUICK_THREADS},
     }
-    if skip_runs and previous and "generated_by" in previous:
-        constants["generated_by"] = previous["generated_by"]
+
+
+def build_dataset_constants(data_dir: str | None, previous: dict | None, skip_runs: bool,
+                            file: str | None = None,
+                            full_seeds: Sequence[int] = FULL_SEEDS) -> dict:
+    """A dataset's numbers: WITG (quick and full), quick runs, full runs (Home's from
+    ``home_seed_runs.json``, another dataset's run here over ``full_seeds``)."""
+    data = load_data(data_dir, file=file)
+    constants = {"witg": {"quick": witg_constants(quick_data(data_dir, file).train_sequence_file),
+                          "full": witg_constants(data.train_sequence_file)}}
+    keep = skip_runs and previous
+    quick = previous["runs"]["quick"] if keep else quick_runs(data_dir, file)
+    if data.dataset.is_home:
+        full = full_runs()
+    elif keep:
+        full = previous["runs"]["full"]
+    else:
+        full = runs_reference(full_seed_runs(data_dir, full_seeds, file),
+                              f"{data.dataset.name} 전체 1 epoch, 참조 답안 "
+                              "(python -m grading.make_check_constants)")
+    constants["runs"] = {"quick": quick, "full": full}
+    constants["generated_by"] = (previous["generated_by"] if keep and "generated_by" in previous
+                                 else _generated_by())
     return constants
 
 
@@ -360,10 +395,13 @@ def dump(constants: dict) -> str:
     return json.dumps(constants, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def stale_sections(committed: dict, data_dir: str | None) -> list[str]:
-    """Names of the cheap sections whose regenerated value differs from ``committed``."""
-    fresh = cheap_constants(data_dir)
-    stale = [name for name in ("metrics", "mmd") if fresh[name] != committed.get(name)]
-    if fresh["witg"]["quick"] != committed.get("witg", {}).get("quick"):
+def stale_sections(engine: dict, stored: dict, data_dir: str | None,
+                   file: str | None = None) -> list[str]:
+    """Names of the cheap sections (public examples, quick WITG) whose regenerated value
+    differs from the stored ``engine`` and dataset (``stored``) numbers."""
+    fresh = engine_constants()
+    stale = [name for name in ("metrics", "mmd") if fresh[name] != engine.get(name)]
+    quick = witg_constants(quick_data(data_dir, file).train_sequence_file)
+    if quick != stored.get("witg", {}).get("quick"):
         stale.append("witg.quick")
     return stale

@@ -125,7 +125,7 @@ def _test_best(trainer: Trainer, data: SequenceData, config: FullConfig, recall_
         state.update(finished=True, test=test)
         (run_dir / "state.json").write_text(json.dumps(state, indent=2))
     (run_dir / "result.json").write_text(json.dumps(
-        {"finished": finished, "best_epoch": state["best_epoch"],
+        {"dataset": data.dataset.name, "finished": finished, "best_epoch": state["best_epoch"],
          "epochs_run": state["epoch"] + 1, "train_hours": state["seconds"] / 3600,
          "test": test}, indent=2))
     return state
@@ -137,8 +137,8 @@ def read_log(run_dir: str | Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def plot_learning_curve(run_dir: Path) -> Path:
-    """Losses and validation metrics per epoch, saved as ``curve.png``."""
+def plot_learning_curve(run_dir: Path, dataset: str) -> Path:
+    """Losses and validation metrics per epoch on ``dataset``, saved as ``curve.png``."""
     log = read_log(run_dir)
     epochs = [line["epoch"] for line in log]
     matplotlib.use("Agg")
@@ -154,7 +154,7 @@ def plot_learning_curve(run_dir: Path) -> Path:
     for ax in (left, right):
         ax.legend()
         ax.grid(alpha=0.3)
-    fig.suptitle(run_dir.name)
+    fig.suptitle(f"{dataset}: {run_dir.name}")
     fig.tight_layout()
     out = run_dir / "curve.png"
     fig.savefig(out, dpi=110)
