@@ -2,15 +2,16 @@
 
     python bench/bench_contention.py [--data-dir DIR] [--batches 3] [--loads 0 1 2]
                                      [--settings auto passive-2 ...]
-                                     [--out bench/results/contention.json]
+                                     [--out bench/results/contention.json] [--table]
 
 Each setting runs in its own process (libgomp reads its wait policy when torch loads it), on
 the same course batches as ``bench_engine.py``. For each load it starts that many burners
 (``burner.py``), and before each figure records the load average, the sgemm calibration and
 the cores other processes kept busy during the figure (burners included), so that figures
 taken while other jobs shared the machine can be recognised. The setting's process and its
-burners run at ``nice -10`` (permitted to root): they compete with each other as equals, while
-other jobs on a shared machine weigh about a ninth as much.
+burners run in a session of their own at nice -10 (the process's nice, and its autogroup's where
+the kernel groups sessions; root only): they compete with each other as equals, while other
+jobs on a shared machine weigh about a ninth as much.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ SETTINGS = {
     "passive-2": (False, "2"),
     "passive-1": (False, "1"),
     "auto": (False, ""),
+    "passive-2/1": (False, ""),
 }
+ALTERNATE = "passive-2/1"  # 2 and 1 threads by turns (no governor): both see the same load
 QUIET_CORES = 0.3  # other processes' busy cores below which the machine counts as quiet
 QUIET_WAIT_S = 30.0
 NICE = -10
@@ -67,9 +70,18 @@ def wait_for_quiet() -> float:
     return busy
 
 
-def measure_setting(data_dir: str | None, loads: list[int], batches: int) -> list[dict]:
+def step_threads(step: int, alternate: bool) -> int | None:
+    """Threads to set before a timed step: 2, 1, 2, ... when alternating, else the engine's."""
+    return (2 if step % 2 == 0 else 1) if alternate else None
+
+
+def measure_setting(data_dir: str | None, loads: list[int], batches: int,
+                    alternate: bool) -> list[dict]:
     """One figure per load: median seconds per course batch beside ``load`` burners."""
     data, config, trainer = course_trainer(data_dir)
+    if alternate:
+        trainer.threads = None
+        batches *= 2
     stream = train_batches(data, config)
     figures = []
     for index, load in enumerate(loads):
@@ -84,7 +96,9 @@ def measure_setting(data_dir: str | None, loads: list[int], batches: int) -> lis
             probe = ThreadGovernor()
             probe.others_busy_cores()
             times, threads = [], []
-            for _ in range(batches):
+            for step in range(batches):
+                if step_threads(step, alternate):
+                    torch.set_num_threads(step_threads(step, alternate))
                 times.append(timed_step(trainer, next(stream)))
                 threads.append(torch.get_num_threads())
             during = probe.others_busy_cores()
@@ -97,7 +111,10 @@ def measure_setting(data_dir: str | None, loads: list[int], batches: int) -> lis
                         "others_busy_cores_during": round(during, 2),
                         "external_busy_cores": round(max(0.0, during - load), 2),
                         "threads_used": threads, "seconds_per_batch_all": times,
-                        "seconds_per_batch_median": statistics.median(times)})
+                        "seconds_per_batch_median": statistics.median(times),
+                        **({"median_2_threads": statistics.median(times[0::2]),
+                            "median_1_thread": statistics.median(times[1::2])}
+                           if alternate else {})})
         print(json.dumps(figures[-1]), file=sys.stderr)
     return figures
 
@@ -105,7 +122,8 @@ def measure_setting(data_dir: str | None, loads: list[int], batches: int) -> lis
 def run_setting(name: str, args: argparse.Namespace) -> list[dict]:
     """The setting's figures from a fresh process, with the wait policy libgomp applied."""
     torch_first, threads = SETTINGS[name]
-    child = [str(Path(__file__)), "--child", "--batches", str(args.batches),
+    child = [str(Path(__file__)), "--child", *(["--alternate"] if name == ALTERNATE else []),
+             "--batches", str(args.batches),
              "--loads", *map(str, args.loads)]
     if args.data_dir:
         child += ["--data-dir", args.data_dir]
@@ -115,7 +133,13 @@ def run_setting(name: str, args: argparse.Namespace) -> list[dict]:
                f"runpy.run_path(sys.argv[0], run_name='__main__')"]
     env = {**os.environ, "GCL4SR_THREADS": threads, "OMP_DISPLAY_ENV": "VERBOSE"}
     env.pop("OMP_WAIT_POLICY", None)
-    out = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env, start_new_session=True)
+    autogroup = Path(f"/proc/{process.pid}/autogroup")
+    if autogroup.exists():
+        autogroup.write_text(str(NICE))
+    stdout, stderr = process.communicate()
+    out = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     if out.returncode:
         raise RuntimeError(f"setting {name} failed:\n{out.stderr[-3000:]}")
     applied = dict(re.findall(r"^\s+(OMP_WAIT_POLICY|GOMP_SPINCOUNT) = '([^']*)'",
@@ -140,6 +164,21 @@ def merge(kept: list[dict], new: list[dict]) -> list[dict]:
     return sorted(best.values(), key=lambda f: (order.index(f["setting"]), f["burners"]))
 
 
+def table(figures: list[dict]) -> str:
+    """Markdown rows: setting × burners, s/batch, threads, sgemm, external load."""
+    rows = ["| setting | burners | s per batch | threads | sgemm GFLOP/s | load avg (1 min) "
+            "| other jobs' cores before / during |", "|---|---|---|---|---|---|---|"]
+    for f in figures:
+        seconds = (f"{f['median_2_threads']:.2f} / {f['median_1_thread']:.2f}"
+                   if f["setting"] == ALTERNATE else f"{f['seconds_per_batch_median']:.2f}")
+        rows.append(f"| {f['setting']} | {f['burners']} | {seconds} | "
+                    f"{','.join(map(str, f['threads_used']))} | "
+                    f"{f['calibration']['sgemm_gflops']:.0f} | "
+                    f"{f['calibration']['loadavg_before'][0]:.1f} | "
+                    f"{f['others_busy_cores_before']:.1f} / {f['external_busy_cores']:.1f} |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir")
@@ -147,10 +186,16 @@ def main() -> None:
     parser.add_argument("--loads", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
     parser.add_argument("--out", default=str(BENCH / "results" / "contention.json"))
+    parser.add_argument("--table", action="store_true", help="print the stored figures' table")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--alternate", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.table:
+        print(table(json.loads(Path(args.out).read_text())["figures"]))
+        return
     if args.child:
-        print(json.dumps(measure_setting(args.data_dir, args.loads, args.batches)))
+        print(json.dumps(measure_setting(args.data_dir, args.loads, args.batches,
+                                         args.alternate)))
         return
     out = Path(args.out)
     kept = json.loads(out.read_text())["figures"] if out.exists() else []
