@@ -11,17 +11,16 @@ samples (``shared_views``) are a sampling experiment of the engine and are left 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch_geometric.nn import SAGEConv
 
+from .encoders import EncoderLayer
 from .graph import CSRAdjacency
-from .model import GCL4SR
-from .sampler import NeighborSampler
-
-MMDLoss = Callable[[Tensor, Tensor], Tensor]
+from .model import GCL4SR, MMDLoss
+from .sampler import Adj, NeighborSampler
 
 
 def global_view(model: GCL4SR, inputs: Tensor,
@@ -43,7 +42,7 @@ def global_view(model: GCL4SR, inputs: Tensor,
     return x.view(*inputs.shape, -1)
 
 
-def gnn_hop(model: GCL4SR, conv, x: Tensor, adj) -> Tensor:
+def gnn_hop(model: GCL4SR, conv: SAGEConv, x: Tensor, adj: Adj) -> Tensor:
     """``h = D^-1/2 (A + I) D^-1/2 X W + b`` (weighted GCN), then
     ``h_v = normalize(W_l mean_{u in N(v)} h_u + W_r h_v)`` (GraphSAGE) on one sampled hop.
 
@@ -65,7 +64,7 @@ def user_gating(model: GCL4SR, view: Tensor, user_ids: Tensor) -> Tensor:
     return F.dropout(view * gate.unsqueeze(-1), model.gnn_dropout.p, model.training)
 
 
-def transformer_layer(layer, x: Tensor, mask: Tensor) -> Tensor:
+def transformer_layer(layer: EncoderLayer, x: Tensor, mask: Tensor) -> Tensor:
     """``x = LN(x + MultiHead(x, x, x))``, then ``x = LN(x + W_2 GELU(W_1 x))`` (post-norm)."""
     batch, length, hidden = x.shape
     p = layer.p if layer.training else 0.0
