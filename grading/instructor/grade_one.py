@@ -190,6 +190,7 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
                          cpu_limit=options.cpu)
     finally:
         records = stop_server(server)
+        result.records = records
     autograded = root / "autograded" / sub.student / course.assignment / f"{course.notebook}.ipynb"
     text = log.read_text(errors="replace")
     if run.stopped:
