@@ -83,6 +83,15 @@ def release_differences(nb: nbformat.NotebookNode, course: Course) -> str | None
             "graded with this release's locked cells; hand out the current edition")
 
 
+def forget_foreign_cells(nb: nbformat.NotebookNode, course: Course) -> None:
+    """Make the nbgrader cells this release does not have plain cells: nbgrader's autograde
+    fails on them (``KeyError: 'grade_id'`` in ``add_missing_task_cells``, nbgrader 0.9.6)."""
+    known = {grade_id(c) for c in course.release_nb.cells}
+    for cell in nb.cells:
+        if grade_id(cell) and grade_id(cell) not in known:
+            del cell.metadata["nbgrader"]
+
+
 def restore_missing_cells(nb: nbformat.NotebookNode, course: Course) -> list[str]:
     """Put back grade cells the student deleted (release version; nbgrader then restores
     the hidden source), each after the nearest earlier nbgrader cell still present."""
@@ -163,6 +172,7 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
     if difference:
         result.other_release = True
         result.reasons.append(difference)
+        forget_foreign_cells(nb, course)
     result.reasons += restore_missing_cells(nb, course)
     result.submitted = nb
 
