@@ -22,7 +22,8 @@ p.note { color: var(--muted); margin: 4px 0 8px; }
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; }
 table { border-collapse: collapse; width: 100%; font-size: 0.92em; }
 th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: left;
-  vertical-align: top; }
+  vertical-align: top; word-break: keep-all; overflow-wrap: anywhere; }
+.sub { display: block; color: var(--muted); font-size: 0.88em; }
 th { background: #f3f5f8; white-space: nowrap; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 0.92em;
@@ -76,7 +77,7 @@ def plots(report: dict) -> tuple[str, str]:
 
     plt.rcParams.update({"svg.hashsalt": "gcl4sr-report", "svg.fonttype": "path"})
     students, maxima = report["students"], report["max_points"]
-    figure, axis = plt.subplots(figsize=(7, 2.8))
+    figure, axis = plt.subplots(figsize=(8, 3))
     totals = [s["total"] for s in students]
     axis.hist(totals, bins=[x - 0.5 for x in range(int(report["max_total"]) + 2)],
               color="#2f6fdb", edgecolor="white")
@@ -92,7 +93,7 @@ def plots(report: dict) -> tuple[str, str]:
               for label, test in (("0", lambda x, m: x <= 0),
                                   ("partial", lambda x, m: 0 < x < m),
                                   ("full", lambda x, m: x >= m))}
-    figure, axis = plt.subplots(figsize=(7, 0.32 * len(parts) + 0.9))
+    figure, axis = plt.subplots(figsize=(8, 0.32 * len(parts) + 0.9))
     left = [0] * len(parts)
     for (label, counts), color in zip(shares.items(), ("#c9d1dc", "#f0a35e", "#2f6fdb"),
                                       strict=True):
@@ -142,27 +143,29 @@ def _summary(report: dict) -> str:
 def _subchecks(report: dict) -> str:
     rows = sorted(report["subchecks"], key=lambda r: -r["lost"])
     top = max([r["ran"] for r in rows] + [1])
-    body = [[f"<code>{_e(r['title'])}</code>", _e(r["label"]),
-             f'{r["lost"]} <span class="bar" style="width:{60 * r["lost"] // top}px"></span>',
-             str(r["ran"]),
+    body = [[f'{r["lost"]} <span class="bar" style="width:{40 * r["lost"] // top}px"></span>',
+             str(r["ran"]), f'{_e(r["label"])}<span class="sub"><code>{_e(r["title"])}</code>'
+                            "</span>",
              "<br>".join(f"{_e(reason)} <b>×{count}</b>" for reason, count in r["reasons"])]
             for r in rows]
     return ("<h2>숨은 테스트: 세부 항목별로 틀린 학생</h2>"
             '<p class="note"><code>lost</code>: 그 항목을 통과하지 못한 학생 수, '
             "<code>ran</code>: 그 점검이 채점 서버까지 도달한 학생 수. 많이 틀린 항목부터.</p>"
-            + _table(["check", "label", "lost", "ran", "reasons (자주 나온 순)"], body, {2, 3}))
+            + _table(["lost", "ran", "label · check", "reasons (자주 나온 순)"], body, {0, 1}))
 
 
 def _hints(report: dict) -> str:
     if not report["hints"]:
-        return "<h2>점검 셀 힌트</h2><p>채점된 노트북에서 출력된 💡 힌트가 없습니다.</p>"
-    body = [[_e(h["check"]), f"<code>{_e(h['mistake'])}</code>", _e(h["hint"]),
-             str(h["students"])] for h in report["hints"]]
+        return "<h2>점검 셀 힌트</h2><p>채점된 노트북의 점검 셀이 출력한 힌트가 없습니다.</p>"
+    body = [[str(h["students"]), f'<code>{_e(h["mistake"])}</code><span class="sub">'
+                                 f'{_e(h["check"])}</span>', _e(h["hint"])]
+            for h in report["hints"]]
     return ("<h2>점검 셀 힌트: 어떤 실수를 몇 명이 했나</h2>"
-            '<p class="note">채점된 노트북의 점검 셀 출력에서 읽은 💡 힌트입니다. '
+            '<p class="note">채점된 노트북에서 점검 셀이 출력한 힌트입니다. '
             "<code>mistake</code>는 힌트가 가리키는 실수(<code>gcl4sr_helpers.checks</code>의 "
-            "힌트 표 이름), <code>other</code>는 표에 없는 힌트(예외 메시지 등)입니다.</p>"
-            + _table(["check", "mistake", "hint", "students"], body, {3}))
+            "힌트 표 이름), <code>other</code>는 표에 없는 힌트(일반 안내, 예외 메시지 "
+            "등)입니다.</p>"
+            + _table(["students", "mistake · check", "hint"], body, {0}))
 
 
 def _slowest(report: dict) -> str:
