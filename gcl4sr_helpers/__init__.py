@@ -7,9 +7,9 @@ import os
 import warnings
 
 # PyTorch's OpenMP runtime (libgomp) reads its wait policy once, when torch is first imported.
-# Its default spins each idle thread 300,000 times at every barrier: beside a busy neighbour
-# on 2 cores a step took 3-7x as long. PASSIVE threads sleep at once (bench/README.md,
-# "Contention"). An explicit OMP_WAIT_POLICY is kept.
+# Its default spins each idle thread 300,000 times at every barrier: beside busy neighbours
+# on 2 cores a step took 2.5-5x as long as with PASSIVE threads, which sleep at once
+# (bench/README.md, "Contention"). An explicit OMP_WAIT_POLICY is kept.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 warnings.filterwarnings("ignore", module=r"torch_geometric(\..*)?")

@@ -94,9 +94,10 @@ class ThreadGovernor:
 
     Each :meth:`update` measures the interval since the previous one: CPU time of every process
     on this process's cores (``/proc/stat``) minus this process's own. Beside one busy
-    neighbour on 2 cores, 2 threads took 1.4–2.3× the time of 1 thread (they wait for each
-    other at every parallel region while the neighbour holds one core), so the governor drops
-    to 1 thread until the neighbour stops (figures: ``bench/results/contention.json``). The
+    neighbour on 2 cores, a step took 5.9 s on 2 threads against 3.4 s on 1 (issue 17: the
+    threads wait for each other at every parallel region while the neighbour holds a core),
+    so the governor drops to 1 thread until the neighbour stops (``bench/README.md``,
+    "Contention", has the figures and their caveats). The
     ceiling is ``GCL4SR_THREADS`` if set (then nothing adapts), else the thread count in
     effect at the first update (``OMP_NUM_THREADS``, ``torch.set_num_threads``).
     """
