@@ -17,17 +17,30 @@ that matches the other answer (both in characters of normalised code).
 
 from __future__ import annotations
 
+import hashlib
 import io
 from itertools import combinations
 
 import numpy as np
-from copydetect import CodeFingerprint, compare_files
+from copydetect import CodeFingerprint, compare_files, utils
 
 NOISE_CHARS = 12  # copydetect's k: the shortest match that counts (normalised characters)
 GUARANTEE_CHARS = 16  # every match at least this long is found (winnowing window 16 - 12 + 1)
 THRESHOLD = 0.6  # listed when both answers share at least this fraction of their own code
 MIN_OWN_CHARS = 40  # answers with less own code are too short to tell a copy from a formula
 PREFILTER = 0.3  # pairs sharing fewer fingerprints than this fraction are not compared
+
+
+def stable_kgram_hashes(text: str, k: int) -> np.ndarray:
+    """64-bit BLAKE2 hashes of every ``k``-gram of ``text``: copydetect hashes them with
+    Python's ``hash()``, salted per process, so its fingerprints and similarities changed
+    from one run to the next; these do not (the report is the same file every time)."""
+    return np.array([int.from_bytes(hashlib.blake2b(text[i:i + k].encode(), digest_size=8)
+                                    .digest(), "little", signed=True)
+                     for i in range(len(text) - k + 1)], dtype=np.int64)
+
+
+utils.hashed_kgrams = stable_kgram_hashes  # what copydetect's fingerprinting calls
 
 
 def fingerprint(code: str, boilerplate: np.ndarray | None = None) -> CodeFingerprint:
