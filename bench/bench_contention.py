@@ -30,7 +30,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from course_step import course_trainer, timed_step, train_batches  # noqa: E402  (torch after the package)
+from course_step import course_run, timed_step  # noqa: E402  (torch after the package)
 
 # isort: split
 import torch  # noqa: E402
@@ -78,11 +78,11 @@ def step_threads(step: int, alternate: bool) -> int | None:
 def measure_setting(data_dir: str | None, loads: list[int], batches: int,
                     alternate: bool) -> list[dict]:
     """One figure per load: median seconds per course batch beside ``load`` burners."""
-    data, config, trainer = course_trainer(data_dir)
+    run = course_run(data_dir)
+    trainer, stream = run.trainer, iter(run.train_loader)
     if alternate:
         trainer.threads = None
         batches *= 2
-    stream = train_batches(data, config)
     figures = []
     for index, load in enumerate(loads):
         before = {"others_busy_cores_before": round(wait_for_quiet(), 2),

@@ -22,7 +22,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from course_step import course_trainer, timed_step, train_batches  # noqa: E402  (torch after the package)
+from course_step import course_run, timed_step  # noqa: E402  (torch after the package)
 
 # isort: split
 import torch  # noqa: E402
@@ -57,8 +57,8 @@ def owner(event) -> str:
 
 
 def profile_steps(data_dir: str | None, steps: int, top: int) -> dict:
-    data, config, trainer = course_trainer(data_dir)
-    stream = train_batches(data, config)
+    run = course_run(data_dir)
+    trainer, stream = run.trainer, iter(run.train_loader)
     unprofiled = [timed_step(trainer, next(stream)) for _ in range(2)][-1]
     calibration = sgemm_gflops()
     with profile(activities=[ProfilerActivity.CPU]) as prof:
