@@ -6,8 +6,8 @@
   standard library and ``grading.kernel.*``.
 * :mod:`grading.instructor` runs only on the instructor's side: the check server and its
   sandbox, the hidden inputs (battery), the reference answers, the check constants, the
-  class run in phases (discover, course, grade one, verify, report), the process utilities
-  and full training.
+  class run in phases (discover, course, grade one, verify, output, class report), the
+  process utilities and full training.
 * The top-level modules are the instructor's commands (``python -m grading.grade_class``,
   ``grading.release``, ``grading.reference_run``, ``grading.train``,
   ``grading.make_check_constants``) and the nbgrader configuration.
