@@ -13,6 +13,8 @@ process that has imported torch, PyG and the engine (so a check costs a fork, no
 * runs under ``RLIMIT_AS`` (memory), ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and a per-case alarm,
   and the zygote kills its process group at the wall-clock limit,
 * works in an empty temporary folder and cannot import the ``grading`` package,
+* runs, like the zygote, in a bubblewrap sandbox (:func:`grading.instructor.isolation.
+  zygote_command`): no network, and of the server's files only its exchange folder,
 * writes its outputs (plain tensors and numbers) to a file that the server reads with
   ``torch.load(weights_only=True)``.
 
