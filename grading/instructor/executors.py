@@ -136,8 +136,20 @@ def grade_on_dask(scheduler: str, spec: Assignment, subs: list[Submission], opti
     except ImportError:
         raise RuntimeError('--executor dask needs Dask: pip install -e ".[cluster]"') from None
     with Client(scheduler) as client:
-        futures = [client.submit(grade_remote, spec, options, Packed.of(sub), pure=False)
-                   for sub in subs]
+        futures = {client.submit(grade_remote, spec, options, Packed.of(sub), pure=False): sub
+                   for sub in subs}
+        results = {}
         for future in as_completed(futures):
-            report(future.result())
-        return [future.result() for future in futures]
+            results[future] = _outcome(future, futures[future])
+            report(results[future])
+        return [results[future] for future in futures]
+
+
+def _outcome(future, sub: Submission) -> Result:
+    """The task's result; a task that failed (a worker without the kit, a lost worker) is a
+    ``grader error``, which the class command grades again here."""
+    try:
+        return future.result()
+    except Exception as error:  # noqa: BLE001 - one broken worker must not stop the class
+        return Result(sub.student, "grader error",
+                      reasons=[f"the Dask task failed: {type(error).__name__}: {error}"[:300]])
