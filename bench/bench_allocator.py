@@ -134,8 +134,11 @@ def main() -> None:
     if args.setting:  # child process: one setting, result on stdout
         print(json.dumps(measure(args.setting, args.data_dir, args.steps)))
         return
+    from calibration import sgemm_gflops  # parent only: torch loads after mallopt in children
+
     result = {"date": time.strftime("%Y-%m-%d %H:%M"), "threads": 1,
-              "load_average_at_start": os.getloadavg()[0], "settings": []}
+              "load_average_at_start": os.getloadavg()[0], "calibration": sgemm_gflops(),
+              "settings": []}
     for setting in args.only or SETTINGS:
         cmd = [sys.executable, __file__, "--setting", setting, "--steps", str(args.steps)]
         if args.data_dir:

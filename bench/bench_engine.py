@@ -19,10 +19,14 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+import gcl4sr_helpers  # noqa: E402, F401  (before torch: it sets libgomp's wait policy)
+
+# isort: split
+import torch  # noqa: E402
+from calibration import sgemm_gflops  # noqa: E402
 
 from gcl4sr_helpers.data import load_data, read_item_sequences  # noqa: E402
 from gcl4sr_helpers.experiment import CourseConfig, start_course  # noqa: E402
@@ -114,7 +118,7 @@ def main() -> None:
         "torch": torch.__version__, "threads": torch.get_num_threads(),
         "python": platform.python_version(), "machine": platform.machine(),
         "processor": platform.processor() or platform.machine(),
-        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "date": time.strftime("%Y-%m-%d %H:%M"), "calibration": sgemm_gflops(),
         "witg_reference": measure_witg(args.data_dir),
     }
     for mode in ("default", "legacy"):

@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from calibration import sgemm_gflops
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -59,6 +61,7 @@ def main() -> None:
     training = [rss for t, rss in samples if eval_start is None or t < eval_start]
     evaluation = [rss for t, rss in samples if eval_start is not None and t >= eval_start]
     result = {"date": time.strftime("%Y-%m-%d %H:%M"), "command": " ".join(cmd[1:]),
+              "calibration": sgemm_gflops(),
               "peak_rss_mb_training": max(training),
               "peak_rss_mb_evaluation": max(evaluation, default=None),
               "train_seconds": run["train_seconds"], "eval_seconds": run["eval_seconds"],

@@ -17,6 +17,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from calibration import sgemm_gflops  # noqa: E402
+
 from gcl4sr_helpers.data import load_data  # noqa: E402
 from gcl4sr_helpers.experiment import CourseConfig, run_course  # noqa: E402
 from gcl4sr_helpers.trainer import LOSS_NAMES  # noqa: E402
@@ -74,7 +76,7 @@ def main() -> None:
                              reference.ndcg_at_k, config, progress=False)
             values = {**dict(zip(LOSS_NAMES, run.losses, strict=True)), **run.metrics}
             runs.append({"seed": seed, "values": values, "train_seconds": run.train_seconds,
-                         "eval_seconds": run.eval_seconds})
+                         "eval_seconds": run.eval_seconds, "calibration": sgemm_gflops()})
             result[mode]["summary"] = summarise(runs)
             OUT.parent.mkdir(parents=True, exist_ok=True)
             OUT.write_text(json.dumps(result, indent=1) + "\n")

@@ -15,6 +15,9 @@ import argparse
 import json
 from pathlib import Path
 
+import gcl4sr_helpers  # noqa: F401  (before torch: it sets libgomp's wait policy)
+
+# isort: split
 import torch
 
 from gcl4sr_helpers.data import load_data
