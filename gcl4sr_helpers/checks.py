@@ -566,3 +566,36 @@ def check_eval(metrics: Mapping[str, float], mode: str = "full", quiet: bool = F
                     f"{m[name]:.4f} (기준 {want:.4f} ± {tol:.4f})",
                     "check_metrics를 먼저 통과했는지, 학습 손실 점검을 통과했는지 확인하세요.")
     return report.done()
+
+
+# --------------------------------------------------------------------------------------
+# The most-popular baseline, scored with the student's metrics
+# --------------------------------------------------------------------------------------
+
+def check_popularity(scores: Mapping[str, float], mode: str = "full", quiet: bool = False,
+                     data: SequenceData | None = None) -> bool:
+    """MostPop's test metrics as the student's functions score them, against the same
+    rankings scored by the reference metrics on ``data``'s dataset (Home without ``data``).
+
+    The rankings are deterministic, so the values must agree to rounding.
+    """
+    report = _Report(f"MostPop 점검 ({mode})", quiet)
+    missing = [name for name in METRIC_NAMES if name not in scores]
+    if missing:
+        report.item(False, "지표 이름", f"없음: {missing}",
+                    "Recall@10, Recall@20, NDCG@10, NDCG@20을 모두 담은 dict를 넘기세요.")
+        return report.done()
+    got = {name: float(scores[name]) for name in METRIC_NAMES}
+    constants = dataset_constants(data)
+    if constants is None:
+        return _no_dataset_reference(report, data, {n: f"{v:.4f}" for n, v in got.items()})
+    ref = constants.get("popularity", {}).get(mode)
+    if ref is None:
+        _no_reference(report, "MostPop", mode)
+        return report.done()
+    for name in METRIC_NAMES:
+        report.item(_close(got[name], ref[name]), name,
+                    f"{got[name]:.4f} (기준 {ref[name]:.4f})",
+                    "같은 추천 목록을 참조 지표로 채점한 값과 다릅니다: check_metrics를 먼저 "
+                    "통과했는지 확인하세요.")
+    return report.done()

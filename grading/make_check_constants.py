@@ -3,15 +3,16 @@
     python -m grading.make_check_constants [--data-dir DIR] [--file NAME] [--skip-runs] [--check]
     python -m grading.make_check_constants --run-full-seeds 2026 1 2 3 4
 
-Writes the dataset's numbers (WITG fingerprints and counts, loss and metric bands over seeds)
-to ``DIR/check_constants.json``; Home's go to ``gcl4sr_helpers/home_check_constants.json``,
-beside its manifest, together with the public examples' numbers in
-``gcl4sr_helpers/check_constants.json``. For a dataset other than Home the full-data bands
-come from one course run per ``--full-seeds`` seed (Home's from
+Writes the dataset's numbers (WITG fingerprints and counts, the most-popular baseline's
+metrics, loss and metric bands over seeds) to ``DIR/check_constants.json``; Home's go to
+``gcl4sr_helpers/home_check_constants.json``, beside its manifest, together with the public
+examples' numbers in ``gcl4sr_helpers/check_constants.json``. For a dataset other than Home
+the full-data bands come from one course run per ``--full-seeds`` seed (Home's from
 ``grading/instructor/home_seed_runs.json``, which ``--run-full-seeds`` reruns: about 17
 minutes a seed on a 2-core CPU). ``--check`` recomputes the cheap sections (public examples,
-quick WITG) and exits 1 if they differ from the stored files. ``--skip-runs`` keeps the
-stored run references instead of re-running them (Home's quick runs: about a minute).
+quick WITG, quick MostPop) and exits 1 if they differ from the stored files. ``--skip-runs``
+keeps the stored run references instead of re-running them (Home's quick runs: about a
+minute).
 What each section holds: :mod:`grading.instructor.check_constants`.
 """
 

@@ -65,7 +65,7 @@ def test_cheap_constants_are_up_to_date(home_dir):
 def test_constants_have_every_section():
     assert set(checks.load_constants()) == {"metrics", "mmd"}
     constants = checks.dataset_constants()  # Home's, beside the manifest
-    assert {"witg", "runs", "generated_by"} == set(constants)
+    assert {"witg", "popularity", "runs", "generated_by"} == set(constants)
     assert set(constants["witg"]) == {"quick", "full"}
     full = constants["witg"]["full"]
     assert (full["nodes"], full["edges"]) == (28238, 1617638)  # the course notebook's WITG
@@ -233,6 +233,18 @@ def test_check_eval_flags_inconsistent_metrics(capsys):
 
 
 # ---------------------------------------------------------------------------- baseline, plots
+
+def test_check_popularity_compares_mostpop_scored_by_the_students_metrics(quick_data, capsys):
+    actual, predicted = baselines.most_popular_ranking(quick_data)
+    scores = {f"{name}@{k}": fn(actual, predicted, k) for k in (10, 20)
+              for name, fn in (("Recall", reference.recall_at_k), ("NDCG", reference.ndcg_at_k))}
+    assert checks.check_popularity(scores, "quick")
+    assert "❌" not in capsys.readouterr().out
+    precision = mcc._recall_variant("precision")
+    wrong = {**scores, **{f"Recall@{k}": precision(actual, predicted, k) for k in (10, 20)}}
+    assert not checks.check_popularity(wrong, "quick")
+    assert "check_metrics" in capsys.readouterr().out
+
 
 def test_most_popular_matches_the_course_notebook(home_data):
     actual, predicted = baselines.most_popular_ranking(home_data)

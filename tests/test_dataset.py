@@ -162,7 +162,7 @@ def without_constants(tiny, tmp_path_factory):
 def test_notebook_on_a_dataset_without_constants_shows_no_mistake(without_constants):
     text = "\n".join(without_constants)
     assert "❌" not in text and "💡" not in text
-    assert text.count(checks.NO_REFERENCE) == 3  # WITG, losses, metrics
+    assert text.count(checks.NO_REFERENCE) == 4  # WITG, losses, test metrics, MostPop
     assert f"데이터셋: {NAME} ({FILE}; 점검 기준값 없음, 논문 수치 없음)" in text
     assert f"0..{USERS - 1}로 바꿔 씁니다" in text
     assert "(paper)" not in text and f"{NAME} 데이터셋에는 논문 수치가 없어" in text
@@ -179,14 +179,14 @@ def test_constants_are_stored_with_the_dataset(tiny, with_constants):
     stored = json.loads((tiny / CONSTANTS_FILE).read_text())
     data = load_data(tiny)
     assert stored["witg"]["full"]["nodes"] == data.num_items  # every item id occurs early
-    assert set(stored["runs"]) == {"quick", "full"}
+    assert set(stored["runs"]) == set(stored["popularity"]) == {"quick", "full"}
     assert stored["runs"]["full"]["losses"]["seeds"] == [2026, 1, 2]
 
 
 def test_notebook_checks_pass_on_the_constants_built_for_it(with_constants):
     text = "\n".join(with_constants)
     assert "❌" not in text and checks.NO_REFERENCE not in text
-    assert text.count("→ 모두 통과했습니다.") == 5  # WITG, metrics, MMD, losses, test metrics
+    assert text.count("→ 모두 통과했습니다.") == 6  # WITG, metrics, MMD, losses, test, MostPop
     assert "정답 그래프와 동일 (지문 비교)" in text
     assert f"데이터셋: {NAME} ({FILE}; 점검 기준값 있음, 논문 수치 없음)" in text
 

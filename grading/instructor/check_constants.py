@@ -13,6 +13,7 @@ A dataset's own numbers are stored with it (``<folder>/check_constants.json``; H
 
 * ``witg``: for the quick subset and for the full data, counts and fingerprint of the answer
   graph, and the counts each typical mistake produces;
+* ``popularity``: for both, the test metrics of the most-popular baseline;
 * ``runs.quick``: losses and test metrics of the quick experiment (the notebook's quick
   mode) with the reference answers for several seeds; the tolerance is derived from the
   measured seed-to-seed spread, which is recorded next to it (``reference_from_seeds``);
@@ -34,6 +35,7 @@ import numpy as np
 import torch
 
 from gcl4sr_helpers import checks
+from gcl4sr_helpers.baselines import most_popular_ranking
 from gcl4sr_helpers.data import SequenceData, load_data, read_item_sequences
 from gcl4sr_helpers.dataset import CONSTANTS_FILE, HOME_CONSTANTS_PATH, DatasetInfo
 from gcl4sr_helpers.experiment import CourseConfig, run_course, start_course
@@ -347,6 +349,14 @@ def _round(value, digits: int = 10):
     return value
 
 
+def popularity_constants(data: SequenceData) -> dict:
+    """MostPop's test metrics (top 20), scored by the reference metrics."""
+    actual, predicted = most_popular_ranking(data, topk=20)
+    return _round({f"{name}@{k}": float(fn(actual, predicted, k)) for k in (10, 20)
+                   for name, fn in (("Recall", reference.recall_at_k),
+                                    ("NDCG", reference.ndcg_at_k))})
+
+
 def engine_constants() -> dict:
     """The public examples' numbers (``gcl4sr_helpers/check_constants.json``)."""
     return {"metrics": metric_constants(), "mmd": mmd_constants()}
@@ -372,11 +382,13 @@ def build_dataset_constants(data_dir: str | None, previous: dict | None, skip_ru
                             full_seeds: Sequence[int] = FULL_SEEDS) -> dict:
     """A dataset's numbers: WITG (quick and full), quick runs, full runs (Home's from
     ``home_seed_runs.json``, another dataset's run here over ``full_seeds``)."""
-    data = load_data(data_dir, file=file)
-    constants = {"witg": {"quick": witg_constants(quick_data(data_dir, file).train_sequence_file),
-                          "full": witg_constants(data.train_sequence_file)}}
+    data, quick = load_data(data_dir, file=file), quick_data(data_dir, file)
+    constants = {"witg": {"quick": witg_constants(quick.train_sequence_file),
+                          "full": witg_constants(data.train_sequence_file)},
+                 "popularity": {"quick": popularity_constants(quick),
+                                "full": popularity_constants(data)}}
     keep = skip_runs and previous
-    quick = previous["runs"]["quick"] if keep else quick_runs(data_dir, file)
+    quick_ref = previous["runs"]["quick"] if keep else quick_runs(data_dir, file)
     if data.dataset.is_home:
         full = full_runs()
     elif keep:
@@ -385,7 +397,7 @@ def build_dataset_constants(data_dir: str | None, previous: dict | None, skip_ru
         full = runs_reference(full_seed_runs(data_dir, full_seeds, file),
                               f"{data.dataset.name} 전체 1 epoch, 참조 답안 "
                               "(python -m grading.make_check_constants)")
-    constants["runs"] = {"quick": quick, "full": full}
+    constants["runs"] = {"quick": quick_ref, "full": full}
     constants["generated_by"] = (previous["generated_by"] if keep and "generated_by" in previous
                                  else _generated_by())
     return constants
@@ -397,11 +409,13 @@ def dump(constants: dict) -> str:
 
 def stale_sections(engine: dict, stored: dict, data_dir: str | None,
                    file: str | None = None) -> list[str]:
-    """Names of the cheap sections (public examples, quick WITG) whose regenerated value
-    differs from the stored ``engine`` and dataset (``stored``) numbers."""
+    """Names of the cheap sections (public examples, quick WITG, quick MostPop) whose
+    regenerated value differs from the stored ``engine`` and dataset (``stored``) numbers."""
     fresh = engine_constants()
     stale = [name for name in ("metrics", "mmd") if fresh[name] != engine.get(name)]
-    quick = witg_constants(quick_data(data_dir, file).train_sequence_file)
-    if quick != stored.get("witg", {}).get("quick"):
-        stale.append("witg.quick")
+    quick = quick_data(data_dir, file)
+    for section, value in (("witg", witg_constants(quick.train_sequence_file)),
+                           ("popularity", popularity_constants(quick))):
+        if value != stored.get(section, {}).get("quick"):
+            stale.append(f"{section}.quick")
     return stale

@@ -98,8 +98,8 @@ from torch_geometric.data import Data
 
 from gcl4sr_helpers import baselines, plots
 from gcl4sr_helpers.checks import (check_eval, check_losses, check_metrics, check_mmd,
-                                   check_witg, course_mode, graph_as_dict, mmd_example,
-                                   write_witg_example)
+                                   check_popularity, check_witg, course_mode, graph_as_dict,
+                                   mmd_example, write_witg_example)
 from gcl4sr_helpers.data import load_data, read_item_sequences
 from gcl4sr_helpers.download import default_data_dir
 from gcl4sr_helpers.experiment import CourseConfig, start_course
@@ -828,13 +828,15 @@ print("지표가 모두 같습니다 ✅" if reloaded_metrics == metrics else "�
 # 비교 기준 두 가지를 같은 평가 방식으로 놓아 봅니다.
 #
 # - **MostPop**: 모든 사용자에게 (이미 본 것을 빼고) 가장 많이 소비된 아이템을 추천하는 가장 단순한 방법.
-#   점수는 역시 여러분의 지표 함수로 계산합니다.
-# - **논문 Table 2** (Home, 완전히 학습한 모델, 전체 랭킹).
+#   점수는 역시 여러분의 지표 함수로 계산합니다. 추천 목록이 정해져 있으므로, 같은 목록을 참조 지표로
+#   채점한 기준값과 맞는지도 점검합니다.
+# - **논문 Table 2** (Home, 완전히 학습한 모델, 전체 랭킹). 데이터셋에 논문 수치가 있을 때만 나옵니다.
 
 # %%
 pop_actual, pop_predicted = baselines.most_popular_ranking(data, topk=20)
 most_popular = {f"Recall@{k}": recall_at_k(pop_actual, pop_predicted, k) for k in (10, 20)}
 most_popular.update({f"NDCG@{k}": ndcg_at_k(pop_actual, pop_predicted, k) for k in (10, 20)})
+check_popularity(most_popular, MODE.name, data=data)  # 여러분의 지표로 잰 MostPop을 기준값과 비교
 rows = {"GCL4SR, 1 epoch (ours)": metrics, "MostPop": most_popular}
 rows.update({f"{name} (paper)": values for name, values in data.dataset.paper.items()})
 
