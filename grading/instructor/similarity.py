@@ -4,8 +4,8 @@ template's given code is removed, for a human to review (never used to change a 
 Fingerprints are copydetect's (winnowing over pygments tokens, names and strings
 normalised, so renamed variables do not hide a copy; matches are local, so reordered
 independent lines keep most of them). The template's given code is removed twice over: the
-answer's lines equal to a line of the template cell (signature, docstring, given lines) are
-dropped before fingerprinting, and the template is copydetect's *boilerplate*, whose
+answer's docstrings and its lines equal to a line of the template cell (signature, given
+lines) are dropped before fingerprinting, and the template is copydetect's *boilerplate*, whose
 fingerprints are dropped from every answer (given code the student reformatted). For
 answers ``a`` and ``b``,
 
@@ -17,6 +17,7 @@ that matches the other answer (both in characters of normalised code).
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import io
 from itertools import combinations
@@ -29,6 +30,7 @@ GUARANTEE_CHARS = 16  # every match at least this long is found (winnowing windo
 THRESHOLD = 0.6  # listed when both answers share at least this fraction of their own code
 MIN_OWN_CHARS = 40  # answers with less own code are too short to tell a copy from a formula
 PREFILTER = 0.3  # pairs sharing fewer fingerprints than this fraction are not compared
+DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def stable_kgram_hashes(text: str, k: int) -> np.ndarray:
@@ -52,9 +54,7 @@ def similar_pairs(answers: dict[str, str], template: str) -> list[dict]:
     """``[{"a", "b", "similarity"}]`` of one TODO, most similar first, at or above
     ``THRESHOLD``; ``answers`` maps each student to the source of the answer cell."""
     boilerplate = np.array(sorted(fingerprint(template).hashes), dtype=np.int64)
-    given = {line.strip() for line in template.splitlines()}
-    own = {student: "\n".join(line for line in code.splitlines() if line.strip() not in given)
-           for student, code in answers.items()}
+    own = {student: own_code(code, template) for student, code in answers.items()}
     cache = {code: fingerprint(code, boilerplate) for code in set(own.values())}
     prints = {s: cache[own[s]] for s in sorted(own)
               if cache[own[s]].token_coverage >= MIN_OWN_CHARS}
@@ -69,6 +69,25 @@ def similar_pairs(answers: dict[str, str], template: str) -> list[dict]:
         if similarity >= THRESHOLD:
             pairs.append({"a": students[i], "b": students[j], "similarity": similarity})
     return sorted(pairs, key=lambda pair: (-pair["similarity"], pair["a"], pair["b"]))
+
+
+def own_code(code: str, template: str) -> str:
+    """The answer without its docstrings (when it parses) and without every line equal to a
+    line of the template (a docstring goes whole: one edited line of it must not leave an
+    opening quote that turns the code below into a string)."""
+    docstrings: set[int] = set()
+    try:
+        nodes = ast.walk(ast.parse(code))
+    except SyntaxError:
+        nodes = iter(())
+    for node in nodes:
+        if isinstance(node, DOCUMENTED) and node.body and isinstance(node.body[0], ast.Expr) \
+                and isinstance(getattr(node.body[0], "value", None), ast.Constant) \
+                and isinstance(node.body[0].value.value, str):
+            docstrings.update(range(node.body[0].lineno - 1, node.body[0].end_lineno))
+    given = {line.strip() for line in template.splitlines()}
+    return "\n".join(line for number, line in enumerate(code.splitlines())
+                     if number not in docstrings and line.strip() not in given)
 
 
 def _shared_fingerprints(hash_sets: list[set]) -> np.ndarray:
