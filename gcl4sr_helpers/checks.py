@@ -531,17 +531,24 @@ def check_losses(losses: Sequence[float], mode: str = "full", quiet: bool = Fals
     return report.done()
 
 
+def _metric_values(report: _Report, metrics: Mapping[str, float],
+                   hint: str) -> dict[str, float] | None:
+    """The four metrics as floats, or None (reported with ``hint``) if any is missing."""
+    missing = [name for name in METRIC_NAMES if name not in metrics]
+    if missing:
+        report.item(False, "지표 이름", f"없음: {missing}", hint)
+        return None
+    return {name: float(metrics[name]) for name in METRIC_NAMES}
+
+
 def check_eval(metrics: Mapping[str, float], mode: str = "full", quiet: bool = False,
                data: SequenceData | None = None) -> bool:
     """Test metrics: internal consistency, then the reference run of ``mode`` on ``data``'s
     dataset (Home without ``data``)."""
     report = _Report(f"평가 지표 점검 ({mode})", quiet)
-    missing = [name for name in METRIC_NAMES if name not in metrics]
-    if missing:
-        report.item(False, "지표 이름", f"없음: {missing}",
-                    "trainer.evaluate(...)가 돌려준 dict를 그대로 넘기세요.")
+    m = _metric_values(report, metrics, "trainer.evaluate(...)가 돌려준 dict를 그대로 넘기세요.")
+    if m is None:
         return report.done()
-    m = {name: float(metrics[name]) for name in METRIC_NAMES}
     report.item(all(0.0 <= v <= 1.0 for v in m.values()), "모든 값이 [0, 1] 안",
                 hint="평균을 사용자 수로 나눴는지 확인하세요.")
     report.item(m["Recall@20"] >= m["Recall@10"] and m["NDCG@20"] >= m["NDCG@10"],
@@ -580,12 +587,10 @@ def check_popularity(scores: Mapping[str, float], mode: str = "full", quiet: boo
     The rankings are deterministic, so the values must agree to rounding.
     """
     report = _Report(f"MostPop 점검 ({mode})", quiet)
-    missing = [name for name in METRIC_NAMES if name not in scores]
-    if missing:
-        report.item(False, "지표 이름", f"없음: {missing}",
-                    "Recall@10, Recall@20, NDCG@10, NDCG@20을 모두 담은 dict를 넘기세요.")
+    got = _metric_values(report, scores,
+                         "Recall@10, Recall@20, NDCG@10, NDCG@20을 모두 담은 dict를 넘기세요.")
+    if got is None:
         return report.done()
-    got = {name: float(scores[name]) for name in METRIC_NAMES}
     constants = dataset_constants(data)
     if constants is None:
         return _no_dataset_reference(report, data, {n: f"{v:.4f}" for n, v in got.items()})
