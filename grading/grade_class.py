@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> list[Result]:
     parser.add_argument("--out", type=Path, default=Path("graded"),
                         help="output course folder (default: graded/)")
     parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
-    parser.add_argument("--data", help="Home data folder for the notebooks "
-                        "(default: $GCL4SR_DATA)")
+    parser.add_argument("--data", help="dataset folder for the notebooks, Home's or another "
+                        "(data/README.md; default: $GCL4SR_DATA)")
     parser.add_argument("--source", type=Path, help="assignment source folder "
                         "(default: solutions/gcl4sr)")
     parser.add_argument("--cell-timeout", type=int,
