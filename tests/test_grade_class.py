@@ -7,7 +7,9 @@ student's points per part exactly as listed in ``tests/fixtures/submissions/expe
 
 from __future__ import annotations
 
+import copy
 import csv
+import html
 import json
 import re
 import sys
@@ -21,7 +23,8 @@ from grading.instructor.course import Course
 from grading.instructor.discover import discover
 from grading.instructor.grade_one import Result, read_notebook, restore_missing_cells
 from grading.instructor.options import default_options
-from grading.instructor.verify import verify_hidden
+from grading.instructor.verify import affected_cells, verify_hidden
+from grading.kernel.registry import CHECKS
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
@@ -102,9 +105,13 @@ def test_deleted_test_cells_are_restored_in_place():
 
 
 def _records(fraction, status="ok", integrity=()):
+    """A server record of the recall check: the core and ``6 * fraction - 1`` others pass."""
+    labels = CHECKS["recall"].subchecks
+    passed = round(6 * fraction)
     return [{"check": "recall", "fraction": fraction, "status": status,
              "integrity": list(integrity),
-             "verdicts": [{"label": "case", "passed": fraction == 1.0, "reason": "wrong"}]}]
+             "verdicts": [{"label": label, "passed": i < passed, "reason": "틀렸습니다"}
+                          for i, label in enumerate(labels)]}]
 
 
 def test_hidden_part_is_capped_by_the_server_record():
@@ -113,8 +120,8 @@ def test_hidden_part_is_capped_by_the_server_record():
     scores = {"t_tests": 2.0, "t_hidden": 2.0}
     verify_hidden(result, scores, _records(0.5), course)
     assert scores == {"t_tests": 0.0, "t_hidden": 1.0}  # tampering: visible tests distrusted
-    assert any("the hidden check gave 1" in r for r in result.reasons)
-    assert "hidden check gave 1" in result.autograded.cells[0].outputs[0].text
+    assert any("숨은 검사는 1점을 주었습니다" in r for r in result.reasons)
+    assert "숨은 검사가 준 점수는 1점입니다" in result.autograded.cells[0].outputs[0].text
 
 
 def test_honest_scores_are_kept_and_missing_checks_score_zero():
@@ -129,7 +136,7 @@ def test_honest_scores_are_kept_and_missing_checks_score_zero():
     scores = {"t_tests": 2.0, "t_hidden": 2.0}  # full marks shown, but no check ran
     verify_hidden(result, scores, [], course)
     assert scores == {"t_tests": 0.0, "t_hidden": 0.0}
-    assert "t_hidden: hidden check recall did not run" in result.reasons
+    assert "t_hidden: 숨은 검사(Recall@k)가 실행되지 않았습니다" in result.reasons
 
 
 def test_replaced_test_helpers_void_the_visible_tests():
@@ -140,6 +147,52 @@ def test_replaced_test_helpers_void_the_visible_tests():
                                course)
     assert scores == {"t_tests": 0.0, "t_hidden": 2.0}
     assert "math.isclose" in result.reasons[-1]
+
+
+def _visible(grade_id, source):
+    cell = _cell(grade_id, True, source)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="공개 테스트 통과 ✅\n")]
+    return cell
+
+
+def test_a_rebound_helper_costs_only_the_cells_that_call_it_with_the_reason_shown():
+    cells = [_visible("a_tests", "assert graph_as_dict(g) == {(1, 2): 1.0}"),
+             _visible("b_tests", "assert recall_at_k([[1]], [[1]], 1) == 1.0"),
+             _cell("t_hidden", True)]
+    course = _course(cells)
+    result = Result("s", autograded=nbformat.v4.new_notebook(cells=copy.deepcopy(cells)))
+    scores = {"a_tests": 2.0, "b_tests": 2.0, "t_hidden": 2.0}
+    verify_hidden(result, scores, _records(1.0, integrity=["graph_as_dict", "graph_summary"]),
+                  course)
+    assert scores == {"a_tests": 0.0, "b_tests": 2.0, "t_hidden": 2.0}
+    first, second = (c.outputs[0].text for c in result.autograded.cells[:2])
+    assert "0점" in first and "graph_as_dict" in first and "graph_summary" not in first
+    assert second == "공개 테스트 통과 ✅\n"
+    assert any(r.startswith("a_tests: ") and "graph_as_dict" in r for r in result.reasons)
+
+
+def test_tampering_reason_is_shown_in_every_visible_cell():
+    cells = [_visible("a_tests", "assert f() == 1"), _visible("b_tests", "assert g() == 1"),
+             _cell("t_hidden", True)]
+    result = Result("s", autograded=nbformat.v4.new_notebook(cells=copy.deepcopy(cells)))
+    scores = {"a_tests": 2.0, "b_tests": 2.0, "t_hidden": 2.0}
+    verify_hidden(result, scores, _records(1.0, status="tamper"), _course(cells))
+    assert scores == {"a_tests": 0.0, "b_tests": 0.0, "t_hidden": 2.0}
+    for cell in result.autograded.cells[:2]:
+        assert "점수 표시를 바꿨습니다" in cell.outputs[0].text
+
+
+def test_only_test_cells_that_call_a_name_are_affected_by_it():
+    release = nbformat.read(REPO / "notebooks" / "gcl4sr" / "gcl4sr.ipynb", as_version=4)
+    parts = [c.metadata["nbgrader"]["grade_id"] for c in release.cells
+             if c.metadata.get("nbgrader", {}).get("grade")]
+    course = Course(Path("."), "source", "release", "gcl4sr", "gcl4sr", parts,
+                    dict.fromkeys(parts, 1.0),
+                    {p: [] for p in parts if p.endswith("_hidden")}, release)
+    own = ["graph_summary", "check_witg", "load_constants", "course_mode", "write_witg_example"]
+    assert affected_cells(course, own) == {}
+    assert affected_cells(course, ["graph_as_dict", "check_mmd", *own]) == {
+        "witg_tests": ["graph_as_dict"], "mmd_tests": ["check_mmd"]}
 
 
 # --------------------------------------------------------------------------- toy course
@@ -204,14 +257,13 @@ def toy_run(tmp_path_factory):
 def test_toy_class_scores_and_outputs(toy_run):
     results, out = toy_run
     assert results["good"].scores == {"recall_tests": 2.0, "recall_hidden": 2.0}
-    assert results["wrong"].scores == {"recall_tests": 0.0,
-                                       "recall_hidden": pytest.approx(2 / 6, abs=1e-6)}
+    assert results["wrong"].scores == {"recall_tests": 0.0, "recall_hidden": 0.0}  # a stub
     assert results["sleepy"].status == "time limit"
     assert results["sleepy"].scores == {"recall_tests": 0.0, "recall_hidden": 0.0}
     hog = results["hog"]  # MemoryError in its own cell; the other cells are graded
     assert hog.status == "graded" and hog.scores["recall_hidden"] == 2.0
     rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv"))}
-    assert rows["wrong"]["recall_hidden"] == "0.333333" and "recall [" in rows["wrong"][
+    assert rows["wrong"]["recall_hidden"] == "0" and "Recall@k: 핵심 하위 검사" in rows["wrong"][
         "reasons"]
     assert "longer than 60 s" in rows["sleepy"]["reasons"]
     for student in results:
@@ -221,7 +273,7 @@ def test_toy_class_scores_and_outputs(toy_run):
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         total = {student: gb.find_submission_notebook("gcl4sr", "gcl4sr", student).score
                  for student in results}
-    assert total == {"good": 4.0, "wrong": pytest.approx(2 / 6, abs=1e-6), "sleepy": 0.0,
+    assert total == {"good": 4.0, "wrong": 0.0, "sleepy": 0.0,
                      "hog": 4.0}
 
 
@@ -262,6 +314,28 @@ def test_hostile_suite_outputs_for_every_student(suite):
     assert "perfect" in suite["stdout"] and "total" in suite["stdout"]  # the summary table
     perfect = (out / "feedback" / "perfect" / "gcl4sr" / "gcl4sr.html").read_text()
     assert "20 / 20" in perfect or "20.0 / 20.0" in perfect
+
+
+@pytest.mark.slow
+def test_no_visible_cell_shows_a_pass_under_zero_without_a_reason(suite):
+    """A visible test that passed in the kernel but scores 0 (tampering) says why, first, in
+    the autograded cell that the feedback shows."""
+    annotated = set()
+    for student, want in EXPECTED["students"].items():
+        path = suite["out"] / "autograded" / student / "gcl4sr" / "gcl4sr.ipynb"
+        if not path.is_file():
+            continue
+        for cell in nbformat.read(path, as_version=4).cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id not in EXPECTED["parts"] or grade_id.endswith("_hidden"):
+                continue
+            text = "".join(o.get("text", "") for o in cell.get("outputs", []))
+            if want["points"][EXPECTED["parts"].index(grade_id)] == 0 and "통과 ✅" in text:
+                assert "이 공개 테스트는 믿을 수 없어 0점" in text, (student, grade_id)
+                annotated.add((student, grade_id))
+    assert ("stubs", "witg_tests") in annotated and ("patcher", "recall_tests") in annotated
+    feedback = (suite["out"] / "feedback" / "stubs" / "gcl4sr" / "gcl4sr.html").read_text()
+    assert "다시 정의했습니다: graph_as_dict" in html.unescape(feedback)
 
 
 @pytest.mark.slow

@@ -1,18 +1,20 @@
 """Hidden inputs, reference outputs and sub-check verdicts (trusted side, instructor only).
 
-Each check (``witg``, ``recall``, ``ndcg``, ``mmd``) has six sub-checks worth the same
-share of the cell's points. Inputs are generated here, deterministically, at grading time;
-they never appear in anything students receive. Expected outputs come from
-:mod:`~grading.instructor.reference` through the same
-:func:`~grading.instructor.sandbox.run_cases` path as the
-student's outputs, inside the trusted check server. Reasons never quote an expected value:
-they name the case and describe the student's output.
+Each check (``witg``, ``recall``, ``ndcg``, ``mmd``) has six sub-checks worth the same share
+of the cell's points, counted only when the check's core sub-check passes (the rule and the
+lines students see: :mod:`grading.kernel.registry`). Inputs are generated here,
+deterministically, at grading time; they never appear in anything students receive. Expected
+outputs come from :mod:`~grading.instructor.reference` through the same
+:func:`~grading.instructor.sandbox.run_cases` path as the student's outputs, inside the
+trusted check server. Reasons never quote an expected value: they name the case and describe
+the student's output, in Korean.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,9 +177,9 @@ def reference_function(check: str) -> Callable:
 def _edge_keys(out: dict) -> tuple[torch.Tensor, torch.Tensor] | str:
     n, edge_index, weight = out["num_nodes"], out["edge_index"], out["edge_attr"]
     if edge_index.numel() and (edge_index.min() < 0 or edge_index.max() >= n):
-        return "an edge index lies outside 0..num_nodes-1"
+        return "엣지 인덱스가 0..num_nodes-1 범위를 벗어납니다"
     if weight.numel() != edge_index.shape[1]:
-        return f"{weight.numel()} weights for {edge_index.shape[1]} edges"
+        return f"엣지는 {edge_index.shape[1]}개인데 가중치는 {weight.numel()}개입니다"
     keys = edge_index[0] * max(n, 1) + edge_index[1]
     order = torch.argsort(keys)
     return keys[order], weight[order]
@@ -186,15 +188,25 @@ def _edge_keys(out: dict) -> tuple[torch.Tensor, torch.Tensor] | str:
 def _symmetry_hint(keys: torch.Tensor, n: int) -> str:
     reverse = (keys % max(n, 1)) * max(n, 1) + keys // max(n, 1)
     if not torch.isin(reverse, keys).all():
-        return "; some edge (u, v) has no reverse (v, u)"
+        return "; 반대 방향 (v, u)가 없는 엣지 (u, v)가 있습니다. 두 방향 모두에 더했나요?"
     if torch.unique(keys).numel() != keys.numel():
-        return "; some (u, v) is listed more than once"
+        return "; 같은 (u, v)가 두 번 이상 나옵니다. 가중치는 한 엣지에 합치세요"
     return ""
 
 
+_TIMED_OUT = re.compile(r"timed out \(no result within (\S+) s\)")
+
+
 def _failure(got: dict) -> str:
+    """The sandbox's error of a case, as a reason (the student's exception text is kept)."""
     error = got["error"]
-    return error if error.startswith(("timed out", "skipped")) else f"crashed ({error})"
+    timed_out = _TIMED_OUT.fullmatch(error)
+    if timed_out:
+        return (f"{timed_out.group(1)}초 안에 결과가 나오지 않았습니다 "
+                "(끝나지 않는 반복문이거나 너무 느립니다)")
+    if error.startswith("skipped"):
+        return "앞 사례가 시간 제한을 넘겨 실행하지 않았습니다"
+    return f"실행 중 오류가 났습니다 ({error})"
 
 
 def graph_problem(want: dict, got: dict, aspect: str = "all") -> str | None:
@@ -202,7 +214,8 @@ def graph_problem(want: dict, got: dict, aspect: str = "all") -> str | None:
     if not got["ok"]:
         return _failure(got)
     if got["num_nodes"] != want["num_nodes"]:
-        return f"node count differs from the reference (got {got['num_nodes']})"
+        return (f"노드 수가 기준 구현과 다릅니다 (반환한 노드 {got['num_nodes']}개; "
+                "노드는 0..가장 큰 아이템 번호입니다)")
     if aspect == "nodes":
         return None
     got_edges = _edge_keys(got)
@@ -211,12 +224,14 @@ def graph_problem(want: dict, got: dict, aspect: str = "all") -> str | None:
     want_keys, want_weight = _edge_keys(want)
     got_keys, got_weight = got_edges
     if got_keys.shape != want_keys.shape or not torch.equal(got_keys, want_keys):
-        return (f"edge set differs from the reference (got {got_keys.numel()} directed edges"
+        count = (f"반환한 방향 엣지 {got_keys.numel()}개" if got_keys.shape != want_keys.shape
+                 else "엣지 수는 같지만 일부 엣지가 다릅니다")
+        return (f"엣지 집합이 기준 구현과 다릅니다 ({count}"
                 f"{_symmetry_hint(got_keys, got['num_nodes'])})")
     if aspect == "edges":
         return None
     if not torch.allclose(got_weight, want_weight, rtol=1e-5, atol=1e-6):
-        return "edge weights differ from the reference"
+        return "엣지 가중치가 기준 구현과 다릅니다 (거리 1, 2, 3의 가중치 1, 1/2, 1/3을 더했나요?)"
     return None
 
 
@@ -225,20 +240,21 @@ def _value_problem(want: dict, got: dict, rel: float, abs_: float) -> str | None
         return _failure(got)
     value = got["value"]
     if not math.isclose(value, want["value"], rel_tol=rel, abs_tol=abs_):
-        return f"wrong value (got {value:.6g})"
+        return f"값이 틀렸습니다 (반환값 {value:.6g})"
     if "loss" in want:
         if not math.isclose(got["loss"], want["loss"], rel_tol=rel, abs_tol=abs_):
-            return f"training loss differs from the reference (got {got['loss']:.6g})"
+            return f"학습 손실이 기준 구현과 다릅니다 (반환값 {got['loss']:.6g})"
         if not math.isclose(got["grad"], want["grad"], rel_tol=1e-3, abs_tol=1e-7):
-            return "gradient through the MMD differs from the reference (detached result?)"
+            return ("MMD를 거쳐 흐르는 기울기가 기준 구현과 다릅니다 "
+                    "(결과를 detach()하거나 .item()으로 바꿨나요?)")
     return None
 
 
 def case_problem(check: str, subcheck: SubCheck, case: str, want: dict,
                  got: dict) -> str | None:
     if check == "witg":
-        aspect = {"node count on every hidden sequence set": "nodes",
-                  "edge set on random sequences": "edges"}.get(subcheck.label, "all")
+        aspect = {CHECKS["witg"].subchecks[0]: "nodes",
+                  CHECKS["witg"].subchecks[1]: "edges"}.get(subcheck.label, "all")
         return graph_problem(want, got, aspect)
     if check == "mmd":
         return _value_problem(want, got, 1e-4, 1e-6)
@@ -246,7 +262,7 @@ def case_problem(check: str, subcheck: SubCheck, case: str, want: dict,
 
 
 def judge(check: str, expected: dict[str, dict], got: dict[str, dict],
-          missing: str = "no result") -> list[Verdict]:
+          missing: str = "결과가 없습니다") -> list[Verdict]:
     """One verdict per sub-check; ``got`` may lack cases (timeout) or hold a bundle error.
 
     ``missing`` is the reason given for a case without a result (e.g. the time limit).
@@ -256,17 +272,18 @@ def judge(check: str, expected: dict[str, dict], got: dict[str, dict],
         problem = None
         for case in sub.cases:
             if "__bundle__" in got:
-                problem = f"could not rebuild the function ({got['__bundle__']['error']})"
+                problem = f"함수를 다시 만들 수 없습니다 ({got['__bundle__']['error']})"
             elif case not in got:
                 problem = missing
             else:
                 try:
                     problem = case_problem(check, sub, case, expected[case], got[case])
                 except Exception as error:  # noqa: BLE001 - a malformed output loses the case
-                    problem = f"malformed result ({type(error).__name__})"
+                    problem = f"반환값의 형식이 잘못되었습니다 ({type(error).__name__})"
             if problem:
                 if len(sub.cases) > 1:
-                    problem = f"{case.replace('_', ' ')} set: {problem}"
+                    problem = f"'{case}' 입력: {problem}"
                 break
         verdicts.append(Verdict(sub.label, problem is None, problem or ""))
     return verdicts
+

@@ -46,6 +46,7 @@ from grading.instructor.options import add_check_options  # noqa: E402
 from grading.instructor.procs import kill_group  # noqa: E402
 from grading.kernel.client import clean_env  # noqa: E402
 from grading.kernel.registry import CHECKS as REGISTRY  # noqa: E402
+from grading.kernel.registry import explain, fraction  # noqa: E402
 
 MAX_BUNDLE = 96 << 20
 MAX_REQUEST = 1 << 20
@@ -99,7 +100,7 @@ class Zygote:
             self.stop()
             self.start()
             self.wait_ready()
-            return "crash", "the sandbox process was killed"
+            return "crash", "검사 프로세스가 죽었습니다"
         return reply["status"], reply["detail"]
 
 
@@ -129,29 +130,22 @@ class CheckServer:
     def grade(self, request: dict) -> dict:
         check = request.get("check")
         if check not in CHECKS:
-            return {"error": f"unknown check {check!r}"}
+            return {"error": f"알 수 없는 검사 {check!r}"}
         points = float(request.get("points", 1.0))
         start = time.monotonic()
         with self.lock:
             seq = len(self.results)
             verdicts, digest, status = self._verdicts(check, request, seq)
-            passed = sum(v.passed for v in verdicts)
+            verdicts = [v.__dict__ for v in verdicts]
+            passed = sum(v["passed"] for v in verdicts)
             record = {"seq": seq, "check": check, "passed": passed, "total": len(verdicts),
-                      "fraction": passed / len(verdicts), "status": status,
-                      "verdicts": [v.__dict__ for v in verdicts], "bundle_sha256": digest,
+                      "fraction": fraction(check, verdicts), "status": status,
+                      "verdicts": verdicts, "bundle_sha256": digest,
                       "integrity": [str(x)[:120] for x in request.get("integrity") or []][:50],
                       "seconds": round(time.monotonic() - start, 3)}
             self.results.append(record)
-        share = points / len(verdicts)
-        title = REGISTRY[check].title
-        failed = [v for v in verdicts if not v.passed]
-        if len(failed) == len(verdicts) > 1 and len({v.reason for v in failed}) == 1:
-            # one reason for everything (refused, tampered, the same crash on every case)
-            lines = [f"-{points:.3g} {title} [all sub-checks]: {failed[0].reason}"]
-        else:
-            lines = [f"-{share:.3g} {title} [{v.label}]: {v.reason}" for v in failed]
         return {"fraction": record["fraction"], "points": round(points * record["fraction"], 6),
-                "lines": lines, "seq": seq}
+                "lines": explain(check, verdicts, points), "seq": seq}
 
     def _verdicts(self, check: str, request: dict, seq: int):
         subchecks = battery.SUBCHECKS[check]
@@ -161,7 +155,7 @@ class CheckServer:
 
         tamper = [str(t)[:200] for t in request.get("tamper") or []]
         if tamper:
-            return all_failed("display of results tampered with: " + "; ".join(tamper)), \
+            return all_failed("점수 표시를 바꿨습니다: " + "; ".join(tamper)), \
                 None, "tamper"
         if request.get("refused"):
             return all_failed(str(request["refused"])[:300]), None, "refused"
@@ -170,10 +164,10 @@ class CheckServer:
         try:
             source = Path(str(request.get("bundle")))
             if source.stat().st_size > MAX_BUNDLE:
-                return all_failed("the function and its globals are too large"), None, "big"
+                return all_failed("함수와 함수가 쓰는 전역 값이 너무 큽니다"), None, "big"
             shutil.copyfile(source, bundle)
         except OSError:
-            return all_failed("no function received"), None, "nobundle"
+            return all_failed("채점할 함수를 받지 못했습니다"), None, "nobundle"
         digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
         outputs = run_dir / "outputs.pt"
         work = run_dir / "cwd"
@@ -190,12 +184,13 @@ class CheckServer:
                     got = {}
             except Exception:  # noqa: BLE001 - unreadable outputs: every case is missing
                 got = {}
-        missing = {"ok": "no result",
-                   "timeout": f"no result within {detail} (endless loop or too slow?)",
-                   "signal": f"no result: the process was killed ({detail}; memory or CPU "
-                             f"limit?)",
-                   "exit": f"no result: the process exited ({detail})",
-                   "crash": f"no result: {detail}"}[status]
+        missing = {"ok": "결과가 없습니다",
+                   "timeout": f"{detail} 안에 결과가 나오지 않았습니다 (끝나지 않는 반복문이거나 "
+                              "너무 느립니다)",
+                   "signal": f"결과가 없습니다: 검사 프로세스가 강제로 끝났습니다 ({detail}; "
+                             "메모리나 CPU 시간 제한을 넘었나요?)",
+                   "exit": f"결과가 없습니다: 함수가 프로세스를 끝냈습니다 ({detail})",
+                   "crash": f"결과가 없습니다: {detail}"}[status]
         verdicts = battery.judge(check, self.expected[check], got, missing)
         shutil.rmtree(run_dir, ignore_errors=True)
         return verdicts, digest, status

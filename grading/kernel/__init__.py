@@ -4,10 +4,11 @@
     grade_witg(build_weighted_item_transition_graph, 3)
 
 Each ``grade_*`` function compares the student's function with the reference on inputs the
-student never saw, prints one line per lost sub-check (``-0.5 WITG [length-2 sequences]:
-edge set differs ...``) and returns the points earned as a plain ``float``: the cell's last
-expression, which nbgrader reads as partial credit. Every check has six sub-checks of equal
-weight (see :mod:`grading.kernel.registry`); reasons never quote an expected value.
+student never saw, prints one Korean line per lost sub-check (``-0.667 WITG [길이 2인
+시퀀스]: 엣지 집합이 기준 구현과 다릅니다 ...``) and returns the points earned as a plain
+``float``: the cell's last expression, which nbgrader reads as partial credit. Every check
+has six sub-checks of equal weight that count only when its core sub-check passes (see
+:mod:`grading.kernel.registry`); reasons never quote an expected value.
 
 How a check runs
 ----------------
@@ -52,10 +53,12 @@ Threat model (what a submission may do, and what happens)
   reason "hidden check did not run". Only the first request per check counts, so a
   submission cannot probe the server and then adapt.
 
-* Replace what the *visible* tests rely on (``math.isclose``, builtins, the ``check_*``
-  helpers): visible tests run in the student's kernel, so they can be fooled. Every hidden
-  check reports such replacements (:mod:`grading.kernel.integrity`); ``grading.grade_class``
-  then gives the visible tests of that submission 0, as it does for any other tampering evidence.
+* Replace what the *visible* tests rely on (``math.isclose``, builtins, the helpers the
+  test cells call): visible tests run in the student's kernel, so they can be fooled. Every
+  hidden check reports such replacements (:mod:`grading.kernel.integrity`);
+  ``grading.grade_class`` then gives the affected visible tests 0, with the reason in their
+  cells' feedback. A notebook's own globals never count, whatever their names, unless a
+  visible test cell calls that name.
 
 * Read instructor files (by absolute path or by searching ``sys.path`` and parent folders),
   open a connection, write outside its folder, read another student's work: under
@@ -122,7 +125,7 @@ def _grade(check: str, student_fn, points: float) -> float:
         except Refused as error:
             payload["refused"] = str(error)
         except Exception as error:  # noqa: BLE001 - e.g. an unpicklable bundle
-            payload["refused"] = f"could not capture the function ({type(error).__name__}: " \
+            payload["refused"] = f"함수를 채점용으로 담을 수 없습니다 ({type(error).__name__}: " \
                                  f"{error})"
     try:
         reply = request(payload)
@@ -134,7 +137,7 @@ def _grade(check: str, student_fn, points: float) -> float:
                 os.unlink(os.path.join(tmp, name))
             os.rmdir(tmp)
     if "error" in reply:
-        print(f"-{points:g} {CHECKS[check].title}: the hidden check could not run "
+        print(f"-{points:g} {CHECKS[check].title}: 숨은 검사를 실행하지 못했습니다 "
               f"({reply['error']})")
         return 0.0
     for line in reply["lines"]:

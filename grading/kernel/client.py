@@ -46,7 +46,7 @@ def _private_socket() -> str:
     line = proc.stdout.readline().decode()
     if not line.startswith("READY "):
         proc.kill()
-        raise RuntimeError(f"check server did not start (see {folder}/server.log)")
+        raise RuntimeError(f"검사 서버가 시작되지 않았습니다 ({folder}/server.log 참고)")
     _PRIVATE.update(proc=proc, socket=path)
     atexit.register(_stop_private, proc)
     return path
@@ -90,5 +90,5 @@ def request(payload: dict) -> dict:
             data += chunk
     reply = json.loads(data)
     if not isinstance(reply, dict) or ("error" not in reply and "lines" not in reply):
-        raise ValueError("malformed reply")
+        raise ValueError("검사 서버의 응답 형식이 잘못되었습니다")
     return reply

@@ -27,27 +27,27 @@ def display_tampering() -> list[str]:
     problems = []
     hook = sys.displayhook
     if hook is not getattr(shell, "displayhook", None):
-        problems.append("sys.displayhook was replaced")
+        problems.append("sys.displayhook을 바꿨습니다")
     for method in ("__call__", "compute_format_data", "write_format_data", "finish_displayhook"):
         if not _from_ipython(getattr(type(hook), method, None)):
-            problems.append(f"displayhook.{method} was replaced")
+            problems.append(f"displayhook.{method}를 바꿨습니다")
     formatter = getattr(shell, "display_formatter", None)
     plain = getattr(formatter, "formatters", {}).get("text/plain")
     if not _from_ipython(getattr(type(formatter), "format", None)):
-        problems.append("display_formatter.format was replaced")
+        problems.append("display_formatter.format을 바꿨습니다")
     if plain is None or not _from_ipython(getattr(type(plain), "__call__", None)):  # noqa: B004
-        problems.append("the text/plain formatter was replaced")
+        problems.append("text/plain 포매터를 바꿨습니다")
     else:
         printers = getattr(plain, "type_printers", {})
         deferred = getattr(plain, "deferred_printers", {})
         for kind in (float, int):
             printer = printers.get(kind)
             if printer is not None and not _from_ipython(printer):
-                problems.append(f"a display printer for {kind.__name__} was registered")
+                problems.append(f"{kind.__name__} 표시 함수를 등록했습니다")
             if ("builtins", kind.__name__) in deferred:
-                problems.append(f"a deferred display printer for {kind.__name__} was registered")
+                problems.append(f"{kind.__name__} 지연 표시 함수를 등록했습니다")
         if not getattr(plain, "enabled", True):
-            problems.append("the text/plain formatter was disabled")
+            problems.append("text/plain 포매터를 껐습니다")
     return problems
 
 
@@ -58,7 +58,8 @@ _NATIVE = {"math": ("isclose", "log2", "log", "sqrt", "exp", "fsum"),
            "torch": ("allclose", "isclose", "equal", "randn", "zeros", "ones", "tensor",
                      "manual_seed", "is_tensor"),
            "numpy": ("allclose", "isclose", "array_equal")}
-_HELPER_MODULES = ("gcl4sr_helpers.checks", "gcl4sr_helpers.graph", "gcl4sr_helpers.data",
+_CHECKS_MODULE = "gcl4sr_helpers.checks"
+_HELPER_MODULES = (_CHECKS_MODULE, "gcl4sr_helpers.graph", "gcl4sr_helpers.data",
                    "gcl4sr_helpers.losses")
 
 
@@ -83,11 +84,17 @@ def _native(obj, package: str) -> bool:
 
 
 def kernel_integrity() -> list[str]:
-    """Functions the visible tests rely on that the notebook replaced (empty: none).
+    """What the visible tests rely on that the notebook replaced (empty: nothing).
 
-    Visible test cells run in the student's kernel, so a notebook that replaces
-    ``math.isclose``, a builtin or one of the course's ``check_*`` helpers can make them
-    pass. ``grading.grade_class`` does not trust the visible tests of such a submission.
+    Visible test cells run in the student's kernel, so replacing what they call can make
+    them pass. Two kinds of entries:
+
+    * a dotted name (``math.isclose``, ``builtins.len``, ``gcl4sr_helpers.checks.check_mmd``):
+      a module attribute the notebook replaced; any visible test may rely on it;
+    * a bare name (``graph_as_dict``): a notebook global bound to something other than the
+      public function of ``gcl4sr_helpers.checks`` of that name. It matters only to the
+      visible test cells that call that name, which the instructor side decides
+      (:func:`grading.instructor.verify.affected_cells`); any other global is the student's own.
     """
     import builtins
 
@@ -101,7 +108,6 @@ def kernel_integrity() -> list[str]:
         problems += [f"{module_name}.{name}" for name in names
                      if hasattr(module, name) and not _native(getattr(module, name),
                                                               module_name)]
-    main = vars(sys.modules.get("__main__", types.ModuleType("__main__")))
     for module_name in _HELPER_MODULES:
         module = sys.modules.get(module_name)
         if module is None:
@@ -110,11 +116,16 @@ def kernel_integrity() -> list[str]:
             if (isinstance(value, types.FunctionType) and not _native(value, "gcl4sr_helpers")
                     and value.__module__ in ("__main__", module_name)):
                 problems.append(f"{module_name}.{name}")
-        if module_name.endswith(".checks"):  # the helpers the test cells call by name
-            for name, value in list(main.items()):
-                original = vars(module).get(name)
-                if isinstance(original, types.FunctionType) and value is not original:
-                    problems.append(f"{name} (notebook global)")
+    main = vars(sys.modules.get("__main__", types.ModuleType("__main__")))
+    for name, original in _test_helpers().items():
+        if name in main and main[name] is not original:
+            problems.append(name)
     return sorted(set(problems))
 
 
+def _test_helpers() -> dict[str, types.FunctionType]:
+    """The public functions of ``gcl4sr_helpers.checks`` (what the setup cell imports from)."""
+    module = sys.modules.get(_CHECKS_MODULE)
+    return {name: value for name, value in vars(module or types.ModuleType("_")).items()
+            if isinstance(value, types.FunctionType) and not name.startswith("_")
+            and value.__module__ == _CHECKS_MODULE}
