@@ -7,6 +7,8 @@ import base64
 import html
 import io
 
+MAX_PAIRS = 50  # pairs per TODO shown on the page (report.json lists them all)
+
 STYLE = """
 :root { color-scheme: light; --line: #d9dde3; --muted: #5b6470; --accent: #2f6fdb; }
 * { box-sizing: border-box; }
@@ -202,11 +204,13 @@ def _copies(report: dict) -> str:
                  f"{max(best[s] for s in group):.0%}"] for group in found["groups"]]
         pairs = _table(["a", "b", "similarity"],
                        [[_e(p["a"]), _e(p["b"]), f"{p['similarity']:.0%}"]
-                        for p in found["pairs"]], {2})
+                        for p in found["pairs"][:MAX_PAIRS]], {2})
         parts.append(f"<h3><code>{_e(todo)}</code></h3>"
                      + _table(["students (묶음)", "명", "max similarity"], body, {1, 2})
-                     + f"<details><summary>쌍 {len(found['pairs'])}개 모두 보기</summary>"
-                     f"{pairs}</details>")
+                     + f"<details><summary>쌍 {len(found['pairs'])}개 보기"
+                     + (f" (가장 비슷한 {MAX_PAIRS}개, 전부는 <code>report.json</code>)"
+                        if len(found["pairs"]) > MAX_PAIRS else "")
+                     + f"</summary>{pairs}</details>")
     return "".join(parts)
 
 

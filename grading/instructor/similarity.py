@@ -58,16 +58,20 @@ def similar_pairs(answers: dict[str, str], template: str) -> list[dict]:
     cache = {code: fingerprint(code, boilerplate) for code in set(own.values())}
     prints = {s: cache[own[s]] for s in sorted(own)
               if cache[own[s]].token_coverage >= MIN_OWN_CHARS}
-    students = list(prints)
-    shared = _shared_fingerprints([prints[s].hashes for s in students])
-    pairs = []
-    for i, j in combinations(range(len(students)), 2):
+    kinds: dict[str, list[str]] = {}  # normalised code -> its students (identical: 100 %)
+    for student, found in prints.items():
+        kinds.setdefault(found.filtered_code, []).append(student)
+    groups = list(kinds.values())
+    pairs = [(a, b, 1.0) for group in groups for a, b in combinations(group, 2)]
+    shared = _shared_fingerprints([prints[group[0]].hashes for group in groups])
+    for i, j in combinations(range(len(groups)), 2):
         if shared[i, j] < PREFILTER * min(shared[i, i], shared[j, j]):
             continue
-        _, (sim_a, sim_b), _ = compare_files(prints[students[i]], prints[students[j]])
+        _, (sim_a, sim_b), _ = compare_files(prints[groups[i][0]], prints[groups[j][0]])
         similarity = round(float(min(sim_a, sim_b)), 3)
         if similarity >= THRESHOLD:
-            pairs.append({"a": students[i], "b": students[j], "similarity": similarity})
+            pairs += [(a, b, similarity) for a in groups[i] for b in groups[j]]
+    pairs = [{"a": min(a, b), "b": max(a, b), "similarity": s} for a, b, s in pairs]
     return sorted(pairs, key=lambda pair: (-pair["similarity"], pair["a"], pair["b"]))
 
 
