@@ -88,7 +88,7 @@ def plots(report: dict) -> tuple[str, str]:
         if value is not None:
             axis.axvline(value, color="#d9480f", linestyle=style, label=f"{name} {value:.2f}")
     axis.set(xlabel=f"total points (max {report['max_total']:g})", ylabel="students")
-    axis.legend(frameon=False)
+    axis.legend(frameon=False, loc="upper center")
     total_plot = _svg(figure)
     parts = report["parts"][::-1]  # first part on top
     shares = {label: [sum(test(s["points"][p], maxima[p]) for s in students) for p in parts]
