@@ -245,11 +245,10 @@ def toy_run(tmp_path_factory):
     _toy_student(nb, subs / "wrong" / "gcl4sr" / "gcl4sr.ipynb",
                  answer="def recall_at_k(actual, predicted, topk):\n    return 0.0")
     _toy_student(nb, subs / "sleepy_gcl4sr.ipynb", extra="import time\ntime.sleep(3600)")
-    _toy_student(nb, subs / "hog" / "gcl4sr" / "gcl4sr.ipynb",
-                 extra="blocks = []\nwhile True:\n    blocks.append(bytearray(1 << 28))")
-    # wall limits with headroom for a loaded machine: only "sleepy" may hit a limit
-    options = default_options(2, cell_timeout=60, timeout=60, mem_mib=2048,
-                                          check_wall=40, case_wall=10)
+    # the wall clock is only a backstop (the memory hog and the CPU limit have their own test
+    # below): 120 s leaves a loaded machine room for the others, only "sleepy" reaches it
+    options = default_options(2, cell_timeout=300, timeout=120, mem_mib=2048,
+                              check_wall=40, case_wall=10)
     results = grade_class(subs, root / "out", 2, options, source, quiet=True)
     return {r.student: r for r in results}, root / "out"
 
@@ -260,12 +259,10 @@ def test_toy_class_scores_and_outputs(toy_run):
     assert results["wrong"].scores == {"recall_tests": 0.0, "recall_hidden": 0.0}  # a stub
     assert results["sleepy"].status == "time limit"
     assert results["sleepy"].scores == {"recall_tests": 0.0, "recall_hidden": 0.0}
-    hog = results["hog"]  # MemoryError in its own cell; the other cells are graded
-    assert hog.status == "graded" and hog.scores["recall_hidden"] == 2.0
     rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv"))}
     assert rows["wrong"]["recall_hidden"] == "0" and "Recall@k: 핵심 하위 검사" in rows["wrong"][
         "reasons"]
-    assert "longer than 60 s" in rows["sleepy"]["reasons"]
+    assert "longer than 120 s" in rows["sleepy"]["reasons"]
     for student in results:
         assert (out / "feedback" / student / "gcl4sr" / "gcl4sr.html").is_file()
     from nbgrader.api import Gradebook
@@ -273,8 +270,7 @@ def test_toy_class_scores_and_outputs(toy_run):
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         total = {student: gb.find_submission_notebook("gcl4sr", "gcl4sr", student).score
                  for student in results}
-    assert total == {"good": 4.0, "wrong": 0.0, "sleepy": 0.0,
-                     "hog": 4.0}
+    assert total == {"good": 4.0, "wrong": 0.0, "sleepy": 0.0}
 
 
 # --------------------------------------------------------------------------- hostile suite

@@ -151,7 +151,7 @@ def server(tmp_path_factory):
         os.environ[SOCKET_ENV] = old
     proc.stdin.write(b"shutdown\n")
     proc.stdin.close()
-    proc.wait(timeout=30)
+    proc.wait(timeout=180)  # a loaded machine stops the sandboxed zygote slowly
 
 
 def results(proc) -> list[dict]:
