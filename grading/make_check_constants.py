@@ -35,6 +35,7 @@ from grading.instructor.check_constants import (
     full_seed_runs,
     stale_sections,
 )
+from grading.instructor.options import add_dataset_options
 
 
 def _read(path: Path) -> dict | None:
@@ -43,10 +44,7 @@ def _read(path: Path) -> dict | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", help="dataset folder (default: $GCL4SR_DATA, else Home, "
-                        "downloaded to data/home/)")
-    parser.add_argument("--file", help="the folder's sequence file (default: dataset.json's, "
-                        "else the folder's only *.txt besides all_train_seq.txt)")
+    add_dataset_options(parser)
     parser.add_argument("--skip-runs", action="store_true",
                         help="keep the stored run references instead of re-running them")
     parser.add_argument("--check", action="store_true",

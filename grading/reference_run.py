@@ -13,14 +13,12 @@ from gcl4sr_helpers.data import load_data
 from gcl4sr_helpers.experiment import CourseConfig, run_course
 from gcl4sr_helpers.trainer import LOSS_NAMES
 from grading.instructor import reference
+from grading.instructor.options import add_dataset_options
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", help="dataset folder (default: $GCL4SR_DATA, else Home, "
-                        "downloaded to data/home/)")
-    parser.add_argument("--file", help="the folder's sequence file (default: dataset.json's, "
-                        "else its only *.txt besides all_train_seq.txt)")
+    add_dataset_options(parser)
     parser.add_argument("--max-users", type=int, help="train on a deterministic user subset")
     parser.add_argument("--max-batches", type=int, help="stop each epoch after N batches")
     parser.add_argument("--epochs", type=int, default=CourseConfig.epochs)

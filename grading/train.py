@@ -23,14 +23,13 @@ import torch
 from gcl4sr_helpers.data import load_data
 from grading.instructor import reference
 from grading.instructor.fulltrain import FullConfig, plot_learning_curve, read_log, train_full
+from grading.instructor.options import add_dataset_options
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run-dir", required=True, type=Path)
-    parser.add_argument("--data-dir", help="dataset folder (default: $GCL4SR_DATA, else Home)")
-    parser.add_argument("--file", help="the folder's sequence file (default: dataset.json's, "
-                        "else its only *.txt besides all_train_seq.txt)")
+    add_dataset_options(parser)
     parser.add_argument("--max-users", type=int,
                         help="train on a deterministic subset of this many users (smoke runs)")
     parser.add_argument("--legacy", action="store_true")

@@ -47,3 +47,11 @@ def add_check_options(parser: argparse.ArgumentParser) -> None:
                         help="seconds per hidden case (default %(default)g)")
     parser.add_argument("--check-mem-mib", type=int, default=DEFAULTS.check_mem_mib,
                         help="memory of the sandbox per hidden check, MiB (default %(default)s)")
+
+
+def add_dataset_options(parser: argparse.ArgumentParser) -> None:
+    """The dataset folder and its sequence file, as every instructor command takes them."""
+    parser.add_argument("--data-dir", help="dataset folder (default: $GCL4SR_DATA, else Home, "
+                        "downloaded to data/home/)")
+    parser.add_argument("--file", help="the folder's sequence file (default: dataset.json's, "
+                        "else its only *.txt besides all_train_seq.txt)")
