@@ -24,14 +24,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gcl4sr_helpers.baselines import PAPER_HOME, most_popular_ranking  # noqa: E402
+from gcl4sr_helpers.baselines import most_popular_ranking  # noqa: E402
 from gcl4sr_helpers.data import load_data  # noqa: E402
+from gcl4sr_helpers.download import load_manifest  # noqa: E402
 from gcl4sr_helpers.trainer import METRIC_NAMES, score_ranking  # noqa: E402
 from grading.instructor.fulltrain import read_log  # noqa: E402
 from grading.instructor.reference import ndcg_at_k, recall_at_k  # noqa: E402
 
 FULL = REPO / "bench" / "results" / "full"
 ON_GPU = " on GPU"  # label suffix of runs made with --device cuda
+PAPER_HOME = load_manifest()["paper"]["results"]  # the runs here are on Home
 
 
 def describe(run_dir: Path) -> str:
