@@ -11,10 +11,6 @@ import numpy as np
 
 from .data import SequenceData
 
-#: The original course notebook after one epoch (its authors' machine), for context only.
-SEED_NOTEBOOK_ONE_EPOCH = {"Recall@10": 0.0082, "Recall@20": 0.0143, "NDCG@10": 0.0040,
-                           "NDCG@20": 0.0056}
-
 
 def item_popularity(data: SequenceData, drop_last: int = 1) -> np.ndarray:
     """How often each item id occurs in ``seq[:-drop_last]`` of every user.
