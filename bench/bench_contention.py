@@ -38,14 +38,23 @@ from calibration import sgemm_gflops  # noqa: E402
 
 from gcl4sr_helpers.runtime import ThreadGovernor  # noqa: E402
 
-# setting: (import torch before the package, so that libgomp keeps its default policy;
+# setting: (libgomp's wait settings: OMP_WAIT_POLICY / GOMP_SPINCOUNT, None for the package's
+#           default, {} for libgomp's own (torch imported before the package);
 #           GCL4SR_THREADS, "" for the engine's automatic choice)
 SETTINGS = {
-    "omp-default-2": (True, "2"),
-    "passive-2": (False, "2"),
-    "passive-1": (False, "1"),
-    "auto": (False, ""),
-    "passive-2/1": (False, ""),
+    "omp-default-2": ({}, "2"),
+    "passive-2": ({"OMP_WAIT_POLICY": "PASSIVE"}, "2"),
+    "passive-1": ({"OMP_WAIT_POLICY": "PASSIVE"}, "1"),
+    "passive-auto": ({"OMP_WAIT_POLICY": "PASSIVE"}, ""),
+    "passive-2/1": ({"OMP_WAIT_POLICY": "PASSIVE"}, ""),
+    "omp-default-auto": ({}, ""),
+    "spin-1k-2": ({"GOMP_SPINCOUNT": "1000"}, "2"),
+    "spin-3k-2": ({"GOMP_SPINCOUNT": "3000"}, "2"),
+    "spin-10k-2": ({"GOMP_SPINCOUNT": "10000"}, "2"),
+    "spin-10k-1": ({"GOMP_SPINCOUNT": "10000"}, "1"),
+    "spin-30k-2": ({"GOMP_SPINCOUNT": "30000"}, "2"),
+    "spin-10k-auto": ({"GOMP_SPINCOUNT": "10000"}, ""),
+    "auto": (None, ""),
 }
 ALTERNATE = "passive-2/1"  # 2 and 1 threads by turns (no governor): both see the same load
 QUIET_CORES = 0.3  # other processes' busy cores below which the machine counts as quiet
@@ -121,18 +130,20 @@ def measure_setting(data_dir: str | None, loads: list[int], batches: int,
 
 def run_setting(name: str, args: argparse.Namespace) -> list[dict]:
     """The setting's figures from a fresh process, with the wait policy libgomp applied."""
-    torch_first, threads = SETTINGS[name]
+    wait, threads = SETTINGS[name]
     child = [str(Path(__file__)), "--child", *(["--alternate"] if name == ALTERNATE else []),
              "--batches", str(args.batches),
              "--loads", *map(str, args.loads)]
     if args.data_dir:
         child += ["--data-dir", args.data_dir]
-    preload = "import torch; " if torch_first else ""
+    preload = "import torch; " if wait is not None else ""
     command = ["nice", "-n", str(NICE), sys.executable, "-c",
                f"{preload}import runpy, sys; sys.argv = {child!r}; "
                f"runpy.run_path(sys.argv[0], run_name='__main__')"]
     env = {**os.environ, "GCL4SR_THREADS": threads, "OMP_DISPLAY_ENV": "VERBOSE"}
-    env.pop("OMP_WAIT_POLICY", None)
+    for key in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):
+        env.pop(key, None)
+    env.update(wait or {})
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env, start_new_session=True)
     autogroup = Path(f"/proc/{process.pid}/autogroup")

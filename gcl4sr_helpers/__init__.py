@@ -7,10 +7,13 @@ import os
 import warnings
 
 # PyTorch's OpenMP runtime (libgomp) reads its wait policy once, when torch is first imported.
-# Its default spins each idle thread 300,000 times at every barrier: beside busy neighbours
-# on 2 cores a step took 2.5-5x as long as with PASSIVE threads, which sleep at once
-# (bench/README.md, "Contention"). An explicit OMP_WAIT_POLICY is kept.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Its default spins each idle thread 300,000 times at every barrier: beside two busy
+# neighbours on 2 cores a step took 40 s instead of 2. Threads that sleep at once (PASSIVE)
+# cost 25-35 % on a quiet machine. A spin of 10,000 was as fast as the default quiet and
+# bounded the step to 6-7 s until runtime.ThreadGovernor drops to one thread
+# (bench/README.md, "Contention"). An explicit OMP_WAIT_POLICY or GOMP_SPINCOUNT is kept.
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 warnings.filterwarnings("ignore", module=r"torch_geometric(\..*)?")
 

@@ -93,11 +93,11 @@ class ThreadGovernor:
     """Torch threads = usable cores − cores other processes kept busy, rounded (at least 1).
 
     Each :meth:`update` measures the interval since the previous one: CPU time of every process
-    on this process's cores (``/proc/stat``) minus this process's own. Beside one busy
-    neighbour on 2 cores, a step took 5.9 s on 2 threads against 3.4 s on 1 (issue 17: the
-    threads wait for each other at every parallel region while the neighbour holds a core),
-    so the governor drops to 1 thread until the neighbour stops (``bench/README.md``,
-    "Contention", has the figures and their caveats). The
+    on this process's cores (``/proc/stat``) minus this process's own. Beside two busy
+    neighbours on 2 cores, a step took 6.8 s on 2 threads spinning 10,000 times (40 s with
+    libgomp's default spin) against 5.2 s on 1: the threads wait for each other at every
+    parallel region while a neighbour holds a core. So the governor runs 1 thread until the
+    neighbours stop (``bench/README.md``, "Contention", has the figures). The
     ceiling is ``GCL4SR_THREADS`` if set (then nothing adapts), else the thread count in
     effect at the first update (``OMP_NUM_THREADS``, ``torch.set_num_threads``).
     """

@@ -13,8 +13,10 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 import types
+from pathlib import Path
 
 import pytest
 import torch
@@ -22,7 +24,7 @@ import torch
 from grading.instructor import battery, reference
 from grading.instructor.server_process import SERVER_SCRIPT
 from grading.kernel import grade_mmd, grade_ndcg, grade_recall, grade_witg
-from grading.kernel.client import SOCKET_ENV
+from grading.kernel.client import SOCKET_ENV, request
 from grading.kernel.integrity import kernel_integrity
 from grading.kernel.registry import CHECKS
 
@@ -135,16 +137,20 @@ def mmd(expr=MMD_RIGHT):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """One check server with short limits, used through $GCL4SR_GRADER_SOCKET."""
+    """One check server with short limits, used through $GCL4SR_GRADER_SOCKET; it takes
+    bundles only from the exchange folder, where this process's temporary files now go."""
     path = tmp_path_factory.mktemp("srv") / "checks.sock"
+    exchange = tmp_path_factory.mktemp("exchange")
     log = open(path.with_name("server.log"), "wb")
     proc = subprocess.Popen([sys.executable, "-I", str(SERVER_SCRIPT), "--socket", str(path),
+                             "--bundle-root", str(exchange),
                              "--check-wall", "20", "--case-wall", "3", "--check-mem-mib", "768"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
     assert proc.stdout.readline().startswith(b"READY ")
-    old = os.environ.get(SOCKET_ENV)
-    os.environ[SOCKET_ENV] = str(path)
+    old, old_tmp = os.environ.get(SOCKET_ENV), tempfile.tempdir
+    os.environ[SOCKET_ENV], tempfile.tempdir = str(path), str(exchange)
     yield proc
+    tempfile.tempdir = old_tmp
     if old is None:
         del os.environ[SOCKET_ENV]
     else:
@@ -467,3 +473,17 @@ def test_reasons_never_quote_an_expected_value(server, capsys, tmp_path):
     for value in (v["value"] for v in want.values()):
         if value not in (0.0, 1.0):
             assert not {f"{value:.6g}", f"{value:.4f}", f"{value:.3f}", repr(value)} & numbers
+
+
+def test_the_server_takes_bundles_only_from_the_exchange_folder(server):
+    """The server runs as the instructor: a bundle path outside the kernel's exchange folder,
+    or a link inside it to the reference, would make it read the instructor's files."""
+    answer = Path(reference.__file__)
+    link = Path(tempfile.mkdtemp()) / "bundle.pkl"
+    link.symlink_to(answer)
+    for bundle, reason in ((answer, "교환 폴더에서만"), (link, "교환 폴더에서만"),
+                           (link.parent, "받지 못했습니다")):
+        reply = request({"check": "recall", "points": 1.0, "bundle": str(bundle)})
+        assert reply["points"] == 0.0, bundle
+        assert any(reason in line for line in reply["lines"]), (bundle, reply["lines"])
+        assert results(server)[-1]["status"] == "nobundle"

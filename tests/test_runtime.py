@@ -13,6 +13,8 @@ from gcl4sr_helpers.data import SequenceDataset
 from gcl4sr_helpers.experiment import CourseConfig, build_model, build_trainer
 from gcl4sr_helpers.runtime import THREADS_ENV, _busy_seconds, requested_threads
 from gcl4sr_helpers.trainer import make_loader
+from grading.instructor.grade_one import kernel_env
+from grading.instructor.options import default_options
 from grading.instructor.reference import mmd_loss
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,10 +35,9 @@ def libgomp_settings(code: str, **env: str) -> dict[str, str]:
     return settings
 
 
-def test_package_import_makes_openmp_threads_sleep_instead_of_spinning():
-    """Imported before torch, the package makes libgomp start PASSIVE: no spinning at all."""
-    assert libgomp_settings("import gcl4sr_helpers, torch") == {
-        "OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "0"}
+def test_package_import_bounds_the_openmp_spin():
+    """Imported before torch, the package makes libgomp spin 10,000 times, not 300,000."""
+    assert libgomp_settings("import gcl4sr_helpers, torch")["GOMP_SPINCOUNT"] == "10000"
 
 
 def test_torch_imported_first_keeps_libgomp_spinning():
@@ -47,6 +48,16 @@ def test_torch_imported_first_keeps_libgomp_spinning():
 def test_a_users_wait_policy_is_kept():
     settings = libgomp_settings("import gcl4sr_helpers, torch", OMP_WAIT_POLICY="ACTIVE")
     assert settings["OMP_WAIT_POLICY"] == "ACTIVE" and int(settings["GOMP_SPINCOUNT"]) > 300000
+    assert libgomp_settings("import gcl4sr_helpers, torch",
+                            GOMP_SPINCOUNT="500")["GOMP_SPINCOUNT"] == "500"
+
+
+def test_grading_kernels_sleep_at_once(tmp_path):
+    """The work limit counts CPU time, so a grading kernel's waiting threads must not spin."""
+    env = kernel_env(default_options(jobs=1), tmp_path / "checks.sock", tmp_path)
+    omp = {key: value for key, value in env.items() if key.startswith(("OMP_", "GOMP_"))}
+    assert libgomp_settings("import gcl4sr_helpers, torch", **omp) == {
+        "OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "0"}
 
 
 @pytest.mark.parametrize("value, expected", [("", None), ("auto", None), (" AUTO ", None),

@@ -1,7 +1,7 @@
 """Trusted check server: grades student functions on hidden inputs, outside the kernel.
 
-    python -I grading/instructor/check_server.py --socket PATH [--check-wall S]
-        [--case-wall S] [--check-mem-mib MIB]
+    python -I grading/instructor/check_server.py --socket PATH [--bundle-root DIR]
+        [--check-wall S] [--case-wall S] [--check-mem-mib MIB]
 
 Started *before* the student's kernel (by ``grading.grade_class``) or, when a notebook is
 graded without the class command, lazily by the first hidden test cell. At start it
@@ -13,9 +13,11 @@ graded without the class command, lazily by the first hidden test cell. At start
 3. listens on a Unix socket and prints ``READY {"socket": ..., "pid": ...}`` on stdout.
 
 Each request (one JSON line: ``{"check", "bundle", "points", "tamper"}``) names a bundle
-file with the student's function (see :mod:`grading.kernel.bundle`); the server
-copies it, runs it in a forked, resource-limited child of the zygote, judges the outputs
-and answers ``{"fraction", "points", "lines"}``. Every answer is also recorded; on
+file with the student's function (see :mod:`grading.kernel.bundle`); the server copies it
+(only from under ``--bundle-root``, the kernel's exchange folder, when given: the server runs
+as the instructor, and a path elsewhere would make it read the instructor's files), runs it
+in a forked, resource-limited child of the zygote, judges the outputs and answers
+``{"fraction", "points", "lines"}``. Every answer is also recorded; on
 ``results`` or ``shutdown`` (stdin, i.e. only from whoever started the server) it prints
 ``RESULTS [...]`` on stdout: a channel the student's kernel cannot write to.
 """
@@ -29,6 +31,7 @@ import os
 import select
 import shutil
 import socketserver
+import stat
 import subprocess
 import sys
 import tempfile
@@ -104,9 +107,37 @@ class Zygote:
         return reply["status"], reply["detail"]
 
 
+def copy_bundle(source: str, target: Path, root: Path | None) -> str | None:
+    """Copy the kernel's bundle file to ``target``; the reason if it is refused.
+
+    The file is opened first, and what was opened is checked: a regular file, at most
+    ``MAX_BUNDLE`` bytes, and (with ``root``) really under ``root``, symbolic links and renames
+    after the check included (``/proc/self/fd``)."""
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
+    except (OSError, ValueError):
+        return "채점할 함수를 받지 못했습니다"
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if root is not None:
+            opened = Path(os.readlink(f"/proc/self/fd/{fd}")) if Path("/proc/self/fd").is_dir() \
+                else Path(source).resolve()
+            if not opened.is_relative_to(root):
+                return "채점할 함수는 이 제출의 교환 폴더에서만 받습니다"
+        if not stat.S_ISREG(info.st_mode):
+            return "채점할 함수를 받지 못했습니다"
+        if info.st_size > MAX_BUNDLE:
+            return "함수와 함수가 쓰는 전역 값이 너무 큽니다"
+        with open(target, "wb") as out:
+            shutil.copyfileobj(handle, out)
+    return None
+
+
 class CheckServer:
-    def __init__(self, workdir: Path, wall: float, case_wall: float, mem_mib: int) -> None:
+    def __init__(self, workdir: Path, wall: float, case_wall: float, mem_mib: int,
+                 bundle_root: Path | None = None) -> None:
         self.workdir, self.wall, self.case_wall = workdir, wall, case_wall
+        self.bundle_root = bundle_root.resolve() if bundle_root else None
         self.mem = mem_mib << 20
         self.lock = threading.Lock()
         self.results: list[dict] = []
@@ -161,13 +192,9 @@ class CheckServer:
             return all_failed(str(request["refused"])[:300]), None, "refused"
         run_dir = Path(tempfile.mkdtemp(prefix=f"run{seq}-", dir=self.workdir))
         bundle = run_dir / "bundle.pkl"
-        try:
-            source = Path(str(request.get("bundle")))
-            if source.stat().st_size > MAX_BUNDLE:
-                return all_failed("함수와 함수가 쓰는 전역 값이 너무 큽니다"), None, "big"
-            shutil.copyfile(source, bundle)
-        except OSError:
-            return all_failed("채점할 함수를 받지 못했습니다"), None, "nobundle"
+        refused = copy_bundle(str(request.get("bundle")), bundle, self.bundle_root)
+        if refused:
+            return all_failed(refused), None, "nobundle"
         digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
         outputs = run_dir / "outputs.pt"
         work = run_dir / "cwd"
@@ -221,13 +248,16 @@ class _SocketServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--socket", required=True)
+    parser.add_argument("--bundle-root", type=Path,
+                        help="accept bundles only from under this folder (the kernel's TMPDIR)")
     add_check_options(parser)
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="gcl4sr-checks-"))
     out = sys.stdout
     checks = None
     try:
-        checks = CheckServer(workdir, args.check_wall, args.case_wall, args.check_mem_mib)
+        checks = CheckServer(workdir, args.check_wall, args.case_wall, args.check_mem_mib,
+                             args.bundle_root)
         old_umask = os.umask(0o077)
         server = _SocketServer(args.socket, _Handler)
         os.umask(old_umask)

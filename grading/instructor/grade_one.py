@@ -185,9 +185,9 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
     if sub.timestamp:
         shutil.copy(sub.timestamp, target / "timestamp.txt")
 
-    server, sock = start_server(folder, options, log)  # starts while nbgrader does
     exchange = folder / "exchange"  # the kernel's TMPDIR: bundles for the check server
     exchange.mkdir()
+    server, sock = start_server(folder, exchange, options, log)  # starts while nbgrader does
     command = [sys.executable, "-m", "nbgrader", "autograde", course.assignment,
                "--student", sub.student, "--force"]
     if use_bwrap(options.sandbox):
@@ -226,14 +226,19 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
 
 def kernel_env(options: Options, sock: Path, exchange: Path) -> dict[str, str]:
     """The environment of ``nbgrader autograde`` and its kernel: none of the grader's own
-    settings, the cores' share (``options.threads``), the check server's socket."""
+    settings, the cores' share (``options.threads``), the check server's socket.
+
+    OpenMP threads sleep at once (``PASSIVE``, spin count 0 whatever the engine's import set
+    here): a spinning thread's wait is CPU time, and the work limit counts CPU time, so
+    spinning beside other jobs would make the limit depend on the machine's load."""
     from gcl4sr_helpers.runtime import THREADS_ENV
 
     env = command_env({key: value for key, value in os.environ.items()
                        if not key.startswith(("GCL4SR_", "NBGRADER_", "JPY_", "PYTHON"))})
     threads = str(options.threads)
     env.update(PYTHONPATH=str(REPO), OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
-               MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", TMPDIR=str(exchange),
+               OMP_WAIT_POLICY="PASSIVE", GOMP_SPINCOUNT="0", MPLBACKEND="Agg",
+               PYTHONDONTWRITEBYTECODE="1", TMPDIR=str(exchange),
                **{THREADS_ENV: threads, SOCKET_ENV: str(sock)})
     if options.data:
         env["GCL4SR_DATA"] = str(Path(options.data).resolve())

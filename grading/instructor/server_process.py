@@ -19,11 +19,13 @@ from .procs import kill_group
 SERVER_SCRIPT = Path(__file__).with_name("check_server.py")  # a script: torch stays out
 
 
-def start_server(folder: Path, options: Options, log: Path) -> tuple[subprocess.Popen, Path]:
+def start_server(folder: Path, exchange: Path, options: Options,
+                 log: Path) -> tuple[subprocess.Popen, Path]:
     """Start a check server for one submission in ``folder``; its stderr goes to ``log``.
 
     Its socket is alone in ``folder/socket/``, the one folder of the server's that the
-    kernel's sandbox sees (read-only); its zygote is sandboxed as ``options.sandbox`` says."""
+    kernel's sandbox sees (read-only); it takes bundles only from ``exchange``, the kernel's
+    TMPDIR; its zygote is sandboxed as ``options.sandbox`` says."""
     (folder / "socket").mkdir()
     sock = folder / "socket" / "checks.sock"
     server_dir = folder / "server"
@@ -31,6 +33,7 @@ def start_server(folder: Path, options: Options, log: Path) -> tuple[subprocess.
     handle = open(log, "ab")
     proc = subprocess.Popen(
         [sys.executable, "-I", str(SERVER_SCRIPT), "--socket", str(sock),
+         "--bundle-root", str(exchange),
          "--check-wall", str(options.check_wall), "--case-wall", str(options.case_wall),
          "--check-mem-mib", str(options.check_mem_mib)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=handle, cwd=server_dir,
