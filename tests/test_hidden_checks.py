@@ -155,9 +155,8 @@ def server(tmp_path_factory):
         del os.environ[SOCKET_ENV]
     else:
         os.environ[SOCKET_ENV] = old
-    proc.stdin.write(b"shutdown\n")
-    proc.stdin.close()
-    proc.wait(timeout=180)  # a loaded machine stops the sandboxed zygote slowly
+    # read the final RESULTS line while waiting: it outgrows the pipe's buffer
+    proc.communicate(b"shutdown\n", timeout=180)  # a loaded machine stops the zygote slowly
 
 
 def results(proc) -> list[dict]:
@@ -484,6 +483,6 @@ def test_the_server_takes_bundles_only_from_the_exchange_folder(server):
     for bundle, reason in ((answer, "교환 폴더에서만"), (link, "교환 폴더에서만"),
                            (link.parent, "받지 못했습니다")):
         reply = request({"check": "recall", "points": 1.0, "bundle": str(bundle)})
-        assert reply["points"] == 0.0, bundle
+        assert reply.get("points") == 0.0, (bundle, reply)
         assert any(reason in line for line in reply["lines"]), (bundle, reply["lines"])
         assert results(server)[-1]["status"] == "nobundle"

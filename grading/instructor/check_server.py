@@ -117,19 +117,25 @@ def copy_bundle(source: str, target: Path, root: Path | None) -> str | None:
         fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
     except (OSError, ValueError):
         return "채점할 함수를 받지 못했습니다"
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if root is not None:
-            opened = Path(os.readlink(f"/proc/self/fd/{fd}")) if Path("/proc/self/fd").is_dir() \
-                else Path(source).resolve()
-            if not opened.is_relative_to(root):
-                return "채점할 함수는 이 제출의 교환 폴더에서만 받습니다"
-        if not stat.S_ISREG(info.st_mode):
-            return "채점할 함수를 받지 못했습니다"
-        if info.st_size > MAX_BUNDLE:
-            return "함수와 함수가 쓰는 전역 값이 너무 큽니다"
-        with open(target, "wb") as out:
-            shutil.copyfileobj(handle, out)
+    try:
+        return _copy_open_file(fd, source, target, root)
+    finally:
+        os.close(fd)
+
+
+def _copy_open_file(fd: int, source: str, target: Path, root: Path | None) -> str | None:
+    if root is not None:
+        opened = Path(os.readlink(f"/proc/self/fd/{fd}")) if Path("/proc/self/fd").is_dir() \
+            else Path(source).resolve()
+        if not opened.is_relative_to(root):
+            return "채점할 함수는 이 제출의 교환 폴더에서만 받습니다"
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        return "채점할 함수를 받지 못했습니다"
+    if info.st_size > MAX_BUNDLE:
+        return "함수와 함수가 쓰는 전역 값이 너무 큽니다"
+    with os.fdopen(fd, "rb", closefd=False) as handle, open(target, "wb") as out:
+        shutil.copyfileobj(handle, out)
     return None
 
 
