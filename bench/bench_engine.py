@@ -102,6 +102,21 @@ def measure_witg(data_dir: str | None, repeats: int = 5) -> dict:
             "read_and_build_seconds_median": statistics.median(total)}
 
 
+# Issue 17's quiet-machine targets for the default mode: an epoch of at most 3 minutes on the
+# bench machine (172 GFLOP/s sgemm), i.e. at most 180 sgemm-seconds (s per batch x GFLOP/s)
+# of work per batch, so that other machines compare by ratio; peak RSS; test evaluation.
+TARGETS = {"sgemm_seconds_per_batch": 180.0, "peak_rss_mb": 1.5 * 1024, "eval_seconds": 10.0}
+
+
+def against_targets(mode: dict, gflops: float) -> dict:
+    """Each target beside the default mode's measured figure, and whether it is met."""
+    measured = {"sgemm_seconds_per_batch": mode["seconds_per_batch_median"] * gflops,
+                "peak_rss_mb": mode["peak_rss_mb_with_evaluation"],
+                "eval_seconds": mode["eval_seconds"]}
+    return {name: {"target": TARGETS[name], "measured": round(value, 2),
+                   "met": value <= TARGETS[name]} for name, value in measured.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir")
@@ -132,6 +147,9 @@ def main() -> None:
               f"epoch ~{result[mode]['projected_epoch_minutes']:.1f} min, "
               f"peak RSS {result[mode]['peak_rss_mb_with_evaluation']:.0f} MB, "
               f"eval {result[mode]['eval_seconds']:.1f} s")
+    result["targets"] = against_targets(result["default"],
+                                        result["calibration"]["sgemm_gflops"])
+    print(f"targets: {result['targets']}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"WITG: {result['witg_reference']}")
