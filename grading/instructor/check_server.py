@@ -107,8 +107,11 @@ class Zygote:
         return reply["status"], reply["detail"]
 
 
-def copy_bundle(source: str, target: Path, root: Path | None) -> str | None:
-    """Copy the kernel's bundle file to ``target``; the reason if it is refused.
+NOT_RECEIVED = ("nobundle", "채점할 함수를 받지 못했습니다")
+
+
+def copy_bundle(source: str, target: Path, root: Path | None) -> tuple[str, str] | None:
+    """Copy the kernel's bundle file to ``target``; ``(status, reason)`` if it is refused.
 
     The file is opened first, and what was opened is checked: a regular file, at most
     ``MAX_BUNDLE`` bytes, and (with ``root``) really under ``root``, symbolic links and renames
@@ -116,24 +119,25 @@ def copy_bundle(source: str, target: Path, root: Path | None) -> str | None:
     try:
         fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
     except (OSError, ValueError):
-        return "채점할 함수를 받지 못했습니다"
+        return NOT_RECEIVED
     try:
         return _copy_open_file(fd, source, target, root)
     finally:
         os.close(fd)
 
 
-def _copy_open_file(fd: int, source: str, target: Path, root: Path | None) -> str | None:
+def _copy_open_file(fd: int, source: str, target: Path,
+                    root: Path | None) -> tuple[str, str] | None:
     if root is not None:
         opened = Path(os.readlink(f"/proc/self/fd/{fd}")) if Path("/proc/self/fd").is_dir() \
             else Path(source).resolve()
         if not opened.is_relative_to(root):
-            return "채점할 함수는 이 제출의 교환 폴더에서만 받습니다"
+            return "nobundle", "채점할 함수는 이 제출의 교환 폴더에서만 받습니다"
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
-        return "채점할 함수를 받지 못했습니다"
+        return NOT_RECEIVED
     if info.st_size > MAX_BUNDLE:
-        return "함수와 함수가 쓰는 전역 값이 너무 큽니다"
+        return "big", "함수와 함수가 쓰는 전역 값이 너무 큽니다"
     with os.fdopen(fd, "rb", closefd=False) as handle, open(target, "wb") as out:
         shutil.copyfileobj(handle, out)
     return None
@@ -200,7 +204,8 @@ class CheckServer:
         bundle = run_dir / "bundle.pkl"
         refused = copy_bundle(str(request.get("bundle")), bundle, self.bundle_root)
         if refused:
-            return all_failed(refused), None, "nobundle"
+            status, reason = refused
+            return all_failed(reason), None, status
         digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
         outputs = run_dir / "outputs.pt"
         work = run_dir / "cwd"
