@@ -62,6 +62,35 @@ def test_cheap_constants_are_up_to_date(home_dir):
                               str(home_dir)) == []
 
 
+def test_staleness_tolerates_float32_rounding_only():
+    """Two float32 ulps apart (what an AVX-512 machine regenerates) is the same number; a value
+    of another example, a new mistake, another count or fingerprint is not."""
+    stored = {"other_batch": {"expected": 4.220433712, "mistakes": {"sign": -4.220433712}}}
+    rounding = {"other_batch": {"expected": 4.2204327583, "mistakes": {"sign": -4.2204327583}}}
+    assert mcc.differences(rounding, stored, mcc.FLOAT32_REL_TOL) == []
+    moved = {"other_batch": {"expected": 4.2205, "mistakes": {"sign": -4.220433712}}}
+    assert mcc.differences(moved, stored, mcc.FLOAT32_REL_TOL) == \
+        [".other_batch.expected: 4.220433712 stored, 4.2205 regenerated"]
+    new_mistake = {"other_batch": {"expected": 4.220433712,
+                                   "mistakes": {"sign": -4.220433712, "sqrt": 2.05}}}
+    assert mcc.differences(new_mistake, stored, mcc.FLOAT32_REL_TOL) == \
+        [".other_batch.mistakes: keys ['sqrt']"]
+    # float64 sections: one unit in the 10th decimal, never more
+    assert mcc.differences({"r": 0.3333333334}, {"r": 0.3333333333}) == []
+    assert mcc.differences({"r": 0.3333334}, {"r": 0.3333333333}) != []
+    assert mcc.differences({"edges": 16, "fingerprint": "ab"}, {"edges": 17, "fingerprint": "ab"})
+    assert mcc.differences({"edges": 16, "fingerprint": "ac"}, {"edges": 16, "fingerprint": "ab"})
+
+
+def test_stale_constants_are_named(home_dir):
+    """A stored MMD example off by a real amount is reported, by its path."""
+    engine = json.loads(json.dumps(checks.load_constants()))
+    engine["mmd"]["default"]["expected"] += 1e-3
+    stale = mcc.stale_sections(engine, checks.dataset_constants(), str(home_dir))
+    assert [line.split(" stored")[0] for line in stale] == \
+        [f"mmd.default.expected: {engine['mmd']['default']['expected']!r}"]
+
+
 def test_constants_have_every_section():
     assert set(checks.load_constants()) == {"metrics", "mmd"}
     constants = checks.dataset_constants()  # Home's, beside the manifest

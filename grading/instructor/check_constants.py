@@ -407,15 +407,45 @@ def dump(constants: dict) -> str:
     return json.dumps(constants, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+# How far a regenerated number may sit from the stored one and still be the same number.
+# The MMD examples are float32 reductions (a mean of 2B x 2B kernel values): their last bits
+# follow the CPU's vector width and the summation order (an AVX-512 machine regenerates
+# 4.2204327583 where 4.220433712 is stored, 2 float32 ulps apart). 1e-5 is about 80 float32
+# ulps and ten times below the students' check tolerance for the MMD (1e-4), so a stored
+# value within it never changes a verdict; a real change (another example, another mistake)
+# moves a value by 1e-3 or more. Everything else is float64 arithmetic stored rounded to 10
+# decimals: two machines differ by at most one unit in that last decimal.
+FLOAT32_REL_TOL = 1e-5
+FLOAT64_ABS_TOL = 2e-10
+
+
+def differences(fresh, stored, rel_tol: float = 0.0, abs_tol: float = FLOAT64_ABS_TOL,
+                path: str = "") -> list[str]:
+    """Paths where ``fresh`` and ``stored`` differ: another key set, another integer or string,
+    or floats farther apart than ``rel_tol`` (relative) and ``abs_tol`` (absolute)."""
+    if isinstance(fresh, dict) and isinstance(stored, dict):
+        if set(fresh) != set(stored):
+            return [f"{path or '.'}: keys {sorted(set(fresh) ^ set(stored))}"]
+        return [d for key in sorted(fresh)
+                for d in differences(fresh[key], stored[key], rel_tol, abs_tol, f"{path}.{key}")]
+    if isinstance(fresh, float) and isinstance(stored, (float, int)) \
+            and not isinstance(stored, bool):
+        close = math.isclose(fresh, stored, rel_tol=rel_tol, abs_tol=abs_tol)
+        return [] if close else [f"{path}: {stored!r} stored, {fresh!r} regenerated"]
+    return [] if fresh == stored else [f"{path}: {stored!r} stored, {fresh!r} regenerated"]
+
+
 def stale_sections(engine: dict, stored: dict, data_dir: str | None,
                    file: str | None = None) -> list[str]:
-    """Names of the cheap sections (public examples, quick WITG, quick MostPop) whose
-    regenerated value differs from the stored ``engine`` and dataset (``stored``) numbers."""
+    """Where the cheap sections (public examples, quick WITG, quick MostPop) regenerate to
+    other numbers than the stored ``engine`` and dataset (``stored``) ones (see
+    :func:`differences`; the MMD examples within float32 precision)."""
     fresh = engine_constants()
-    stale = [name for name in ("metrics", "mmd") if fresh[name] != engine.get(name)]
+    stale = differences(fresh["metrics"], engine.get("metrics"), path="metrics")
+    stale += differences(fresh["mmd"], engine.get("mmd"), FLOAT32_REL_TOL, path="mmd")
     quick = quick_data(data_dir, file)
     for section, value in (("witg", witg_constants(quick.train_sequence_file)),
                            ("popularity", popularity_constants(quick))):
-        if value != stored.get(section, {}).get("quick"):
-            stale.append(f"{section}.quick")
+        stale += differences(value, stored.get(section, {}).get("quick"),
+                             path=f"{section}.quick")
     return stale
