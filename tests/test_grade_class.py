@@ -19,11 +19,11 @@ import nbformat
 import pytest
 
 from grading.instructor.classrun import grade_class
-from grading.instructor.course import Course
+from grading.instructor.course import Course, _hidden_calls
 from grading.instructor.discover import discover
 from grading.instructor.grade_one import Result, read_notebook, restore_missing_cells
 from grading.instructor.options import default_options
-from grading.instructor.verify import affected_cells, verify_hidden
+from grading.instructor.verify import annotate_claims, trusted_scores
 from grading.kernel.registry import CHECKS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -104,49 +104,44 @@ def test_deleted_test_cells_are_restored_in_place():
     assert len(notes) == 3
 
 
-def _records(fraction, status="ok", integrity=()):
+def _records(fraction, status="ok", public=True, reason="틀렸습니다"):
     """A server record of the recall check: the core and ``6 * fraction - 1`` others pass."""
     labels = CHECKS["recall"].subchecks
     passed = round(6 * fraction)
     return [{"check": "recall", "fraction": fraction, "status": status,
-             "integrity": list(integrity),
-             "verdicts": [{"label": label, "passed": i < passed, "reason": "틀렸습니다"}
+             "public": {"label": "공개", "passed": public, "reason": "" if public else reason},
+             "verdicts": [{"label": label, "passed": i < passed, "reason": reason}
                           for i, label in enumerate(labels)]}]
 
 
-def test_hidden_part_is_capped_by_the_server_record():
+def test_scores_come_from_the_server_records_alone():
     course = _course([_cell("t_tests", True), _cell("t_hidden", True)])
-    result = Result("s", autograded=nbformat.v4.new_notebook(cells=[_cell("t_hidden", True)]))
-    scores = {"t_tests": 2.0, "t_hidden": 2.0}
-    verify_hidden(result, scores, _records(0.5), course)
-    assert scores == {"t_tests": 0.0, "t_hidden": 1.0}  # tampering: visible tests distrusted
-    assert any("숨은 검사는 1점을 주었습니다" in r for r in result.reasons)
-    assert "숨은 검사가 준 점수는 1점입니다" in result.autograded.cells[0].outputs[0].text
+    result = Result("s")
+    trusted_scores(result, _records(0.5), course)
+    assert result.scores == {"t_tests": 2.0, "t_hidden": 1.0}
+    result = Result("s")
+    trusted_scores(result, _records(1.0, public=False, reason="'hand_k1' 예제: 값이 틀렸습니다"),
+                   course)
+    assert result.scores == {"t_tests": 0.0, "t_hidden": 2.0}
+    assert "t_tests: 채점 서버의 공개 테스트: 'hand_k1' 예제: 값이 틀렸습니다" in result.reasons
 
 
-def test_honest_scores_are_kept_and_missing_checks_score_zero():
+def test_a_check_that_never_reached_the_server_scores_zero_with_the_reason():
     course = _course([_cell("t_tests", True), _cell("t_hidden", True)])
-    result = Result("s", autograded=nbformat.v4.new_notebook())
-    scores = {"t_tests": 2.0, "t_hidden": 1.0}
-    verify_hidden(result, scores, _records(0.5), course)
-    assert scores == {"t_tests": 2.0, "t_hidden": 1.0}
-    scores = {"t_tests": 2.0, "t_hidden": 0.0}  # e.g. NameError before the check ran
-    verify_hidden(result, scores, [], course)
-    assert scores == {"t_tests": 2.0, "t_hidden": 0.0}
-    scores = {"t_tests": 2.0, "t_hidden": 2.0}  # full marks shown, but no check ran
-    verify_hidden(result, scores, [], course)
-    assert scores == {"t_tests": 0.0, "t_hidden": 0.0}
-    assert "t_hidden: 숨은 검사(Recall@k)가 실행되지 않았습니다" in result.reasons
+    for records, why in (([], ""), (None, " (검사 서버가 멈췄습니다)")):
+        result = Result("s")
+        trusted_scores(result, records, course)
+        assert result.scores == {"t_tests": 0.0, "t_hidden": 0.0}
+        assert f"t_hidden: 숨은 검사(Recall@k)가 실행되지 않았습니다{why}" in result.reasons
+        assert any(r.startswith("t_tests: ") and "확인하지 못했습니다" in r
+                   for r in result.reasons)
 
 
-def test_replaced_test_helpers_void_the_visible_tests():
+def test_only_the_first_record_of_a_check_counts():
     course = _course([_cell("t_tests", True), _cell("t_hidden", True)])
-    result = Result("s", autograded=nbformat.v4.new_notebook())
-    scores = {"t_tests": 2.0, "t_hidden": 2.0}
-    verify_hidden(result, scores, _records(1.0, integrity=["math.isclose"]),
-                               course)
-    assert scores == {"t_tests": 0.0, "t_hidden": 2.0}
-    assert "math.isclose" in result.reasons[-1]
+    result = Result("s")
+    trusted_scores(result, _records(0.0, public=False) + _records(1.0), course)
+    assert result.scores == {"t_tests": 0.0, "t_hidden": 0.0}
 
 
 def _visible(grade_id, source):
@@ -155,44 +150,30 @@ def _visible(grade_id, source):
     return cell
 
 
-def test_a_rebound_helper_costs_only_the_cells_that_call_it_with_the_reason_shown():
-    cells = [_visible("a_tests", "assert graph_as_dict(g) == {(1, 2): 1.0}"),
-             _visible("b_tests", "assert recall_at_k([[1]], [[1]], 1) == 1.0"),
-             _cell("t_hidden", True)]
-    course = _course(cells)
+def test_a_cell_that_showed_more_than_the_server_gave_says_so_first():
+    cells = [_visible("t_tests", "assert f() == 1"), _cell("t_hidden", True)]
     result = Result("s", autograded=nbformat.v4.new_notebook(cells=copy.deepcopy(cells)))
-    scores = {"a_tests": 2.0, "b_tests": 2.0, "t_hidden": 2.0}
-    verify_hidden(result, scores, _records(1.0, integrity=["graph_as_dict", "graph_summary"]),
-                  course)
-    assert scores == {"a_tests": 0.0, "b_tests": 2.0, "t_hidden": 2.0}
-    first, second = (c.outputs[0].text for c in result.autograded.cells[:2])
-    assert "0점" in first and "graph_as_dict" in first and "graph_summary" not in first
-    assert second == "공개 테스트 통과 ✅\n"
-    assert any(r.startswith("a_tests: ") and "graph_as_dict" in r for r in result.reasons)
+    trusted_scores(result, _records(0.5, status="tamper", public=False,
+                                    reason="점수 표시를 바꿨습니다"), _course(cells))
+    annotate_claims(result, {"t_tests": 2.0, "t_hidden": 2.0}, _course(cells))
+    visible, hidden = result.autograded.cells
+    assert "커널에서 2점을 보였지만 채점 서버가 확인한 점수는 0점" in visible.outputs[0].text
+    assert visible.outputs[1].text == "공개 테스트 통과 ✅\n"  # the kernel's own, after the note
+    assert "확인한 점수는 1점" in hidden.outputs[0].text
+    assert hidden.outputs[1].data["text/plain"] == "1.0"
+    assert any("점수 표시를 바꿨습니다" in r for r in result.reasons)
 
 
-def test_tampering_reason_is_shown_in_every_visible_cell():
-    cells = [_visible("a_tests", "assert f() == 1"), _visible("b_tests", "assert g() == 1"),
-             _cell("t_hidden", True)]
-    result = Result("s", autograded=nbformat.v4.new_notebook(cells=copy.deepcopy(cells)))
-    scores = {"a_tests": 2.0, "b_tests": 2.0, "t_hidden": 2.0}
-    verify_hidden(result, scores, _records(1.0, status="tamper"), _course(cells))
-    assert scores == {"a_tests": 0.0, "b_tests": 0.0, "t_hidden": 2.0}
-    for cell in result.autograded.cells[:2]:
-        assert "점수 표시를 바꿨습니다" in cell.outputs[0].text
-
-
-def test_only_test_cells_that_call_a_name_are_affected_by_it():
-    release = nbformat.read(REPO / "notebooks" / "gcl4sr" / "gcl4sr.ipynb", as_version=4)
-    parts = [c.metadata["nbgrader"]["grade_id"] for c in release.cells
-             if c.metadata.get("nbgrader", {}).get("grade")]
+def test_each_visible_test_cell_is_judged_by_the_check_after_it():
+    source = nbformat.read(REPO / "solutions" / "gcl4sr" / "gcl4sr.ipynb", as_version=4)
+    graded = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    parts = [c.metadata["nbgrader"]["grade_id"] for c in graded]
+    hidden = {c.metadata["nbgrader"]["grade_id"]: _hidden_calls(c.source, 1.0) for c in graded
+              if _hidden_calls(c.source, 1.0)}
     course = Course(Path("."), "source", "release", "gcl4sr", "gcl4sr", parts,
-                    dict.fromkeys(parts, 1.0),
-                    {p: [] for p in parts if p.endswith("_hidden")}, release)
-    own = ["graph_summary", "check_witg", "load_constants", "course_mode", "write_witg_example"]
-    assert affected_cells(course, own) == {}
-    assert affected_cells(course, ["graph_as_dict", "check_mmd", *own]) == {
-        "witg_tests": ["graph_as_dict"], "mmd_tests": ["check_mmd"]}
+                    dict.fromkeys(parts, 1.0), hidden, source)
+    assert course.visible == {"witg_tests": "witg", "recall_tests": "recall",
+                              "ndcg_tests": "ndcg", "mmd_tests": "mmd"}
 
 
 # --------------------------------------------------------------------------- toy course
@@ -222,7 +203,7 @@ def _toy_source(folder: Path) -> Path:
 
 
 def _toy_student(source_nb: Path, path: Path, answer: str | None = None,
-                 extra: str | None = None) -> None:
+                 extra: str | None = None, last: str | None = None) -> None:
     nb = nbformat.read(source_nb, as_version=4)
     for cell in nb.cells:
         cell.source = re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION\n?", "", cell.source,
@@ -231,6 +212,8 @@ def _toy_student(source_nb: Path, path: Path, answer: str | None = None,
             cell.source = answer
     if extra:
         nb.cells.insert(1, nbformat.v4.new_code_cell(extra))
+    if last:
+        nb.cells.append(nbformat.v4.new_code_cell(last))
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
 
@@ -245,8 +228,11 @@ def toy_run(tmp_path_factory):
     _toy_student(nb, subs / "wrong" / "gcl4sr" / "gcl4sr.ipynb",
                  answer="def recall_at_k(actual, predicted, topk):\n    return 0.0")
     _toy_student(nb, subs / "sleepy_gcl4sr.ipynb", extra="import time\ntime.sleep(3600)")
+    # after every test, an endless loop whose bare except swallows the cell-timeout interrupt
+    _toy_student(nb, subs / "looper_gcl4sr.ipynb", last="import time\nwhile True:\n    try:\n"
+                 "        time.sleep(1)\n    except BaseException:\n        pass")
     # the wall clock is only a backstop (the memory hog and the CPU limit have their own test
-    # below): 120 s leaves a loaded machine room for the others, only "sleepy" reaches it
+    # below): 120 s leaves a loaded machine room for the others; "sleepy" and "looper" reach it
     options = default_options(2, cell_timeout=300, timeout=120, mem_mib=2048,
                               check_wall=40, case_wall=10)
     results = grade_class(subs, root / "out", 2, options, source, quiet=True)
@@ -259,6 +245,9 @@ def test_toy_class_scores_and_outputs(toy_run):
     assert results["wrong"].scores == {"recall_tests": 0.0, "recall_hidden": 0.0}  # a stub
     assert results["sleepy"].status == "time limit"
     assert results["sleepy"].scores == {"recall_tests": 0.0, "recall_hidden": 0.0}
+    assert results["looper"].status == "time limit"
+    assert results["looper"].scores == {"recall_tests": 2.0, "recall_hidden": 2.0}
+    assert any("recorded before it are kept" in r for r in results["looper"].reasons)
     rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv"))}
     assert rows["wrong"]["recall_hidden"] == "0" and "Recall@k: 핵심 하위 검사" in rows["wrong"][
         "reasons"]
@@ -270,7 +259,7 @@ def test_toy_class_scores_and_outputs(toy_run):
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         total = {student: gb.find_submission_notebook("gcl4sr", "gcl4sr", student).score
                  for student in results}
-    assert total == {"good": 4.0, "wrong": 0.0, "sleepy": 0.0}
+    assert total == {"good": 4.0, "wrong": 0.0, "sleepy": 0.0, "looper": 4.0}
 
 
 # --------------------------------------------------------------------------- hostile suite
@@ -314,8 +303,8 @@ def test_hostile_suite_outputs_for_every_student(suite):
 
 @pytest.mark.slow
 def test_no_visible_cell_shows_a_pass_under_zero_without_a_reason(suite):
-    """A visible test that passed in the kernel but scores 0 (tampering) says why, first, in
-    the autograded cell that the feedback shows."""
+    """A visible test that passed in the kernel but scores 0 (the server's run of the public
+    examples failed) says why, first, in the autograded cell that the feedback shows."""
     annotated = set()
     for student, want in EXPECTED["students"].items():
         path = suite["out"] / "autograded" / student / "gcl4sr" / "gcl4sr.ipynb"
@@ -327,17 +316,18 @@ def test_no_visible_cell_shows_a_pass_under_zero_without_a_reason(suite):
                 continue
             text = "".join(o.get("text", "") for o in cell.get("outputs", []))
             if want["points"][EXPECTED["parts"].index(grade_id)] == 0 and "통과 ✅" in text:
-                assert "이 공개 테스트는 믿을 수 없어 0점" in text, (student, grade_id)
+                assert "채점 서버가 확인한 점수는 0점" in text, (student, grade_id)
                 annotated.add((student, grade_id))
-    assert ("stubs", "witg_tests") in annotated and ("patcher", "recall_tests") in annotated
+    assert {("stubs", "witg_tests"), ("patcher", "recall_tests"), ("liar", "recall_tests")} \
+        <= annotated
     feedback = (suite["out"] / "feedback" / "stubs" / "gcl4sr" / "gcl4sr.html").read_text()
-    assert "다시 정의했습니다: graph_as_dict" in html.unescape(feedback)
+    assert "채점 서버가 확인한 점수는 0점" in html.unescape(feedback)
 
 
 @pytest.mark.slow
 def test_no_grade_is_lost_or_changed_by_a_neighbour(suite):
-    """The vandal ran in parallel with the others: the master gradebook still holds every
-    student with exactly the CSV's points."""
+    """The vandal and the peek (which writes every gradebook it finds) ran in parallel with
+    the others: the master gradebook holds every student with exactly the CSV's points."""
     from nbgrader.api import Gradebook
 
     out = suite["out"]

@@ -25,7 +25,6 @@ from grading.instructor import battery, reference
 from grading.instructor.server_process import SERVER_SCRIPT
 from grading.kernel import grade_mmd, grade_ndcg, grade_recall, grade_witg
 from grading.kernel.client import SOCKET_ENV, request
-from grading.kernel.integrity import kernel_integrity
 from grading.kernel.registry import CHECKS
 
 _cells = itertools.count(1)
@@ -143,7 +142,7 @@ def server(tmp_path_factory):
     exchange = tmp_path_factory.mktemp("exchange")
     log = open(path.with_name("server.log"), "wb")
     proc = subprocess.Popen([sys.executable, "-I", str(SERVER_SCRIPT), "--socket", str(path),
-                             "--bundle-root", str(exchange),
+                             "--bundle-root", str(exchange), "--every-request",
                              "--check-wall", "20", "--case-wall", "3", "--check-mem-mib", "768"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
     assert proc.stdout.readline().startswith(b"READY ")
@@ -420,21 +419,23 @@ def test_display_tampering_is_detected(server, capsys, monkeypatch):
     assert results(server)[-1]["status"] == "tamper"
 
 
-def test_own_globals_are_not_tampering_whatever_their_names(monkeypatch):
-    """Only a rebound public helper of gcl4sr_helpers.checks is reported (by bare name, for
-    the instructor side to match against the test cells); names checks merely imports or
-    defines privately, torch-level and math names are the notebook's own."""
-    import gcl4sr_helpers.checks  # noqa: F401 - the setup cell imports from it
-
-    main = sys.modules["__main__"]
-    own = {"cache": lambda f: f, "dataclass": lambda c: c, "math": 3, "Tensor": int,
-           "allclose": lambda a, b: True, "isclose": lambda a, b: True, "_close": min,
-           "graph_summary": lambda graph: {}, "graph_as_dict": lambda graph: {}}
-    for name, value in own.items():
-        monkeypatch.setattr(main, name, value, raising=False)
-    assert kernel_integrity() == ["graph_as_dict", "graph_summary"]
-    monkeypatch.setattr(math, "isclose", lambda *a, **k: True)
-    assert "math.isclose" in kernel_integrity()
+def test_visible_points_are_judged_on_the_server_not_in_the_process_that_ran_them(server):
+    """The public verdict compares outputs on the server: a function that makes every
+    comparison in its own process true (math.isclose, builtins) still fails it."""
+    grade_recall(recall(), 2)
+    assert results(server)[-1]["public"] == {"label": battery.PUBLIC, "passed": True,
+                                             "reason": ""}
+    ns = notebook("""
+import builtins
+import math
+def ndcg_at_k(actual, predicted, topk):
+    math.isclose = lambda *args, **kwargs: True
+    builtins.abs = lambda value: 0.0
+    return 0.0
+""")
+    grade_ndcg(ns["ndcg_at_k"], 3)
+    public = results(server)[-1]["public"]
+    assert not public["passed"] and public["reason"].startswith("'hand_k1' 예제: 값이 틀렸습니다")
 
 
 # --------------------------------------------------------------------------- limits

@@ -2,7 +2,8 @@
 
 ``mallory`` attacks from her kernel (an extra cell) and from the check server's sandbox (her
 ``recall_at_k``, called by the hidden check): she reads the reference answers by absolute
-path and by searching ``sys.path``, ``PYTHONPATH`` and the working folder's parents, connects
+path and by searching ``sys.path``, ``PYTHONPATH`` and the working folder's parents, looks
+there for the course's source notebook (the answers) and its gradebook to write, connects
 to a port the instructor's machine listens on, writes a file outside her folder and reads
 another student's submission. Each attempt records ``name:OK`` or the exception it met.
 Under bwrap every attempt fails and she gets the reasons; without a sandbox (``auto`` where
@@ -30,7 +31,7 @@ from grading.instructor.classrun import grade_class
 from grading.instructor.options import default_options
 
 REPO = Path(__file__).resolve().parents[1]
-ATTACKS = ("reference", "search", "network", "write", "peer")
+ATTACKS = ("reference", "search", "network", "write", "peer", "answers", "gradebook")
 REPORT = re.compile(r"ATTACKS ((?:\w+:\w+ ?)+)")
 
 ATTACK_CODE = '''
@@ -47,7 +48,18 @@ def attacks():
         hits = [Path(r) / target for r in roots if r and (Path(r) / target).is_file()]
         return len(hits[0].read_text())
 
+    def answers():  # the source notebook: <course>/<source folder>/<assignment>/*.ipynb
+        hits = [p for r in Path.cwd().parents for p in r.glob("*/*/*.ipynb")
+                if "BEGIN SOLUTION" in p.read_text(errors="replace")]
+        return len(hits[0].read_text())
+
+    def gradebook():
+        hits = [r / "gradebook.db" for r in Path.cwd().parents if (r / "gradebook.db").is_file()]
+        open(hits[0], "r+b").close()
+
     for name, action in [
+            ("answers", answers),
+            ("gradebook", gradebook),
             ("reference", lambda: len(open({reference!r}).read())),
             ("search", search),
             ("network", lambda: socket.create_connection(("127.0.0.1", {port}), 5).close()),

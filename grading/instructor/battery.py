@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from gcl4sr_helpers import checks
 from gcl4sr_helpers.data import MAX_LEN as SEQ_LEN
 from grading.kernel.registry import CHECKS
 
@@ -57,6 +58,11 @@ SUBCHECKS: dict[str, tuple[SubCheck, ...]] = {
     for name, check in CHECKS.items()}
 
 WITG_SEED, METRIC_SEED, MMD_SEED = 91_733, 52_019, 30_881
+
+PUBLIC = "공개 테스트 (채점 서버에서 공개 예제로 다시 실행)"
+"""The label of a check's public verdict: the visible test cell's points."""
+PUBLIC_PREFIX = "public_"
+NARROW_MMD = (6, 0.5, 20)  # the MMD visible test's [6, 20] example: mmd_example(6, 0.5, dim=20)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -154,17 +160,46 @@ def model_spec() -> dict:
             "targets": torch.tensor([seq[-1] for seq in batch])}
 
 
-def make_inputs(check: str, workdir: Path) -> dict:
-    """The hidden inputs of ``check``; WITG sequence files are written into ``workdir``."""
+def public_cases(check: str, workdir: Path) -> list[dict]:
+    """The public examples the visible test cell relies on, as cases judged here: the engine's
+    own (``checks.WITG_EXAMPLE``, ``checks.METRIC_CASES``, ``checks.MMD_CASES``), plus for the
+    MMD the visible test's properties (identical batches, symmetry, a [6, 20] input)."""
     if check == "witg":
-        return {"cases": [{"name": name, "path": _write_sequences(workdir / f"seq_{name}.txt",
-                                                                  sequences)}
-                          for name, sequences in witg_sequence_sets().items()]}
+        path = checks.write_witg_example(workdir / "public_example.txt")
+        return [{"name": f"{PUBLIC_PREFIX}example", "path": str(path)}]
     if check in ("recall", "ndcg"):
-        return {"cases": metric_cases(check)}
-    if check == "mmd":
-        return {"cases": mmd_cases()}
-    raise KeyError(check)
+        return [{"name": f"{PUBLIC_PREFIX}{case_id}", "actual": actual, "predicted": predicted,
+                 "k": k} for case_id, _, actual, predicted, k in checks.METRIC_CASES]
+    if check != "mmd":
+        raise KeyError(check)
+    cases = []
+    for case_id, _, batch, shift, kwargs in checks.MMD_CASES:
+        source, target = checks.mmd_example(batch, shift)
+        cases.append({"name": f"{PUBLIC_PREFIX}{case_id}", "source": source, "target": target,
+                      "kwargs": kwargs})
+    source, target = checks.mmd_example(8, 0.5)
+    batch, shift, dim = NARROW_MMD
+    narrow = checks.mmd_example(batch, shift, dim=dim)
+    for name, pair in (("identical", (source, source.clone())), ("swapped", (target, source)),
+                       ("narrow", narrow)):
+        cases.append({"name": f"{PUBLIC_PREFIX}{name}", "source": pair[0], "target": pair[1],
+                      "kwargs": {}})
+    return cases
+
+
+def make_inputs(check: str, workdir: Path) -> dict:
+    """The public cases, then the hidden inputs of ``check`` (public first: a time-out on a
+    hidden input skips the cases after it); WITG sequence files are written into ``workdir``."""
+    if check == "witg":
+        hidden = [{"name": name, "path": _write_sequences(workdir / f"seq_{name}.txt", sequences)}
+                  for name, sequences in witg_sequence_sets().items()]
+    elif check in ("recall", "ndcg"):
+        hidden = metric_cases(check)
+    elif check == "mmd":
+        hidden = mmd_cases()
+    else:
+        raise KeyError(check)
+    return {"cases": public_cases(check, workdir) + hidden}
 
 
 def reference_function(check: str) -> Callable:
@@ -259,6 +294,36 @@ def case_problem(check: str, subcheck: SubCheck, case: str, want: dict,
     if check == "mmd":
         return _value_problem(want, got, 1e-4, 1e-6)
     return _value_problem(want, got, 1e-6, 1e-9)
+
+
+def _public_problem(check: str, want: dict, got: dict) -> str | None:
+    if check == "witg":
+        if got["ok"] and not got.get("is_data"):
+            return "convert_to_pyg_data(...)가 돌려준 Data를 그대로 반환하지 않았습니다"
+        return graph_problem(want, got)
+    if check == "mmd":
+        if got["ok"] and not got.get("tensor0"):
+            return "0차원 텐서(스칼라)를 반환하지 않았습니다"
+        return _value_problem(want, got, 1e-4, 1e-5)  # the visible test's |MMD(X, X)| < 1e-5
+    return case_problem(check, SUBCHECKS[check][0], "", want, got)
+
+
+def judge_public(check: str, expected: dict[str, dict], got: dict[str, dict],
+                 missing: str = "결과가 없습니다") -> Verdict:
+    """The visible test's verdict: every public case equals the reference's output."""
+    for case in (name for name in expected if name.startswith(PUBLIC_PREFIX)):
+        if "__bundle__" in got:
+            problem = f"함수를 다시 만들 수 없습니다 ({got['__bundle__']['error']})"
+        elif case not in got:
+            problem = missing
+        else:
+            try:
+                problem = _public_problem(check, expected[case], got[case])
+            except Exception as error:  # noqa: BLE001 - a malformed output loses the case
+                problem = f"반환값의 형식이 잘못되었습니다 ({type(error).__name__})"
+        if problem:
+            return Verdict(PUBLIC, False, f"'{case[len(PUBLIC_PREFIX):]}' 예제: {problem}")
+    return Verdict(PUBLIC, True)
 
 
 def judge(check: str, expected: dict[str, dict], got: dict[str, dict],

@@ -1,7 +1,8 @@
 """Trusted check server: grades student functions on hidden inputs, outside the kernel.
 
     python -I grading/instructor/check_server.py --socket PATH [--bundle-root DIR]
-        [--check-wall S] [--case-wall S] [--check-mem-mib MIB]
+        [--work-root DIR] [--every-request] [--check-wall S] [--case-wall S]
+        [--check-mem-mib MIB]
 
 Started *before* the student's kernel (by ``grading.grade_class``) or, when a notebook is
 graded without the class command, lazily by the first hidden test cell. At start it
@@ -14,12 +15,14 @@ graded without the class command, lazily by the first hidden test cell. At start
 
 Each request (one JSON line: ``{"check", "bundle", "points", "tamper"}``) names a bundle
 file with the student's function (see :mod:`grading.kernel.bundle`); the server copies it
-(only from under ``--bundle-root``, the kernel's exchange folder, when given: the server runs
-as the instructor, and a path elsewhere would make it read the instructor's files), runs it
-in a forked, resource-limited child of the zygote, judges the outputs and answers
-``{"fraction", "points", "lines"}``. Every answer is also recorded; on
-``results`` or ``shutdown`` (stdin, i.e. only from whoever started the server) it prints
-``RESULTS [...]`` on stdout: a channel the student's kernel cannot write to.
+(only from beneath ``--bundle-root``, the kernel's exchange folder, when given: the server
+runs as the instructor, and a path elsewhere would make it read the instructor's files), runs
+it in a forked, resource-limited child of the zygote, judges the outputs and answers
+``{"fraction", "points", "lines"}``. The first request per check is recorded (see
+:class:`CheckServer`); on ``results`` or ``shutdown`` (stdin, i.e. only from whoever started
+the server) it prints ``RESULTS [...]`` on stdout: a channel the student's kernel cannot
+write to. Its work folder (hidden inputs, bundles, outputs) is made under ``--work-root``, so
+that the caller can remove it even if the server was killed.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import argparse
 import hashlib
 import json
 import os
+import queue
 import select
 import shutil
 import socketserver
@@ -37,7 +41,7 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 if __name__ == "__main__":  # run as a script under -I: make the grading package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -46,31 +50,64 @@ import torch  # noqa: E402
 
 from grading.instructor import battery, isolation, sandbox  # noqa: E402
 from grading.instructor.options import add_check_options  # noqa: E402
-from grading.instructor.procs import kill_group  # noqa: E402
+from grading.instructor.procs import hand_over, kill_group, sandbox_uid  # noqa: E402
 from grading.kernel.client import clean_env  # noqa: E402
 from grading.kernel.registry import CHECKS as REGISTRY  # noqa: E402
 from grading.kernel.registry import explain, fraction  # noqa: E402
 
 MAX_BUNDLE = 96 << 20
 MAX_REQUEST = 1 << 20
+MAX_PATH = 4096
+MAX_POINTS = 1000.0
+MAX_TAMPER, MAX_TEXT = 8, 200  # tamper entries kept from a request, characters of each
+MAX_REFUSED = 300  # characters of the kernel's refusal kept
+MAX_REASON = 300  # characters of a recorded verdict's reason
+MAX_CLIENTS = 8  # connections served at once; more are told the server is busy
 CHECKS = tuple(REGISTRY)
 
 
-class Zygote:
-    """The sandbox zygote process and its request/reply pipe."""
+class _Spawner:
+    """Starts processes from one thread that lasts as long as the server: bwrap's
+    ``--die-with-parent`` (``PR_SET_PDEATHSIG``) fires when the *thread* that started it
+    ends, and the request thread that finds the zygote dead is about to end."""
 
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
+    def __init__(self) -> None:
+        self.jobs: queue.Queue = queue.Queue()
+        threading.Thread(target=self._serve, name="spawner", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            args, kwargs, done = self.jobs.get()
+            try:
+                done.put(subprocess.Popen(*args, **kwargs))
+            except BaseException as error:  # noqa: BLE001 - raised again in the caller
+                done.put(error)
+
+    def popen(self, *args, **kwargs) -> subprocess.Popen:
+        done: queue.Queue = queue.Queue(maxsize=1)
+        self.jobs.put((args, kwargs, done))
+        result = done.get()
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+
+class Zygote:
+    """The sandbox zygote process and its request/reply pipe; it runs as ``uid`` if given."""
+
+    def __init__(self, workdir: Path, uid: int | None = None) -> None:
+        self.workdir, self.uid = workdir, uid
         self.proc: subprocess.Popen | None = None
         self.counter = 0
+        self.spawner = _Spawner()
 
     def start(self) -> None:
         script = Path(sandbox.__file__).resolve()
         command = [sys.executable, "-I", str(script), "zygote"]
-        self.proc = subprocess.Popen(isolation.zygote_command(command, self.workdir),
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     cwd=self.workdir, env=clean_env(), text=True,
-                                     start_new_session=True)
+        self.proc = self.spawner.popen(isolation.zygote_command(command, self.workdir, self.uid),
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       cwd=self.workdir, env=clean_env(), text=True,
+                                       start_new_session=True)
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         line = self._readline(timeout)
@@ -107,51 +144,139 @@ class Zygote:
         return reply["status"], reply["detail"]
 
 
-NOT_RECEIVED = ("nobundle", "채점할 함수를 받지 못했습니다")
+REFUSED = ("nobundle",
+           "채점할 함수를 받지 못했습니다 (함수 파일은 이 제출의 교환 폴더에서만 받습니다)")
+BIG = ("big", "함수와 함수가 쓰는 전역 값이 너무 큽니다")
 
 
 def copy_bundle(source: str, target: Path, root: Path | None) -> tuple[str, str] | None:
     """Copy the kernel's bundle file to ``target``; ``(status, reason)`` if it is refused.
 
-    The file is opened first, and what was opened is checked: a regular file, at most
-    ``MAX_BUNDLE`` bytes, and (with ``root``) really under ``root``, symbolic links and renames
-    after the check included (``/proc/self/fd``)."""
+    With ``root``, ``source`` is resolved beneath it before anything is opened
+    (:func:`_open_beneath`): nothing outside ``root`` is ever opened. Every refusal (missing,
+    outside, through a symbolic link or ``..``, not a regular file) gets the one reply
+    ``REFUSED``, so that replies tell nothing about the instructor's files; a bundle of more
+    than ``MAX_BUNDLE`` bytes is ``BIG``."""
+    fd = _open_plain(source) if root is None else _open_beneath(source, root)
+    if fd is None:
+        return REFUSED
     try:
-        fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
-    except (OSError, ValueError):
-        return NOT_RECEIVED
-    try:
-        return _copy_open_file(fd, source, target, root)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return REFUSED
+        if info.st_size > MAX_BUNDLE:
+            return BIG
+        return _copy_at_most(fd, target, MAX_BUNDLE)
     finally:
         os.close(fd)
 
 
-def _copy_open_file(fd: int, source: str, target: Path,
-                    root: Path | None) -> tuple[str, str] | None:
-    if root is not None:
-        opened = Path(os.readlink(f"/proc/self/fd/{fd}")) if Path("/proc/self/fd").is_dir() \
-            else Path(source).resolve()
-        if not opened.is_relative_to(root):
-            return "nobundle", "채점할 함수는 이 제출의 교환 폴더에서만 받습니다"
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        return NOT_RECEIVED
-    if info.st_size > MAX_BUNDLE:
-        return "big", "함수와 함수가 쓰는 전역 값이 너무 큽니다"
+def _copy_at_most(fd: int, target: Path, limit: int) -> tuple[str, str] | None:
+    copied = 0
     with os.fdopen(fd, "rb", closefd=False) as handle, open(target, "wb") as out:
-        shutil.copyfileobj(handle, out)
+        while chunk := handle.read(1 << 20):
+            copied += len(chunk)
+            if copied > limit:  # it grew after the check
+                return BIG
+            out.write(chunk)
     return None
 
 
+def _open_plain(source: str) -> int | None:
+    try:
+        return os.open(source, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _open_beneath(source: str, root: Path) -> int | None:
+    """``source`` opened read-only if its text names a path beneath ``root`` (as given or
+    resolved) without ``..``, each part opened from the folder before it with ``O_NOFOLLOW``
+    (no symbolic link is followed, the path cannot leave ``root``); else ``None``."""
+    if not source or len(source) > MAX_PATH or "\0" in source:
+        return None
+    path = PurePosixPath(source)
+    for base in dict.fromkeys((root.absolute(), root.resolve())):
+        if path.is_relative_to(base):
+            parts = path.relative_to(base).parts
+            return _open_parts(base, parts) if parts and ".." not in parts else None
+    return None
+
+
+def _open_parts(base: Path, parts: tuple[str, ...]) -> int | None:
+    flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW
+    try:
+        folder = os.open(base, os.O_RDONLY | os.O_CLOEXEC | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        for part in parts[:-1]:
+            inner = os.open(part, flags | os.O_DIRECTORY, dir_fd=folder)
+            os.close(folder)
+            folder = inner
+        return os.open(parts[-1], flags | os.O_NONBLOCK, dir_fd=folder)
+    except OSError:
+        return None
+    finally:
+        os.close(folder)
+
+
+def _points(value) -> float | None:
+    """A request's points: a finite number in ``[0, MAX_POINTS]``, else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
+    return value if 0.0 <= value <= MAX_POINTS else None
+
+
+def _texts(value) -> list[str]:
+    """A request's list of texts: at most ``MAX_TAMPER`` entries of ``MAX_TEXT`` characters."""
+    items = value[:MAX_TAMPER] if isinstance(value, list) else [value] if value else []
+    return [str(item)[:MAX_TEXT] for item in items]
+
+
+def _clip(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 3] + "..."
+
+
+def _bounded(verdict: dict) -> dict:
+    return {**verdict, "reason": _clip(str(verdict["reason"]), MAX_REASON)}
+
+
+def _repeat(check: str, record: dict, points: float) -> dict:
+    """The reply to a later request for a recorded check: its result, not run again."""
+    record["repeats"] += 1
+    earned = round(points * record["fraction"], 6)
+    return {"fraction": record["fraction"], "points": earned, "seq": record["seq"],
+            "lines": [f"{REGISTRY[check].title}: 이미 채점한 검사입니다. 처음 요청의 결과만 "
+                      f"셉니다 ({earned:g}점)."]}
+
+
 class CheckServer:
+    """The hidden inputs, the expected outputs and the records of one submission's checks.
+
+    Only what counts is kept: the first request per check is graded and recorded; a later
+    one is answered with that result, never run, and counted in the record's ``repeats``
+    (with ``every_request``, for tests and interactive use, each is graded and the latest
+    record per check kept). Every field taken from a request is bounded, so a record is at
+    most seven reasons of ``MAX_REASON`` characters (about 13 KB of JSON) and the RESULTS
+    line holds one per check. Student code runs as :func:`~grading.instructor.procs.
+    sandbox_uid` when the server is root, to which each check's folders are handed over."""
+
     def __init__(self, workdir: Path, wall: float, case_wall: float, mem_mib: int,
-                 bundle_root: Path | None = None) -> None:
+                 bundle_root: Path | None = None, every_request: bool = False) -> None:
         self.workdir, self.wall, self.case_wall = workdir, wall, case_wall
-        self.bundle_root = bundle_root.resolve() if bundle_root else None
+        self.bundle_root = bundle_root.absolute() if bundle_root else None
+        self.every_request = every_request
         self.mem = mem_mib << 20
         self.lock = threading.Lock()
-        self.results: list[dict] = []
-        self.zygote = Zygote(workdir)
+        self.records: dict[str, dict] = {}
+        self.requests = 0
+        self.uid = sandbox_uid()
+        self.zygote = Zygote(workdir, self.uid)
         self.zygote.start()
         torch.set_num_threads(1)
         self.inputs_file, self.expected = {}, {}
@@ -168,48 +293,58 @@ class CheckServer:
                 raise RuntimeError(f"reference fails on {check} cases {failed}")
         self.zygote.wait_ready()
 
+    @property
+    def results(self) -> list[dict]:
+        """The records, in the order of their requests."""
+        return sorted(self.records.values(), key=lambda record: record["seq"])
+
     def grade(self, request: dict) -> dict:
-        check = request.get("check")
-        if check not in CHECKS:
-            return {"error": f"알 수 없는 검사 {check!r}"}
-        points = float(request.get("points", 1.0))
+        """The reply to one request; the first per check is graded and recorded."""
+        check, points = request.get("check"), _points(request.get("points", 1.0))
+        if not isinstance(check, str) or check not in CHECKS:
+            return {"error": f"알 수 없는 검사 {str(check)[:40]!r}"}
+        if points is None:
+            return {"error": f"점수는 0에서 {MAX_POINTS:g} 사이의 수여야 합니다"}
         start = time.monotonic()
         with self.lock:
-            seq = len(self.results)
-            verdicts, digest, status = self._verdicts(check, request, seq)
-            verdicts = [v.__dict__ for v in verdicts]
+            seq, self.requests = self.requests, self.requests + 1
+            if check in self.records and not self.every_request:
+                return _repeat(check, self.records[check], points)
+            verdicts, public, digest, status = self._verdicts(check, request, seq)
+            verdicts = [_bounded(v.__dict__) for v in verdicts]
             passed = sum(v["passed"] for v in verdicts)
             record = {"seq": seq, "check": check, "passed": passed, "total": len(verdicts),
                       "fraction": fraction(check, verdicts), "status": status,
-                      "verdicts": verdicts, "bundle_sha256": digest,
-                      "integrity": [str(x)[:120] for x in request.get("integrity") or []][:50],
-                      "seconds": round(time.monotonic() - start, 3)}
-            self.results.append(record)
+                      "verdicts": verdicts, "public": _bounded(public.__dict__),
+                      "bundle_sha256": digest, "seconds": round(time.monotonic() - start, 3),
+                      "repeats": 0}
+            self.records[check] = record
         return {"fraction": record["fraction"], "points": round(points * record["fraction"], 6),
                 "lines": explain(check, verdicts, points), "seq": seq}
 
     def _verdicts(self, check: str, request: dict, seq: int):
         subchecks = battery.SUBCHECKS[check]
 
-        def all_failed(reason: str):
-            return [battery.Verdict(s.label, False, reason) for s in subchecks]
+        def all_failed(reason: str, status: str):
+            return ([battery.Verdict(s.label, False, reason) for s in subchecks],
+                    battery.Verdict(battery.PUBLIC, False, reason), None, status)
 
-        tamper = [str(t)[:200] for t in request.get("tamper") or []]
+        tamper = _texts(request.get("tamper"))
         if tamper:
-            return all_failed("점수 표시를 바꿨습니다: " + "; ".join(tamper)), \
-                None, "tamper"
+            return all_failed("점수 표시를 바꿨습니다: " + "; ".join(tamper), "tamper")
         if request.get("refused"):
-            return all_failed(str(request["refused"])[:300]), None, "refused"
+            return all_failed(str(request["refused"])[:MAX_REFUSED], "refused")
         run_dir = Path(tempfile.mkdtemp(prefix=f"run{seq}-", dir=self.workdir))
         bundle = run_dir / "bundle.pkl"
-        refused = copy_bundle(str(request.get("bundle")), bundle, self.bundle_root)
+        refused = copy_bundle(str(request.get("bundle"))[:MAX_PATH + 1], bundle, self.bundle_root)
         if refused:
             status, reason = refused
-            return all_failed(reason), None, status
+            return all_failed(reason, status)
         digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
         outputs = run_dir / "outputs.pt"
         work = run_dir / "cwd"
         work.mkdir()
+        hand_over(self.uid, run_dir, work)
         status, detail = self.zygote.run(
             {"check": check, "bundle": str(bundle), "inputs": self.inputs_file[check],
              "outputs": str(outputs), "log": str(run_dir / "child.log"), "workdir": str(work),
@@ -230,30 +365,61 @@ class CheckServer:
                    "exit": f"결과가 없습니다: 함수가 프로세스를 끝냈습니다 ({detail})",
                    "crash": f"결과가 없습니다: {detail}"}[status]
         verdicts = battery.judge(check, self.expected[check], got, missing)
+        public = battery.judge_public(check, self.expected[check], got, missing)
         shutil.rmtree(run_dir, ignore_errors=True)
-        return verdicts, digest, status
+        return verdicts, public, digest, status
 
 
 class _Handler(socketserver.StreamRequestHandler):
     timeout = 30
+    slots = threading.BoundedSemaphore(MAX_CLIENTS)
 
     def handle(self) -> None:
-        try:
-            line = self.rfile.readline(MAX_REQUEST)
-            request = json.loads(line)
-            if not isinstance(request, dict):
-                raise ValueError("request is not an object")
-            reply = self.server.checks.grade(request)  # type: ignore[attr-defined]
-        except Exception as error:  # noqa: BLE001
-            reply = {"error": f"{type(error).__name__}: {error}"}
+        if not self.slots.acquire(blocking=False):
+            reply = {"error": "검사 서버가 다른 요청을 처리하고 있습니다"}
+        else:
+            try:
+                reply = self._reply()
+            finally:
+                self.slots.release()
         try:
             self.wfile.write((json.dumps(reply) + "\n").encode())
         except OSError:
             pass
 
+    def _reply(self) -> dict:
+        try:
+            request = json.loads(self.rfile.readline(MAX_REQUEST))
+            if not isinstance(request, dict):
+                raise ValueError("request is not an object")
+            return self.server.checks.grade(request)  # type: ignore[attr-defined]
+        except Exception as error:  # noqa: BLE001
+            return {"error": _clip(f"{type(error).__name__}: {error}", MAX_TEXT)}
+
 
 class _SocketServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+
+
+def _serve(checks: CheckServer, path: str, out) -> None:
+    """Answer on the socket ``path`` until ``shutdown`` (or the end of stdin); RESULTS lines."""
+    old_umask = os.umask(0o077)
+    server = _SocketServer(path, _Handler)
+    os.umask(old_umask)
+    server.checks = checks  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print("READY " + json.dumps({"socket": path, "pid": os.getpid()}), file=out, flush=True)
+    for line in sys.stdin:
+        command = line.strip()
+        if command in ("results", "shutdown"):
+            with checks.lock:
+                print("RESULTS " + json.dumps(checks.results), file=out, flush=True)
+        if command == "shutdown":
+            break
+    else:  # stdin closed: whoever started us is gone
+        with checks.lock:
+            print("RESULTS " + json.dumps(checks.results), file=out, flush=True)
+    server.server_close()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -261,36 +427,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--socket", required=True)
     parser.add_argument("--bundle-root", type=Path,
                         help="accept bundles only from under this folder (the kernel's TMPDIR)")
+    parser.add_argument("--work-root", type=Path,
+                        help="make the work folder under this folder, which the caller removes "
+                             "if the server could not (default: the temporary folder)")
+    parser.add_argument("--every-request", action="store_true",
+                        help="grade every request, keeping the latest record per check (tests, "
+                             "interactive use); by default only the first per check counts")
     add_check_options(parser)
     args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="gcl4sr-checks-"))
-    out = sys.stdout
+    os.umask(0o022)  # the sandbox's uid reads the hidden inputs; the folder itself is private
+    top = Path(tempfile.mkdtemp(prefix="gcl4sr-checks-", dir=args.work_root))
+    workdir = top / "sandbox"
+    workdir.mkdir()
     checks = None
     try:
         checks = CheckServer(workdir, args.check_wall, args.case_wall, args.check_mem_mib,
-                             args.bundle_root)
-        old_umask = os.umask(0o077)
-        server = _SocketServer(args.socket, _Handler)
-        os.umask(old_umask)
-        server.checks = checks  # type: ignore[attr-defined]
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        print("READY " + json.dumps({"socket": args.socket, "pid": os.getpid()}), file=out,
-              flush=True)
-        for line in sys.stdin:
-            command = line.strip()
-            if command in ("results", "shutdown"):
-                with checks.lock:
-                    print("RESULTS " + json.dumps(checks.results), file=out, flush=True)
-            if command == "shutdown":
-                break
-        else:  # stdin closed: whoever started us is gone
-            with checks.lock:
-                print("RESULTS " + json.dumps(checks.results), file=out, flush=True)
-        server.server_close()
+                             args.bundle_root, args.every_request)
+        _serve(checks, args.socket, sys.stdout)
     finally:
         if checks:
             checks.zygote.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(top, ignore_errors=True)
         try:
             os.unlink(args.socket)
         except OSError:

@@ -37,6 +37,19 @@ class Course:
     hidden: dict[str, list[tuple[str, float | None]]]  # grade id -> [(check, points)]
     release_nb: nbformat.NotebookNode
 
+    @property
+    def visible(self) -> dict[str, str]:
+        """Visible test cell (grade id) -> the check whose public verdict earns its points: the
+        check of the next hidden cell (a part's visible tests come before its hidden check)."""
+        found, waiting = {}, []
+        for grade_id in self.parts:
+            if grade_id in self.hidden:
+                found.update(dict.fromkeys(waiting, self.hidden[grade_id][0][0]))
+                waiting = []
+            else:
+                waiting.append(grade_id)
+        return found
+
 
 def config_text(root: Path, cell_timeout: int | None) -> str:
     """The course config at ``root``: the repository's (its copy in ``root``, if any), rooted

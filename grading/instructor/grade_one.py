@@ -20,11 +20,11 @@ from grading.kernel.client import SOCKET_ENV
 
 from .course import REPO, Course, config_text
 from .discover import Submission
-from .isolation import bwrap_command, use_bwrap, warning
+from .isolation import KERNEL_NAME, bwrap_command, use_bwrap, warning, write_kernel_spec
 from .options import Options
 from .procs import command_env, limited_command, run_logged
 from .server_process import start_server, stop_server
-from .verify import cell_reasons, verify_hidden
+from .verify import annotate_claims, cell_reasons, trusted_scores
 
 MAX_NOTEBOOK_BYTES = 64 << 20
 CPU_BACKSTOP_S = 60  # RLIMIT_CPU per process above the tree's CPU limit (where no /proc)
@@ -141,9 +141,10 @@ def grade_one(sub: Submission, course: Course, work: Path, options: Options,
         result.status = "grading failed" if last_try else "grader error"
         result.reasons.append("grading files around the notebook were deleted or changed "
                               "during grading")
-    if result.status != "graded":
-        result.scores = {part: 0.0 for part in course.parts}
-    elif result.other_release:
+    if result.status == "grader error":  # graded again: nothing of this run counts
+        result.scores = {}
+    result.scores = {part: result.scores.get(part, 0.0) for part in course.parts}
+    if result.status == "graded" and result.other_release:
         result.status = OTHER_RELEASE
     result.seconds = time.monotonic() - start
     try:
@@ -178,7 +179,6 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
 
     root = folder / "course"
     shutil.copytree(course.template, root, symlinks=False)
-    (root / "nbgrader_config.py").write_text(config_text(root, options.cell_timeout))
     target = root / "submitted" / sub.student / course.assignment
     target.mkdir(parents=True)
     nbformat.write(nb, target / f"{course.notebook}.ipynb")
@@ -188,64 +188,104 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
     exchange = folder / "exchange"  # the kernel's TMPDIR: bundles for the check server
     exchange.mkdir()
     server, sock = start_server(folder, exchange, options, log)  # starts while nbgrader does
-    command = [sys.executable, "-m", "nbgrader", "autograde", course.assignment,
-               "--student", sub.student, "--force"]
+    env, config = kernel_env(options, sock, exchange), config_text(root, options.cell_timeout)
     if use_bwrap(options.sandbox):
-        data = [Path(options.data).resolve()] if options.data else []
-        command = bwrap_command(command, [root, exchange], [sock.parent, *data])
-    command = limited_command(command, options.mem_mib, options.fsize_mib,
-                              cpu=options.cpu + CPU_BACKSTOP_S)
+        kernel_config, env = sandboxed_kernel(folder, target, course, options, sock, env)
+        config += kernel_config
+    (root / "nbgrader_config.py").write_text(config)
+    command = limited_command([sys.executable, "-m", "nbgrader", "autograde", course.assignment,
+                               "--student", sub.student, "--force"],
+                              options.mem_mib, options.fsize_mib, cpu=options.cpu + CPU_BACKSTOP_S)
     try:
-        run = run_logged(command, root, log, options.timeout, kernel_env(options, sock, exchange),
-                         cpu_limit=options.cpu)
+        run = run_logged(command, root, log, options.timeout, env, cpu_limit=options.cpu)
     finally:
-        records = stop_server(server)
-        result.records = records
+        result.records = stop_server(server)
+    trusted_scores(result, result.records, course)
     autograded = root / "autograded" / sub.student / course.assignment / f"{course.notebook}.ipynb"
-    text = log.read_text(errors="replace")
-    if run.stopped:
-        result.status = {"wall": "time limit", "cpu": "CPU limit"}[run.stopped]
-        result.reasons.append(
-            f"grading used more than {options.cpu:g} s of CPU time and was stopped"
-            if run.stopped == "cpu" else
-            f"grading took longer than {options.timeout:g} s and was stopped")
-        return
-    if run.code != 0 or not autograded.is_file():
-        result.status = "kernel died" if re.search(r"DeadKernelError|Kernel died", text) \
-            else "grading failed"
-        hint = "memory limit or crash" if result.status == "kernel died" else "see the log"
-        last = [line for line in text.splitlines() if "Error" in line][-1:] or ["(no error)"]
-        result.reasons.append(f"{result.status} ({hint}): {last[0].strip()[:200]}")
+    if run.stopped or run.code != 0 or not autograded.is_file():
+        _fault(result, run, log.read_text(errors="replace"), options)
         return
     result.autograded = nbformat.read(autograded, as_version=4)
-    scores = _gradebook_scores(root, course, sub.student)
-    verify_hidden(result, scores, records, course)
-    result.scores = scores
+    annotate_claims(result, _gradebook_scores(root, course, sub.student), course)
     result.reasons += cell_reasons(result.autograded, course)
 
 
+KEPT = "points the check server recorded before it are kept"
+
+
+def _fault(result: Result, run, text: str, options: Options) -> None:
+    """The status and reason of a run that did not finish: a limit, a dead kernel, a failure."""
+    if run.stopped:
+        result.status = {"wall": "time limit", "cpu": "CPU limit"}[run.stopped]
+        result.reasons.append(
+            (f"grading used more than {options.cpu:g} s of CPU time and was stopped"
+             if run.stopped == "cpu" else
+             f"grading took longer than {options.timeout:g} s and was stopped") + f"; {KEPT}")
+        return
+    result.status = "kernel died" if re.search(r"DeadKernelError|Kernel died", text) \
+        else "grading failed"
+    hint = "memory limit or crash" if result.status == "kernel died" else "see the log"
+    last = [line for line in text.splitlines() if "Error" in line][-1:] or ["(no error)"]
+    result.reasons.append(f"{result.status} ({hint}): {last[0].strip()[:200]}; {KEPT}")
+
+
+KERNEL_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+"""What a graded kernel keeps of the grader's environment (besides ``OPENBLAS_*``, which
+some CPUs need for correct results): the rest is set by :func:`kernel_env`."""
+
+
 def kernel_env(options: Options, sock: Path, exchange: Path) -> dict[str, str]:
-    """The environment of ``nbgrader autograde`` and its kernel: none of the grader's own
-    settings, the cores' share (``options.threads``), the check server's socket.
+    """The environment of ``nbgrader autograde`` and its kernel, from an allowlist: the
+    cores' share (``options.threads``), the check server's socket, the data folder.
 
     OpenMP threads sleep at once (``PASSIVE``, spin count 0 whatever the engine's import set
     here): a spinning thread's wait is CPU time, and the work limit counts CPU time, so
     spinning beside other jobs would make the limit depend on the machine's load."""
+    from gcl4sr_helpers.download import ENV_VAR as DATA_ENV
     from gcl4sr_helpers.runtime import THREADS_ENV
 
     env = command_env({key: value for key, value in os.environ.items()
-                       if not key.startswith(("GCL4SR_", "NBGRADER_", "JPY_", "PYTHON"))})
+                       if key in KERNEL_ENV or key.startswith("OPENBLAS_")})
     threads = str(options.threads)
     env.update(PYTHONPATH=str(REPO), OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
                OMP_WAIT_POLICY="PASSIVE", GOMP_SPINCOUNT="0", MPLBACKEND="Agg",
                PYTHONDONTWRITEBYTECODE="1", TMPDIR=str(exchange),
                **{THREADS_ENV: threads, SOCKET_ENV: str(sock)})
     if options.data:
-        env["GCL4SR_DATA"] = str(Path(options.data).resolve())
+        env[DATA_ENV] = str(Path(options.data).resolve())
     return env
 
 
+def sandboxed_kernel(folder: Path, submitted: Path, course: Course, options: Options,
+                     sock: Path, env: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """Run only the kernel in bubblewrap, ``nbgrader autograde`` outside it: the nbgrader
+    config lines and the environment of nbgrader that make it start the sandboxed kernel.
+
+    The kernel sees the kit, the data (read-only), the check server's socket folder, its
+    exchange folder (``TMPDIR``) and, as its working folder, a private copy of the
+    submission's folder: never the course copy (the source notebook with the answers, the
+    gradebook, the release), which only nbgrader reads and writes. It talks to nbgrader over
+    Unix sockets in a folder of its own (``ipc`` transport: it has no network) and gets exactly
+    ``env`` (plus ``NBGRADER_EXECUTION``) as its environment."""
+    workdir = folder / "course" / "autograded" / submitted.parent.name / course.assignment
+    scratch, ipc, runtime = folder / "scratch", folder / "ipc", folder / "runtime"
+    shutil.copytree(submitted, scratch)
+    ipc.mkdir()
+    runtime.mkdir()
+    data = [Path(options.data).resolve()] if options.data else []
+    argv = bwrap_command([], [ipc, Path(env["TMPDIR"])], [sock.parent, runtime, *data],
+                         mounts={workdir: scratch}, chdir=workdir,
+                         env={**env, "NBGRADER_EXECUTION": "autograde"})
+    write_kernel_spec(folder / "jupyter", argv)
+    config = (f"c.Execute.kernel_name = {KERNEL_NAME!r}\n"
+              "c.KernelManager.transport = 'ipc'\n"
+              f"c.KernelManager.ip = {str(ipc / 'k')!r}\n")
+    return config, {**env, "JUPYTER_PATH": str(folder / "jupyter"),
+                    "JUPYTER_RUNTIME_DIR": str(runtime)}
+
+
 def _gradebook_scores(root: Path, course: Course, student: str) -> dict[str, float]:
+    """What the kernel's run showed per cell (nbgrader's ``auto_score``): advice, not points."""
     from nbgrader.api import Gradebook
 
     scores = {part: 0.0 for part in course.parts}
@@ -253,6 +293,6 @@ def _gradebook_scores(root: Path, course: Course, student: str) -> dict[str, flo
         submission = gb.find_submission_notebook(course.notebook, course.assignment, student)
         for grade in submission.grades:
             if grade.name in scores:
-                value = grade.score if grade.score is not None else 0.0
+                value = grade.auto_score if grade.auto_score is not None else 0.0
                 scores[grade.name] = min(float(value), course.max_points[grade.name])
     return scores

@@ -22,6 +22,7 @@ Modes (``--sandbox`` of the class command; ``$GCL4SR_SANDBOX`` for the check ser
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -83,7 +84,24 @@ def warning(mode: str) -> str | None:
             "network while it was graded")
 
 
+TMPFS_BYTES = 256 << 20  # each in-memory folder of a sandbox: /tmp, /dev/shm
+
+
+@cache
+def _sized_tmpfs() -> bool:
+    """Whether bwrap takes ``--size`` and ``--perms`` for a tmpfs (bubblewrap 0.8+)."""
+    try:
+        done = subprocess.run([shutil.which("bwrap") or "bwrap", "--help"], capture_output=True,
+                              text=True, timeout=30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "--size" in done.stdout + done.stderr
+
+
 def _system() -> list[str]:
+    """The system, ``/proc``, ``/dev`` and the in-memory folders: ``TMPFS_BYTES`` each and
+    writable by every uid (the check sandbox may drop to one, :func:`zygote_command`) where
+    bwrap can size them; ``/dev/shm`` is then a sized one too (it is ``/dev``'s otherwise)."""
     args = []
     for path in SYSTEM_DIRS:
         if os.path.islink(path):
@@ -92,7 +110,10 @@ def _system() -> list[str]:
             args += ["--ro-bind", path, path]
     for name in ETC_FILES:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    return args + ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    if not _sized_tmpfs():
+        return args + ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    sized = ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs"]
+    return args + ["--proc", "/proc", "--dev", "/dev", *sized, "/tmp", *sized, "/dev/shm"]
 
 
 def _package_dir(name: str) -> Path:
@@ -112,30 +133,64 @@ def kit_paths() -> list[Path]:
 
 
 def bwrap_command(command: list[str], write: list[Path], read: list[Path] = (),
-                  die_with_parent: bool = True) -> list[str]:
-    """``command`` in a sandbox that also sees ``write`` (read-write) and ``read``."""
-    binds = [("--ro-bind", Path(p)) for p in [*kit_paths(), *read]]
-    binds += [("--bind", Path(p)) for p in write]
-    binds.sort(key=lambda bind: len(bind[1].parts))  # parents before what is inside them
+                  die_with_parent: bool = True, mounts: dict[Path, Path] | None = None,
+                  env: dict[str, str] | None = None, chdir: Path | None = None) -> list[str]:
+    """``command`` in a sandbox that also sees ``write`` (read-write) and ``read``, and each
+    folder of ``mounts`` (read-write) at another place (``{place: folder}``). With ``env`` the
+    command gets exactly that environment (and ``HOME``); without it, the caller's."""
+    binds = [("--ro-bind", Path(p), Path(p)) for p in [*kit_paths(), *read]]
+    binds += [("--bind", Path(p), Path(p)) for p in write]
+    binds += [("--bind", Path(source), Path(place)) for place, source in (mounts or {}).items()]
+    binds.sort(key=lambda bind: len(bind[2].parts))  # parents before what is inside them
     args = [shutil.which("bwrap") or "bwrap", *NAMESPACES, *_system()]
-    for flag, path in binds:
-        args += [flag, str(path), str(path)]
-    args += ["--remount-ro", "/", "--setenv", "HOME", HOME]
+    for flag, source, place in binds:
+        args += [flag, str(source), str(place)]
+    args += ["--remount-ro", "/"]
+    if env is not None:
+        args.append("--clearenv")
+        for key, value in env.items():
+            args += ["--setenv", key, value]
+    args += ["--setenv", "HOME", HOME]
+    if chdir is not None:
+        args += ["--chdir", str(chdir)]
     if die_with_parent:
         args.append("--die-with-parent")
     return [*args, "--", *command]
 
 
-def zygote_command(command: list[str], workdir: Path) -> list[str]:
+KERNEL_NAME = "gcl4sr-graded"
+"""The only kernel a graded notebook runs in (``Execute.kernel_name``): the notebook's own
+kernel metadata cannot pick another one."""
+
+
+def write_kernel_spec(jupyter_dir: Path, argv: list[str]) -> None:
+    """A Jupyter kernel spec ``KERNEL_NAME`` under ``jupyter_dir`` (put it on ``JUPYTER_PATH``)
+    whose kernel is ``argv`` followed by ipykernel with the connection file."""
+    folder = jupyter_dir / "kernels" / KERNEL_NAME
+    folder.mkdir(parents=True)
+    kernel = [*argv, sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (folder / "kernel.json").write_text(json.dumps(
+        {"argv": kernel, "display_name": "GCL4SR (graded)", "language": "python"}))
+
+
+def zygote_command(command: list[str], workdir: Path, uid: int | None = None) -> list[str]:
     """The check server's zygote command, sandboxed unless ``$GCL4SR_SANDBOX`` says otherwise:
     besides the kit it sees its own code (``sandbox.py`` and the process utilities it
-    imports) and the server's exchange folder ``workdir`` (inputs, bundles, outputs)."""
+    imports) and the server's exchange folder ``workdir`` (inputs, bundles, outputs); it runs
+    as ``uid`` when one is given (:func:`~grading.instructor.procs.as_uid`).
+
+    The sandbox dies with the server (``--die-with-parent``: the server starts every zygote
+    from one lasting thread, as that flag follows the thread) and has its own PID namespace,
+    which the zygote is told (``--own-pid-namespace``): after each check it kills every
+    process in it but itself and bwrap's init (:func:`~grading.instructor.sandbox.zygote_main`),
+    and killing bwrap ends them all."""
+    from .procs import as_uid
+
     if not use_bwrap(os.environ.get(MODE_ENV, "auto")):
         return command
     here = Path(__file__).resolve().parent
     code = [here / "__init__.py", here / "sandbox.py", here / "procs.py"]
-    # the server may outlive the thread that restarts its zygote: no --die-with-parent
-    return bwrap_command(command, [workdir], code, die_with_parent=False)
+    return as_uid(bwrap_command([*command, "--own-pid-namespace"], [workdir], code), uid)
 
 
 def unsandboxed(results: list[Result]) -> str | None:

@@ -11,8 +11,13 @@ from pathlib import Path
 import nbformat
 
 from .course import Course, config_text
+from .feedback_safety import make_safe
 from .grade_one import Result
 from .procs import run_logged
+
+# Defence in depth behind make_safe: nbconvert cleans any HTML output left and writes no
+# JavaScript output (nbgrader's feedback template renders markdown cells without it).
+FEEDBACK_OPTIONS = ["--HTMLExporter.sanitize_html=True"]
 
 
 def write_outputs(results: list[Result], course: Course, out: Path, cell_timeout,
@@ -48,6 +53,8 @@ def write_outputs(results: list[Result], course: Course, out: Path, cell_timeout
             gb.db.commit()
     for result in results:
         (out / "logs" / f"{result.student}.log").write_text(result.log)
+        if result.autograded is not None:  # the feedback's and the formgrader's notebook
+            make_safe(result.autograded)
         for folder, nb in (("submitted", result.submitted), ("autograded", result.autograded)):
             if nb is not None:
                 path = out / folder / result.student / course.assignment
@@ -55,7 +62,7 @@ def write_outputs(results: list[Result], course: Course, out: Path, cell_timeout
                 nbformat.write(nb, path / f"{course.notebook}.ipynb")
     if any(r.autograded is not None for r in results):
         run_logged([sys.executable, "-m", "nbgrader", "generate_feedback", course.assignment,
-              "--force"], out, log, timeout=900)
+              "--force", *FEEDBACK_OPTIONS], out, log, timeout=900)
     for result in results:
         html = out / "feedback" / result.student / course.assignment / f"{course.notebook}.html"
         if not html.exists():

@@ -2,13 +2,19 @@
 command under limits with its output logged, the environment of the grader's subprocesses,
 and the ``limits`` wrapper command.
 
-    python -m grading.instructor.procs --as-mib 6144 [--cpu 900] [--fsize-mib 1024] -- CMD...
+    python -m grading.instructor.procs --as-mib 6144 [--cpu 900] [--fsize-mib 1024]
+        [--nproc 64] -- CMD...
 
-Limits are per process and inherited: the kernel that ``nbgrader autograde`` starts gets the
-same address-space cap, so a memory hog raises ``MemoryError`` inside its cell instead of
-taking the machine (or another student's grading) down. The work limit of a command is the
-CPU time of its whole process tree (:func:`run_logged`), which a busy machine does not use
-up; its wall-clock limit is only a backstop.
+Limits are per process, inherited and hard (soft = hard: no process below can raise them):
+the kernel that ``nbgrader autograde`` starts gets the same address-space cap, so a memory
+hog raises ``MemoryError`` inside its cell instead of taking the machine (or another
+student's grading) down. The work limit of a command is the CPU time of its whole process
+tree (:func:`run_logged`), which a busy machine does not use up; its wall-clock limit is
+only a backstop.
+
+Process cap (``RLIMIT_NPROC``, see :func:`nproc_limit`): the kernel ignores it for root, and
+CI and many instructors grade as root. A sandbox then runs its command as a fresh
+unprivileged uid (:func:`sandbox_uid`, :func:`as_uid`), whose processes it counts.
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from grading.kernel.limits import set_limits
 
@@ -129,19 +136,120 @@ def command_env(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def limited_command(command: list[str], as_mib: int, fsize_mib: int,
-                    cpu: float | None = None) -> list[str]:
-    """``command`` run under this module's limits wrapper (``cpu``: seconds per process)."""
+SANDBOX_UID_BASE = 1 << 30
+SETUID_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP")
+
+
+def sandbox_uid() -> int | None:
+    """The uid that sandboxed student code runs as when the grader is root, else ``None``.
+
+    ``SANDBOX_UID_BASE`` + this process's pid: no passwd entry, used by no one else, unique
+    among the graders running now, so ``RLIMIT_NPROC`` counts this sandbox's processes
+    alone. ``None`` when not root (the user's own uid is counted, see :func:`nproc_limit`)
+    or without ``setpriv`` (util-linux)."""
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("setpriv"):
+        return None
+    return SANDBOX_UID_BASE + os.getpid()
+
+
+def unprivileged_prefix(uid: int) -> list[str]:
+    """``setpriv`` arguments that run the command after them as ``uid`` (and gid ``uid``),
+    with no supplementary groups and no capabilities (bounding set included)."""
+    return [shutil.which("setpriv") or "setpriv", "--reuid", str(uid), "--regid", str(uid),
+            "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
+
+
+def as_uid(bwrap_args: list[str], uid: int | None) -> list[str]:
+    """A bwrap command (:func:`~grading.instructor.isolation.bwrap_command`) whose command runs
+    as ``uid`` (unchanged for ``None``): bwrap, as root, mounts what it must and keeps
+    ``SETUID_CAPS`` for :func:`unprivileged_prefix`, which then drops every capability; bwrap's
+    ``no_new_privs`` keeps set-uid programs from regaining any. The kernel sandbox can use it
+    the same way: ``as_uid(bwrap_command(...), sandbox_uid())``.
+
+    What the command reads must be readable by others (bwrap's own mount points are); the
+    folders it writes must be given to ``uid`` first (:func:`hand_over`)."""
+    if uid is None:
+        return bwrap_args
+    split = bwrap_args.index("--")
+    caps = [arg for cap in SETUID_CAPS for arg in ("--cap-add", cap)]
+    return [*_open_parents(bwrap_args[:split]), *caps, "--", *unprivileged_prefix(uid),
+            *bwrap_args[split + 1:]]
+
+
+_BINDS = ("--bind", "--ro-bind", "--bind-try", "--ro-bind-try", "--dev-bind", "--dev-bind-try")
+
+
+def _open_parents(options: list[str]) -> list[str]:
+    """bwrap ``options`` where the folders above each bind's target are made ``0755`` first:
+    bwrap makes missing ones ``0700``, which only its own uid could cross (an existing folder
+    keeps its mode)."""
+    out, pending, made, index = [], [], set(), 0
+    while index < len(options):
+        flag = options[index]
+        if flag in ("--perms", "--size"):  # modifiers of the next operation
+            pending, index = pending + options[index:index + 2], index + 2
+            continue
+        if flag in _BINDS:
+            for parent in reversed(PurePosixPath(options[index + 2]).parents[:-1]):
+                if str(parent) not in made:
+                    made.add(str(parent))
+                    out += ["--perms", "0755", "--dir", str(parent)]
+            out += [*pending, *options[index:index + 3]]
+            pending, index = [], index + 3
+            continue
+        out += [*pending, flag]
+        pending, index = [], index + 1
+    return out + pending
+
+
+def hand_over(uid: int | None, *paths: Path) -> None:
+    """Make ``paths`` (not their contents) belong to ``uid``; nothing for ``None``."""
+    for path in paths if uid is not None else ():
+        os.chown(path, uid, uid)
+
+
+def nproc_limit(extra: int) -> int:
+    """An ``RLIMIT_NPROC`` that lets this uid start ``extra`` more tasks (threads count).
+
+    The kernel counts the tasks of a real uid per user namespace (Linux 5.14+): inside
+    bwrap's namespace (a normal instructor) or for a fresh :func:`sandbox_uid`, the tasks that
+    ``/proc`` shows are the ones counted. Without a sandbox a normal user's tasks everywhere
+    count, and the limit still leaves ``extra`` more; on older kernels a sandboxed normal user
+    may get fewer (a fork fails). Root is exempt: ``extra`` alone is meant for the uid that
+    :func:`as_uid` drops to."""
+    uid = os.getuid()
+    return extra if uid == 0 else _tasks_of(uid) + extra
+
+
+def _tasks_of(uid: int) -> int:
+    count = 0
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        try:
+            with open(f"/proc/{entry.name}/status") as handle:
+                fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        except (OSError, ValueError):
+            continue
+        if int(fields.get("Uid", "-1").split()[0]) == uid:
+            count += int(fields.get("Threads", "1"))
+    return count
+
+
+def limited_command(command: list[str], as_mib: int, fsize_mib: int, cpu: float | None = None,
+                    nproc: int | None = None) -> list[str]:
+    """``command`` run under this module's limits wrapper (``cpu``: seconds per process,
+    ``nproc``: tasks beyond the uid's own, :func:`nproc_limit`)."""
     extra = ["--cpu", str(int(cpu))] if cpu else []
+    extra += ["--nproc", str(nproc)] if nproc else []
     return [sys.executable, "-m", __name__, "--as-mib", str(as_mib), "--fsize-mib",
             str(fsize_mib), *extra, "--", *command]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Run a command under resource limits.")
+    parser = argparse.ArgumentParser(description="Run a command under hard resource limits.")
     parser.add_argument("--as-mib", type=int, help="address space per process (MiB)")
     parser.add_argument("--cpu", type=int, help="CPU seconds per process")
     parser.add_argument("--fsize-mib", type=int, help="largest file a process may write (MiB)")
+    parser.add_argument("--nproc", type=int, help="tasks the uid may start (see nproc_limit)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -150,8 +258,9 @@ def main(argv: list[str] | None = None) -> None:
     limits = {resource.RLIMIT_AS: args.as_mib and args.as_mib << 20,
               resource.RLIMIT_CPU: args.cpu,
               resource.RLIMIT_FSIZE: args.fsize_mib and args.fsize_mib << 20,
+              resource.RLIMIT_NPROC: args.nproc and nproc_limit(args.nproc),
               resource.RLIMIT_CORE: 0}
-    set_limits({kind: value for kind, value in limits.items() if value is not None})
+    set_limits({kind: value for kind, value in limits.items() if value is not None}, hard=True)
     os.execvp(command[0], command)
 
 

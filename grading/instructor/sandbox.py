@@ -10,15 +10,19 @@ process that has imported torch, PyG and the engine (so a check costs a fork, no
 
 * starts its own session (so the whole process group can be killed),
 * sends stdin to ``/dev/null`` and stdout/stderr to a log file,
-* runs under ``RLIMIT_AS`` (memory), ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and a per-case alarm,
-  and the zygote kills its process group at the wall-clock limit,
+* runs under hard ``RLIMIT_AS`` (memory), ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and
+  ``RLIMIT_NPROC`` (``CHECK_TASKS`` more tasks: a fork bomb stays small; as an
+  unprivileged uid when the server is root, :func:`grading.instructor.procs.sandbox_uid`)
+  and a per-case alarm; the zygote kills its process group at the wall-clock limit and,
+  when the check ends, every process the check started (:func:`end_check`),
 * works in an empty temporary folder and cannot import the ``grading`` package,
 * runs, like the zygote, in a bubblewrap sandbox (:func:`grading.instructor.isolation.
   zygote_command`): no network, and of the server's files only its exchange folder,
 * writes its outputs (plain tensors and numbers) to a file that the server reads with
   ``torch.load(weights_only=True)``.
 
-Zygote protocol (``python -I sandbox.py zygote``): one JSON request per stdin line
+Zygote protocol (``python -I sandbox.py zygote [--own-pid-namespace]``): one JSON request
+per stdin line
 ``{"id", "check", "bundle", "inputs", "outputs", "log", "workdir", "wall", "case_wall",
 "mem"}``; one JSON reply per stdout line ``{"id", "status", "detail", "seconds"}`` where
 status is ``ok``, ``timeout``, ``signal`` or ``exit``.
@@ -48,10 +52,13 @@ import torch  # noqa: E402
 
 from gcl4sr_helpers.data import MAX_LEN as SEQ_LEN  # noqa: E402
 from gcl4sr_helpers.files import atomic_file  # noqa: E402
-from grading.instructor.procs import kill_group  # noqa: E402
+from grading.instructor.procs import kill_group, nproc_limit, tree  # noqa: E402
 from grading.kernel.limits import set_limits  # noqa: E402
 
 MAX_ERROR = 160  # characters of a student's exception message kept in a reason
+CHECK_TASKS = 48  # processes and threads a check may start (RLIMIT_NPROC above its own)
+FSIZE_BYTES = 256 << 20  # largest file a check may write
+OWN_PID_NAMESPACE = "--own-pid-namespace"  # the zygote's bwrap gave it a PID namespace
 
 
 class CaseTimeout(BaseException):
@@ -69,13 +76,16 @@ def describe(error: BaseException) -> str:
 
 # --------------------------------------------------------------------------- callers
 def _call_witg(fn: Callable, case: dict) -> dict:
+    from torch_geometric.data import Data
+
     graph = fn(case["path"])
+    is_data = isinstance(graph, Data)
     edge_index = torch.as_tensor(graph.edge_index).detach().cpu().long()
     edge_attr = torch.as_tensor(graph.edge_attr).detach().cpu().double().reshape(-1)
     if edge_index.dim() != 2 or edge_index.shape[0] != 2:
         raise ValueError(f"edge_index has shape {list(edge_index.shape)}, not [2, E]")
     return {"num_nodes": int(graph.num_nodes), "edge_index": edge_index.clone(),
-            "edge_attr": edge_attr.clone()}
+            "edge_attr": edge_attr.clone(), "is_data": is_data}
 
 
 def _call_metric(fn: Callable, case: dict) -> dict:
@@ -94,7 +104,7 @@ def _call_mmd(fn: Callable, case: dict) -> dict:
     if "model" in case:
         return model_mmd(fn, case["model"])
     out = fn(case["source"].clone(), case["target"].clone(), **case.get("kwargs", {}))
-    return {"value": _scalar(out)}
+    return {"value": _scalar(out), "tensor0": isinstance(out, torch.Tensor) and out.dim() == 0}
 
 
 def model_mmd(fn: Callable, spec: dict) -> dict:
@@ -215,14 +225,15 @@ def _limit(mem_bytes: int, cpu_seconds: float) -> None:
     import resource
 
     limits = {resource.RLIMIT_CPU: int(cpu_seconds) + 1,
-              resource.RLIMIT_FSIZE: 256 << 20,
+              resource.RLIMIT_FSIZE: FSIZE_BYTES,
+              resource.RLIMIT_NPROC: nproc_limit(CHECK_TASKS),
               resource.RLIMIT_CORE: 0}
     if os.path.exists("/proc/self/status"):  # address space: what is mapped now + the budget
         with open("/proc/self/status") as handle:
             current = next((int(line.split()[1]) * 1024 for line in handle
                             if line.startswith("VmSize:")), 0)
         limits[resource.RLIMIT_AS] = current + mem_bytes
-    set_limits(limits)
+    set_limits(limits, hard=True)
 
 
 def child_main(request: dict) -> None:
@@ -291,13 +302,67 @@ def _wait(pid: int, wall: float) -> tuple[str, str]:
     return ("ok", "") if code == 0 else ("exit", f"exit status {code}")
 
 
-def zygote_main() -> None:
-    """Serve requests from stdin, one child per request (fork where available)."""
+def _become_subreaper() -> None:
+    """Orphans of a check (a double-forked daemon) become the zygote's children, not init's."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def _reap(wait: float) -> None:
+    """Reap ended children; wait up to ``wait`` seconds for the others to end."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0 and time.monotonic() > deadline:
+            return
+        if pid == 0:
+            time.sleep(0.005)
+
+
+def end_check(own_pid_namespace: bool) -> None:
+    """Kill every process the check started, a setsid() daemon included, and reap them.
+
+    In its own PID namespace the zygote kills all but itself and bwrap's init at once
+    (``kill(-1)``, which a fork cannot escape); elsewhere it kills its descendants, which
+    orphans stay, as the zygote is a child subreaper."""
+    if own_pid_namespace:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:  # nothing left to kill
+            pass
+        _reap(5.0)
+        return
+    for _ in range(50 if os.path.isdir("/proc") else 0):
+        _reap(0.0)
+        others = set(tree(os.getpid())) - {os.getpid()}
+        if not others:
+            return
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)
+
+
+def zygote_main(own_pid_namespace: bool = False) -> None:
+    """Serve requests from stdin, one child per request (fork where available); after each,
+    :func:`end_check`. ``own_pid_namespace``: bwrap gave the zygote a PID namespace (then its
+    pid is 2, bwrap's init being 1; anything else is taken as no namespace)."""
     import torch_geometric.data  # noqa: F401 - warm imports shared by every child
 
     import gcl4sr_helpers.data  # noqa: F401
     import gcl4sr_helpers.model  # noqa: F401
 
+    own_pid_namespace = own_pid_namespace and os.getpid() <= 2
+    _become_subreaper()
     use_fork = hasattr(os, "fork") and sys.platform.startswith("linux")
     out = sys.stdout
     print(json.dumps({"ready": True, "pid": os.getpid(), "fork": use_fork}), file=out,
@@ -322,14 +387,15 @@ def zygote_main() -> None:
                 kill_group(proc.pid)
                 proc.wait()
                 status, detail = "timeout", f"{request['wall']:g} s"
+        end_check(own_pid_namespace)
         print(json.dumps({"id": request["id"], "status": status, "detail": detail,
                           "seconds": round(time.monotonic() - start, 3)}), file=out, flush=True)
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["zygote"]:
-        zygote_main()
+        zygote_main(OWN_PID_NAMESPACE in sys.argv[2:])
     elif sys.argv[1:2] == ["child"]:
         child_main(json.loads(sys.argv[2]))
     else:
-        sys.exit("usage: python -I sandbox.py zygote")
+        sys.exit(f"usage: python -I sandbox.py zygote [{OWN_PID_NAMESPACE}]")

@@ -25,7 +25,9 @@ def start_server(folder: Path, exchange: Path, options: Options,
 
     Its socket is alone in ``folder/socket/``, the one folder of the server's that the
     kernel's sandbox sees (read-only); it takes bundles only from ``exchange``, the kernel's
-    TMPDIR; its zygote is sandboxed as ``options.sandbox`` says."""
+    TMPDIR; its zygote is sandboxed as ``options.sandbox`` says. Its work folder (hidden
+    inputs, bundles) is made in ``folder/server/``: removing ``folder`` removes it, even if
+    the server was killed before its own clean-up."""
     (folder / "socket").mkdir()
     sock = folder / "socket" / "checks.sock"
     server_dir = folder / "server"
@@ -33,7 +35,7 @@ def start_server(folder: Path, exchange: Path, options: Options,
     handle = open(log, "ab")
     proc = subprocess.Popen(
         [sys.executable, "-I", str(SERVER_SCRIPT), "--socket", str(sock),
-         "--bundle-root", str(exchange),
+         "--bundle-root", str(exchange), "--work-root", str(server_dir),
          "--check-wall", str(options.check_wall), "--case-wall", str(options.case_wall),
          "--check-mem-mib", str(options.check_mem_mib)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=handle, cwd=server_dir,
@@ -56,8 +58,10 @@ def server_line(proc: subprocess.Popen, prefix: str, timeout: float) -> str | No
     return None
 
 
-def stop_server(proc: subprocess.Popen) -> list[dict] | None:
-    """The server's records (``None`` if it never started or died)."""
+def stop_server(proc: subprocess.Popen, cleanup: float = 60.0) -> list[dict] | None:
+    """The server's records (``None`` if it never started or died). It is asked to shut
+    down and given ``cleanup`` seconds to stop its sandbox and remove its work folder; its
+    process group is killed only after that."""
     try:
         proc.stdin.write(b"shutdown\n")
         proc.stdin.flush()
@@ -66,5 +70,16 @@ def stop_server(proc: subprocess.Popen) -> list[dict] | None:
     except (OSError, ValueError):
         return None
     finally:
+        _end(proc, cleanup)
+
+
+def _end(proc: subprocess.Popen, cleanup: float) -> None:
+    try:
+        proc.stdin.close()  # a server that missed "shutdown" stops at the end of its stdin
+    except OSError:
+        pass
+    try:
+        proc.wait(timeout=cleanup)
+    except subprocess.TimeoutExpired:
         kill_group(proc.pid)
         proc.wait()

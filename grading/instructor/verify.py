@@ -1,9 +1,17 @@
-"""Verify the hidden parts against the trusted server's records, distrust the visible tests
-that tampering affects, and collect the reasons of failed cells."""
+"""Points from the trusted side: each graded cell's score comes from the check server's
+records, never from what the student's kernel showed or reported.
+
+* A hidden cell earns ``points x fraction`` of its checks (first record per check).
+* A visible test cell earns its points when the server, running the student's bundled
+  function on the same public examples in its sandbox, found every output equal to the
+  reference's (the record's ``public`` verdict). Its run in the kernel is feedback only.
+
+A part whose check never reached the server (the cell failed, the kernel died before it)
+scores 0; a crash or an endless loop after a check cost nothing of what it recorded.
+"""
 
 from __future__ import annotations
 
-import ast
 from typing import TYPE_CHECKING
 
 import nbformat
@@ -16,93 +24,60 @@ if TYPE_CHECKING:
     from .grade_one import Result
 
 
-def verify_hidden(result: Result, scores: dict[str, float], records: list[dict] | None,
-                  course: Course) -> None:
-    """Cap each hidden part by what the trusted server recorded (first call per check), then
-    give 0 to the visible tests that tampering affects, with the reason in their cells.
-
-    Evidence against every visible test (they ran in the same kernel): an altered score
-    display, a replaced module function (``math.isclose``, a builtin, an engine function),
-    a hidden cell that showed more than the server gave. A notebook global that rebinds a
-    test helper (``graph_as_dict``) affects only the visible test cells that call it.
-    """
+def first_records(records: list[dict] | None) -> dict[str, dict]:
+    """The record that counts for each check: the first one (later requests are probes)."""
     first: dict[str, dict] = {}
     for record in records or []:
         first.setdefault(record["check"], record)
-    evidence = ["점수 표시를 바꿨습니다"] if any(
-        r.get("status") == "tamper" for r in records or []) else []
-    replaced = sorted({name for r in records or [] for name in r.get("integrity") or []})
-    patched = [name for name in replaced if "." in name]
-    if patched:
-        evidence.append("테스트가 쓰는 함수를 바꿨습니다: " + ", ".join(patched[:8]))
+    return first
+
+
+def trusted_scores(result: Result, records: list[dict] | None, course: Course) -> None:
+    """Set ``result.scores`` from ``records`` and add the reasons of lost points."""
+    first, lost = first_records(records), "검사 서버가 멈췄습니다" if records is None else ""
     for grade_id, calls in course.hidden.items():
-        allowed, lines = 0.0, []
+        earned, lines = 0.0, []
         for check, points in calls:
             record = first.get(check)
-            if record is None:  # (a cell that failed before the check has its own reason)
-                if scores.get(grade_id, 0.0) > 0 or records is None:
-                    lines.append(f"숨은 검사({CHECKS[check].title})가 실행되지 않았습니다"
-                                 + (" (검사 서버가 멈췄습니다)" if records is None else ""))
+            if record is None:
+                lines.append(f"숨은 검사({CHECKS[check].title})가 실행되지 않았습니다"
+                             + (f" ({lost})" if lost else ""))
                 continue
-            allowed += (points or 0.0) * float(record["fraction"])
+            earned += (points or 0.0) * float(record["fraction"])
             lines += explain(check, record["verdicts"], points or 0.0)
-        allowed = round(min(allowed, course.max_points[grade_id]), 6)
-        if scores.get(grade_id, 0.0) > allowed + 1e-6:
-            evidence.append(f"{grade_id} 셀이 {scores[grade_id]:g}점을 보였지만 숨은 검사는 "
-                            f"{allowed:g}점을 주었습니다")
-            note = (f"이 셀은 {scores[grade_id]:g}점을 보였지만 숨은 검사가 준 점수는 "
-                    f"{allowed:g}점입니다. 숨은 검사의 점수를 씁니다.")
-            scores[grade_id] = allowed
-            _rewrite_outputs(result.autograded, grade_id, lines, allowed, note)
+        result.scores[grade_id] = round(min(earned, course.max_points[grade_id]), 6)
         result.reasons += [f"{grade_id}: {line.strip()}" for line in lines]
-    rebound = affected_cells(course, [name for name in replaced if "." not in name])
-    for grade_id in course.parts:
-        if grade_id in course.hidden:
-            continue
-        why = evidence + ([f"이 셀이 부르는 함수를 노트북에서 다시 정의했습니다: "
-                           f"{', '.join(rebound[grade_id])}"] if grade_id in rebound else [])
-        if why:
-            note = ("채점: 이 공개 테스트는 믿을 수 없어 0점입니다 (" + "; ".join(why) + ").")
-            scores[grade_id] = 0.0
-            result.reasons.append(f"{grade_id}: {note}")
-            _annotate(result.autograded, grade_id, note)
+    for grade_id, check in course.visible.items():
+        public = (first.get(check) or {}).get("public") or {}
+        result.scores[grade_id] = course.max_points[grade_id] if public.get("passed") else 0.0
+        if not public.get("passed"):
+            why = public.get("reason") or (f"숨은 검사({CHECKS[check].title})가 실행되지 않아 "
+                                           "공개 테스트를 확인하지 못했습니다")
+            result.reasons.append(f"{grade_id}: 채점 서버의 공개 테스트: {why}")
 
 
-def affected_cells(course: Course, names: list[str]) -> dict[str, list[str]]:
-    """Visible test cells (grade id) whose source uses one of ``names``, with those names."""
-    found = {}
-    for cell in course.release_nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id not in course.parts or grade_id in course.hidden or not names:
+def annotate_claims(result: Result, claimed: dict[str, float], course: Course) -> None:
+    """Where a cell showed more points in the kernel than the trusted side gave, say so first
+    in its output (the feedback shows the trusted score), and rewrite a hidden cell's output."""
+    for grade_id, shown in claimed.items():
+        trusted = result.scores.get(grade_id, 0.0)
+        if shown <= trusted + 1e-6:
             continue
-        try:
-            used = {node.id for node in ast.walk(ast.parse(cell.source))
-                    if isinstance(node, ast.Name)}
-        except SyntaxError:
-            used = set(names)
-        if used & set(names):
-            found[grade_id] = sorted(used & set(names))
-    return found
+        note = (f"채점: 이 셀은 커널에서 {shown:g}점을 보였지만 채점 서버가 확인한 점수는 "
+                f"{trusted:g}점입니다. 서버의 점수를 씁니다.")
+        result.reasons.append(f"{grade_id}: {note}")
+        for cell in _cells(result.autograded, grade_id):
+            if grade_id in course.hidden:
+                cell.outputs = [nbformat.v4.new_output("execute_result",
+                                                       {"text/plain": f"{trusted}"},
+                                                       execution_count=cell.get("execution_count"))]
+            cell.outputs.insert(0, nbformat.v4.new_output("stream", name="stdout",
+                                                          text=note + "\n"))
 
 
 def _cells(nb, grade_id: str):
     return [cell for cell in (nb.cells if nb is not None else [])
             if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
-
-
-def _annotate(nb, grade_id: str, note: str) -> None:
-    """Put ``note`` first in the cell's outputs (the feedback shows it above the cell's own)."""
-    for cell in _cells(nb, grade_id):
-        cell.outputs.insert(0, nbformat.v4.new_output("stream", name="stdout",
-                                                      text=note + "\n"))
-
-
-def _rewrite_outputs(nb, grade_id: str, lines: list[str], points: float, note: str) -> None:
-    for cell in _cells(nb, grade_id):
-        text = "\n".join([note, *lines]) + "\n"
-        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text),
-                        nbformat.v4.new_output("execute_result", {"text/plain": f"{points}"},
-                                               execution_count=cell.get("execution_count"))]
 
 
 def cell_reasons(nb, course: Course) -> list[str]:

@@ -44,29 +44,29 @@ Threat model (what a submission may do, and what happens)
   sub-checks without a result are lost with the reason.
 * Tamper with the display of the score (``sys.displayhook``, IPython's formatters, a
   float type printer) so that the cell shows full marks: detected here (0 with a reason),
-  and, under the class command, irrelevant: ``grading.grade_class`` takes each hidden
-  part's score as ``min(nbgrader's score, points x fraction recorded by the server)``, read
-  from the server's stdout, which the kernel cannot write to.
+  and, under the class command, irrelevant: ``grading.grade_class`` takes every score from
+  the server's records, read from the server's stdout, which the kernel cannot write to.
 * Replace this module or its ``grade_*`` functions (``sys.modules`` tricks), fake the
   socket reply, or skip the hidden cell (deleted cells are restored by nbgrader): under the
   class command the server has no record for that check, so the part scores 0 with the
   reason "hidden check did not run". Only the first request per check counts, so a
   submission cannot probe the server and then adapt.
-
-* Replace what the *visible* tests rely on (``math.isclose``, builtins, the helpers the
-  test cells call): visible tests run in the student's kernel, so they can be fooled. Every
-  hidden check reports such replacements (:mod:`grading.kernel.integrity`);
-  ``grading.grade_class`` then gives the affected visible tests 0, with the reason in their
-  cells' feedback. A notebook's own globals never count, whatever their names, unless a
-  visible test cell calls that name.
-
+* Fool the *visible* tests, which run in the student's kernel (replace ``math.isclose``, a
+  builtin or a helper the test cell calls, swap a function's ``__code__``, rewrite the test
+  cells with an IPython input transformer): under the class command a visible test cell's
+  points come from the server too. It runs the same bundled function on the public examples
+  the visible tests use, in its sandbox, and compares the outputs with the reference's
+  itself (the record's ``public`` verdict). What the cell showed in the kernel is feedback.
+* Crash the kernel or loop forever after the tests: each check's record is kept as it
+  happens on the server, so only the parts whose checks had not run yet are lost.
 * Read instructor files (by absolute path or by searching ``sys.path`` and parent folders),
   open a connection, write outside its folder, read another student's work: under
-  ``grading.grade_class`` the kernel and the check sandbox run in bubblewrap
-  (:mod:`grading.instructor.isolation`): no network, and a read-only file system without
-  the repository, ``grading.instructor``, the gradebook or other submissions, so each
-  attempt fails with its error. Each submission is graded in its own folder, so deleting or
-  rewriting files around the notebook only touches that submission's copy.
+  ``grading.grade_class`` only the kernel runs in bubblewrap, and ``nbgrader autograde``
+  outside it (:mod:`grading.instructor.isolation`): no network, and a read-only file system
+  that holds the kit, the data, and as working folder a private copy of the submission's
+  folder; never the course copy (the source notebook with the answers, the gradebook), the
+  repository, ``grading.instructor`` or other submissions, so each attempt fails with its
+  error. The kernel's environment is built from an allowlist.
 
 Not handled: a plain ``nbgrader autograde`` outside the class command, and a class graded
 where bubblewrap cannot run (``grades.csv`` then says ``NOT SANDBOXED`` on every row), give
@@ -84,7 +84,7 @@ import tempfile
 
 from .bundle import Refused, make_bundle
 from .client import request
-from .integrity import display_tampering, kernel_integrity
+from .integrity import display_tampering
 from .registry import CHECKS
 
 __all__ = ["grade_mmd", "grade_ndcg", "grade_recall", "grade_witg"]
@@ -112,8 +112,7 @@ def grade_mmd(student_fn, points: float) -> float:
 
 def _grade(check: str, student_fn, points: float) -> float:
     points = float(points)
-    payload: dict = {"check": check, "points": points, "tamper": display_tampering(),
-                     "integrity": kernel_integrity()}
+    payload: dict = {"check": check, "points": points, "tamper": display_tampering()}
     tmp = None
     if not payload["tamper"]:
         try:

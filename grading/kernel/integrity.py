@@ -1,11 +1,12 @@
-"""Tamper detection in the student's kernel: what the visible tests and the score display
-rely on, and whether the notebook replaced it."""
+"""Tamper detection in the student's kernel: whether the notebook altered how a returned
+score is displayed (reported to the check server, which then gives the check 0).
+
+This is a deterrent, not evidence: points come only from the check server's own runs
+(:mod:`grading.instructor.verify`), so a kernel that hides its tampering gains nothing."""
 
 from __future__ import annotations
 
-import functools
 import sys
-import types
 from pathlib import Path
 
 
@@ -49,83 +50,3 @@ def display_tampering() -> list[str]:
         if not getattr(plain, "enabled", True):
             problems.append("text/plain 포매터를 껐습니다")
     return problems
-
-
-_BUILTINS = ("abs", "all", "any", "dict", "enumerate", "float", "getattr", "hasattr", "int",
-             "isinstance", "len", "list", "max", "min", "print", "range", "repr", "round", "set",
-             "sorted", "str", "sum", "tuple", "type", "zip")
-_NATIVE = {"math": ("isclose", "log2", "log", "sqrt", "exp", "fsum"),
-           "torch": ("allclose", "isclose", "equal", "randn", "zeros", "ones", "tensor",
-                     "manual_seed", "is_tensor"),
-           "numpy": ("allclose", "isclose", "array_equal")}
-_CHECKS_MODULE = "gcl4sr_helpers.checks"
-_HELPER_MODULES = (_CHECKS_MODULE, "gcl4sr_helpers.graph", "gcl4sr_helpers.data",
-                   "gcl4sr_helpers.losses")
-
-
-def _native(obj, package: str) -> bool:
-    """A C function or class, or a Python function whose code lives in ``package``
-    (through decorators from ``functools``/``contextlib``); a notebook function is not."""
-    for _ in range(8):
-        if isinstance(obj, functools.partial):
-            return False
-        func = getattr(obj, "__func__", obj)
-        code = getattr(func, "__code__", None)
-        if code is None:
-            return type(obj).__module__ != "__main__"
-        path = Path(code.co_filename)
-        if package in path.parts:
-            return True
-        if path.name in ("contextlib.py", "functools.py") and hasattr(func, "__wrapped__"):
-            obj = func.__wrapped__
-            continue
-        return False
-    return False
-
-
-def kernel_integrity() -> list[str]:
-    """What the visible tests rely on that the notebook replaced (empty: nothing).
-
-    Visible test cells run in the student's kernel, so replacing what they call can make
-    them pass. Two kinds of entries:
-
-    * a dotted name (``math.isclose``, ``builtins.len``, ``gcl4sr_helpers.checks.check_mmd``):
-      a module attribute the notebook replaced; any visible test may rely on it;
-    * a bare name (``graph_as_dict``): a notebook global bound to something other than the
-      public function of ``gcl4sr_helpers.checks`` of that name. It matters only to the
-      visible test cells that call that name, which the instructor side decides
-      (:func:`grading.instructor.verify.affected_cells`); any other global is the student's own.
-    """
-    import builtins
-
-    problems = [f"builtins.{name}" for name in _BUILTINS
-                if not isinstance(getattr(builtins, name, None),
-                                  (types.BuiltinFunctionType, type))]
-    for module_name, names in _NATIVE.items():
-        module = sys.modules.get(module_name)
-        if module is None:
-            continue
-        problems += [f"{module_name}.{name}" for name in names
-                     if hasattr(module, name) and not _native(getattr(module, name),
-                                                              module_name)]
-    for module_name in _HELPER_MODULES:
-        module = sys.modules.get(module_name)
-        if module is None:
-            continue
-        for name, value in list(vars(module).items()):
-            if (isinstance(value, types.FunctionType) and not _native(value, "gcl4sr_helpers")
-                    and value.__module__ in ("__main__", module_name)):
-                problems.append(f"{module_name}.{name}")
-    main = vars(sys.modules.get("__main__", types.ModuleType("__main__")))
-    for name, original in _test_helpers().items():
-        if name in main and main[name] is not original:
-            problems.append(name)
-    return sorted(set(problems))
-
-
-def _test_helpers() -> dict[str, types.FunctionType]:
-    """The public functions of ``gcl4sr_helpers.checks`` (what the setup cell imports from)."""
-    module = sys.modules.get(_CHECKS_MODULE)
-    return {name: value for name, value in vars(module or types.ModuleType("_")).items()
-            if isinstance(value, types.FunctionType) and not name.startswith("_")
-            and value.__module__ == _CHECKS_MODULE}

@@ -1,7 +1,8 @@
 """Resource limits of the current process, clamped to the hard limits it already has.
 
 It runs in the student's kernel (its memory cap, from the nbgrader config), around
-``nbgrader autograde`` (:mod:`grading.instructor.procs`) and in the sandbox child.
+``nbgrader autograde`` (:mod:`grading.instructor.procs`) and in the sandbox child. All three
+set their limits ``hard``: student code can lower a soft limit, never raise one.
 """
 
 from __future__ import annotations
