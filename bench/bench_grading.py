@@ -43,8 +43,8 @@ from calibration import sgemm_gflops  # noqa: E402
 from make_submissions import build  # noqa: E402
 
 from grading.instructor.classrun import grade_class  # noqa: E402
-from grading.instructor.grade_one import Result  # noqa: E402
 from grading.instructor.options import default_options  # noqa: E402
+from grading.instructor.records import Result  # noqa: E402
 from grading.kernel.registry import GRADE_FUNCTION  # noqa: E402
 
 BATCH = ["perfect", "partial", "syntax", "nearmiss"]

@@ -47,9 +47,9 @@ import os
 from pathlib import Path
 
 from grading.instructor.classrun import grade_class
-from grading.instructor.grade_one import Result
 from grading.instructor.isolation import MODES
 from grading.instructor.options import DEFAULTS, add_check_options, default_options
+from grading.instructor.records import Result
 
 
 def main(argv: list[str] | None = None) -> list[Result]:

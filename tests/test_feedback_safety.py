@@ -187,8 +187,8 @@ def test_class_feedback_page_is_bounded_and_inert(tmp_path):
     """``write_outputs`` writes the safe notebook and the real ``nbgrader generate_feedback``
     renders it with the grades."""
     from grading.instructor.course import build_template
-    from grading.instructor.grade_one import Result
     from grading.instructor.output import write_outputs
+    from grading.instructor.records import Result
 
     source = tmp_path / "source" / "gcl4sr"
     source.mkdir(parents=True)

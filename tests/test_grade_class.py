@@ -21,8 +21,9 @@ import pytest
 from grading.instructor.classrun import grade_class
 from grading.instructor.course import Course, _hidden_calls
 from grading.instructor.discover import discover
-from grading.instructor.grade_one import Result, read_notebook, restore_missing_cells
+from grading.instructor.grade_one import read_notebook, restore_missing_cells
 from grading.instructor.options import default_options
+from grading.instructor.records import Result
 from grading.instructor.verify import annotate_claims, trusted_scores
 from grading.kernel.registry import CHECKS
 

@@ -16,13 +16,12 @@ from gcl4sr_helpers.files import atomic_file
 from grading.kernel.registry import CHECKS
 
 from .course import Course
-from .grade_one import Result
 from .hints import hint_counts
+from .records import Result, Status
 from .results import read_results, write_results
 from .similarity import THRESHOLD, groups, similar_pairs
 
 REPORT_JSON, REPORT_HTML = "report.json", "report.html"
-GRADED = "graded"  # the status of a submission graded to the end
 SLOWEST = 10  # submissions listed as the slowest
 TOP_REASONS = 3  # most frequent reason lines per sub-check
 
@@ -63,7 +62,7 @@ def build_report(graded: Path) -> dict:
                         for s in sorted(students, key=lambda s: -s["seconds"])[:SLOWEST]],
             "not_graded": [{"student": s["student"], "status": s["status"],
                             "reasons": s["reasons"]}
-                           for s in students if s["status"] != GRADED],
+                           for s in students if s["status"] != Status.GRADED],
             "copies": copies(notebooks["submitted"], course["todos"])}
 
 

@@ -13,10 +13,11 @@ from .class_report import write_class_report
 from .course import ASSIGNMENT, REPO, build_template
 from .discover import Submission, discover
 from .executors import Assignment, grade_here, grade_on_dask
-from .grade_one import Result, grade_one
+from .grade_one import grade_one
 from .isolation import unsandboxed, use_bwrap
 from .options import Options, default_options
 from .output import summary_table, write_outputs
+from .records import Result, Status
 
 
 def grade_class(submissions: Path, out: Path, jobs: int = 1, options: Options | None = None,
@@ -56,7 +57,7 @@ def grade_class(submissions: Path, out: Path, jobs: int = 1, options: Options | 
                                     subs, options, report)
         else:
             results = grade_here(job, subs, jobs)
-        retry = [i for i, r in enumerate(results) if r.status == "grader error"]
+        retry = [i for i, r in enumerate(results) if r.status == Status.GRADER_ERROR]
         for index in retry:  # e.g. a neighbour broke our folder: once more, alone
             results[index] = job(subs[index], True)
             results[index].reasons.append("graded a second time after a grader error")

@@ -27,8 +27,9 @@ from pathlib import Path
 
 from .course import Course, build_template
 from .discover import Submission
-from .grade_one import Result, grade_one
+from .grade_one import grade_one
 from .options import Options
+from .records import Result, Status
 
 _TEMPLATES: dict[str, tuple[Course, Path]] = {}  # per worker process: source digest ->
 _LOCK = threading.Lock()
@@ -151,5 +152,5 @@ def _outcome(future, sub: Submission) -> Result:
     try:
         return future.result()
     except Exception as error:  # noqa: BLE001 - one broken worker must not stop the class
-        return Result(sub.student, "grader error",
+        return Result(sub.student, Status.GRADER_ERROR,
                       reasons=[f"the Dask task failed: {type(error).__name__}: {error}"[:300]])

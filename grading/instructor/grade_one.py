@@ -11,7 +11,6 @@ import sys
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -23,26 +22,12 @@ from .discover import Submission
 from .isolation import KERNEL_NAME, bwrap_command, use_bwrap, warning, write_kernel_spec
 from .options import Options
 from .procs import command_env, limited_command, run_logged
+from .records import Result, Status, grade_id
 from .server_process import start_server, stop_server
 from .verify import annotate_claims, cell_reasons, trusted_scores
 
 MAX_NOTEBOOK_BYTES = 64 << 20
 CPU_BACKSTOP_S = 60  # RLIMIT_CPU per process above the tree's CPU limit (where no /proc)
-OTHER_RELEASE = "other release"
-
-
-@dataclass
-class Result:
-    student: str
-    status: str = "graded"
-    scores: dict[str, float] = field(default_factory=dict)
-    reasons: list[str] = field(default_factory=list)
-    autograded: nbformat.NotebookNode | None = None
-    submitted: nbformat.NotebookNode | None = None
-    seconds: float = 0.0
-    log: str = ""
-    records: list[dict] | None = None  # the check server's records (None: lost)
-    other_release: bool = False
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -57,10 +42,6 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         message = " ".join(str(error).split())[:160]
         raise ValueError(f"{type(error).__name__}: {message}") from None
     return nb
-
-
-def grade_id(cell) -> str | None:
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
 def release_differences(nb: nbformat.NotebookNode, course: Course) -> str | None:
@@ -131,21 +112,21 @@ def grade_one(sub: Submission, course: Course, work: Path, options: Options,
     try:
         _grade_in(sub, course, folder, log, options, result)
     except Exception:  # noqa: BLE001 - an infrastructure failure must not stop the class
-        result.status = "grader error"
+        result.status = Status.GRADER_ERROR
         result.reasons.append("the grader failed: " + traceback.format_exc(limit=3)
                               .strip().splitlines()[-1])
     damaged = not (sentinel.is_file() and sentinel.read_text() == token
                    and (folder / "course" / "nbgrader_config.py").is_file()) \
         and result.submitted is not None
     if damaged:
-        result.status = "grading failed" if last_try else "grader error"
+        result.status = Status.FAILED if last_try else Status.GRADER_ERROR
         result.reasons.append("grading files around the notebook were deleted or changed "
                               "during grading")
-    if result.status == "grader error":  # graded again: nothing of this run counts
+    if result.status == Status.GRADER_ERROR:  # graded again: nothing of this run counts
         result.scores = {}
     result.scores = {part: result.scores.get(part, 0.0) for part in course.parts}
-    if result.status == "graded" and result.other_release:
-        result.status = OTHER_RELEASE
+    if result.status == Status.GRADED and result.other_release:
+        result.status = Status.OTHER_RELEASE
     result.seconds = time.monotonic() - start
     try:
         result.log = log.read_text(errors="replace")[-200_000:]
@@ -160,13 +141,13 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
               result: Result) -> None:
     log.touch()
     if sub.problem:
-        result.status = "no notebook"
+        result.status = Status.NO_NOTEBOOK
         result.reasons.append(sub.problem)
         return
     try:
         nb = read_notebook(sub.path)
     except ValueError as error:
-        result.status = "invalid notebook"
+        result.status = Status.INVALID
         result.reasons.append(f"{sub.path.name} is not a valid notebook ({error})")
         return
     difference = release_differences(nb, course)
@@ -216,15 +197,15 @@ KEPT = "points the check server recorded before it are kept"
 def _fault(result: Result, run, text: str, options: Options) -> None:
     """The status and reason of a run that did not finish: a limit, a dead kernel, a failure."""
     if run.stopped:
-        result.status = {"wall": "time limit", "cpu": "CPU limit"}[run.stopped]
+        result.status = {"wall": Status.TIME_LIMIT, "cpu": Status.CPU_LIMIT}[run.stopped]
         result.reasons.append(
             (f"grading used more than {options.cpu:g} s of CPU time and was stopped"
              if run.stopped == "cpu" else
              f"grading took longer than {options.timeout:g} s and was stopped") + f"; {KEPT}")
         return
-    result.status = "kernel died" if re.search(r"DeadKernelError|Kernel died", text) \
-        else "grading failed"
-    hint = "memory limit or crash" if result.status == "kernel died" else "see the log"
+    died = re.search(r"DeadKernelError|Kernel died", text)
+    result.status = Status.KERNEL_DIED if died else Status.FAILED
+    hint = "memory limit or crash" if died else "see the log"
     last = [line for line in text.splitlines() if "Error" in line][-1:] or ["(no error)"]
     result.reasons.append(f"{result.status} ({hint}): {last[0].strip()[:200]}; {KEPT}")
 

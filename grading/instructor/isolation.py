@@ -29,12 +29,10 @@ import subprocess
 import sys
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import grading
 
-if TYPE_CHECKING:
-    from .grade_one import Result
+from .records import Result
 
 MODES = ("auto", "bwrap", "none")
 MODE_ENV = "GCL4SR_SANDBOX"

@@ -12,8 +12,8 @@ import nbformat
 
 from .course import Course, config_text
 from .feedback_safety import make_safe
-from .grade_one import Result
 from .procs import run_logged
+from .records import Result
 
 # Defence in depth behind make_safe: nbconvert cleans any HTML output left and writes no
 # JavaScript output (nbgrader's feedback template renders markdown cells without it).

@@ -7,7 +7,7 @@ import base64
 import html
 import io
 
-from .class_report import GRADED
+from .records import Status
 
 MAX_PAIRS = 50  # pairs per TODO shown on the page (report.json lists them all)
 
@@ -127,7 +127,7 @@ def _summary(report: dict) -> str:
     cards = [("제출", summary["submissions"]),
              ("평균 (total)", f"{_num(summary['total']['mean'])} / {report['max_total']:g}"),
              ("중앙값 (total)", f"{_num(summary['total']['median'])} / {report['max_total']:g}"),
-             ("끝까지 채점됨", summary["statuses"].get(GRADED, 0))]
+             ("끝까지 채점됨", summary["statuses"].get(Status.GRADED, 0))]
     card_html = "".join(f'<div class="card">{_e(label)}<b>{_e(value)}</b></div>'
                         for label, value in cards)
     statuses = _table(["status", "학생 수"], [[f"<code>{_e(k)}</code>", str(v)]

@@ -12,7 +12,7 @@ from pathlib import Path
 from gcl4sr_helpers.files import atomic_file
 
 from .course import Course
-from .grade_one import Result
+from .records import Result
 
 RESULTS_FILE = "results.json"
 

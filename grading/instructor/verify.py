@@ -12,16 +12,12 @@ scores 0; a crash or an endless loop after a check cost nothing of what it recor
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import nbformat
 
 from grading.kernel.registry import CHECKS, explain
 
 from .course import Course
-
-if TYPE_CHECKING:
-    from .grade_one import Result
+from .records import Result, grade_id
 
 
 def first_records(records: list[dict] | None) -> dict[str, dict]:
@@ -35,7 +31,7 @@ def first_records(records: list[dict] | None) -> dict[str, dict]:
 def trusted_scores(result: Result, records: list[dict] | None, course: Course) -> None:
     """Set ``result.scores`` from ``records`` and add the reasons of lost points."""
     first, lost = first_records(records), "검사 서버가 멈췄습니다" if records is None else ""
-    for grade_id, calls in course.hidden.items():
+    for part, calls in course.hidden.items():
         earned, lines = 0.0, []
         for check, points in calls:
             record = first.get(check)
@@ -45,29 +41,29 @@ def trusted_scores(result: Result, records: list[dict] | None, course: Course) -
                 continue
             earned += (points or 0.0) * float(record["fraction"])
             lines += explain(check, record["verdicts"], points or 0.0)
-        result.scores[grade_id] = round(min(earned, course.max_points[grade_id]), 6)
-        result.reasons += [f"{grade_id}: {line.strip()}" for line in lines]
-    for grade_id, check in course.visible.items():
+        result.scores[part] = round(min(earned, course.max_points[part]), 6)
+        result.reasons += [f"{part}: {line.strip()}" for line in lines]
+    for part, check in course.visible.items():
         public = (first.get(check) or {}).get("public") or {}
-        result.scores[grade_id] = course.max_points[grade_id] if public.get("passed") else 0.0
+        result.scores[part] = course.max_points[part] if public.get("passed") else 0.0
         if not public.get("passed"):
             why = public.get("reason") or (f"숨은 검사({CHECKS[check].title})가 실행되지 않아 "
                                            "공개 테스트를 확인하지 못했습니다")
-            result.reasons.append(f"{grade_id}: 채점 서버의 공개 테스트: {why}")
+            result.reasons.append(f"{part}: 채점 서버의 공개 테스트: {why}")
 
 
 def annotate_claims(result: Result, claimed: dict[str, float], course: Course) -> None:
     """Where a cell showed more points in the kernel than the trusted side gave, say so first
     in its output (the feedback shows the trusted score), and rewrite a hidden cell's output."""
-    for grade_id, shown in claimed.items():
-        trusted = result.scores.get(grade_id, 0.0)
+    for part, shown in claimed.items():
+        trusted = result.scores.get(part, 0.0)
         if shown <= trusted + 1e-6:
             continue
         note = (f"채점: 이 셀은 커널에서 {shown:g}점을 보였지만 채점 서버가 확인한 점수는 "
                 f"{trusted:g}점입니다. 서버의 점수를 씁니다.")
-        result.reasons.append(f"{grade_id}: {note}")
-        for cell in _cells(result.autograded, grade_id):
-            if grade_id in course.hidden:
+        result.reasons.append(f"{part}: {note}")
+        for cell in _cells(result.autograded, part):
+            if part in course.hidden:
                 cell.outputs = [nbformat.v4.new_output("execute_result",
                                                        {"text/plain": f"{trusted}"},
                                                        execution_count=cell.get("execution_count"))]
@@ -75,21 +71,20 @@ def annotate_claims(result: Result, claimed: dict[str, float], course: Course) -
                                                           text=note + "\n"))
 
 
-def _cells(nb, grade_id: str):
-    return [cell for cell in (nb.cells if nb is not None else [])
-            if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+def _cells(nb, wanted: str):
+    return [cell for cell in (nb.cells if nb is not None else []) if grade_id(cell) == wanted]
 
 
 def cell_reasons(nb, course: Course) -> list[str]:
     """One line per graded cell that raised (visible tests), from its error output."""
     reasons = []
     for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id not in course.max_points or cell.cell_type != "code":
+        part = grade_id(cell)
+        if part not in course.max_points or cell.cell_type != "code":
             continue
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 value = " ".join(str(output.get("evalue", "")).split())[:160]
-                reasons.append(f"{grade_id}: {output.get('ename')}: {value}".rstrip(": "))
+                reasons.append(f"{part}: {output.get('ename')}: {value}".rstrip(": "))
                 break
     return reasons
