@@ -43,7 +43,7 @@ from calibration import sgemm_gflops  # noqa: E402
 from make_submissions import build  # noqa: E402
 
 from grading.instructor.classrun import grade_class  # noqa: E402
-from grading.instructor.options import default_options  # noqa: E402
+from grading.instructor.options import DATA_ENV, default_options  # noqa: E402
 from grading.instructor.records import Result  # noqa: E402
 from grading.kernel.registry import GRADE_FUNCTION  # noqa: E402
 
@@ -116,8 +116,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "grading.json")
     args = parser.parse_args(argv)
-    if not os.environ.get("GCL4SR_DATA"):
-        os.environ["GCL4SR_DATA"] = str(REPO.parent / "shared" / "datasets" / "home")
+    if not os.environ.get(DATA_ENV):
+        os.environ[DATA_ENV] = str(REPO.parent / "shared" / "datasets" / "home")
     root = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     build(root / "batch", BATCH)
     build(root / "single", ["perfect"])

@@ -43,7 +43,6 @@ and runs ``nbgrader generate_feedback`` once for everyone.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from grading.instructor.classrun import grade_class
@@ -91,7 +90,7 @@ def main(argv: list[str] | None = None) -> list[Result]:
                               mem_mib=args.mem_mib, check_wall=args.check_wall,
                               check_mem_mib=args.check_mem_mib,
                               case_wall=args.case_wall, keep=args.keep_work,
-                              data=args.data or os.environ.get("GCL4SR_DATA"))
+                              data=args.data)
     try:
         return grade_class(args.submissions, args.out, args.jobs, options, args.source,
                            scheduler=args.scheduler)

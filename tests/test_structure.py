@@ -77,3 +77,26 @@ def test_the_cycle_finder_finds_a_cycle_through_a_function_level_import():
 
 def test_no_import_cycle_in_the_engine_or_the_grader():
     assert find_cycle(import_graph()) is None
+
+
+def test_the_data_variable_is_named_in_one_module():
+    """``GCL4SR_DATA`` is a string literal only in ``gcl4sr_helpers/download.py`` (prose in
+    docstrings may name it); everything else imports ``download.ENV_VAR``."""
+    homes = set()
+    for path in [*_modules().values(), *(REPO / "bench").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value == "GCL4SR_DATA":
+                homes.add(str(path.relative_to(REPO)))
+    assert homes == {"gcl4sr_helpers/download.py"}
+
+
+def test_the_torch_pin_has_one_home_and_its_copies_agree():
+    """``constraints.txt`` pins torch; ``.ci/run`` installs with it, and every ``torch==``
+    that the docs and environment.yml write is the same version."""
+    pin = (REPO / "constraints.txt").read_text().split("torch==")[1].split()[0]
+    assert "-c constraints.txt torch " in (REPO / ".ci" / "run").read_text()
+    for name in ("README.md", "environment.yml", "notebooks/README.md", ".ci/run"):
+        text = (REPO / name).read_text(encoding="utf-8")
+        found = {line.split("torch==")[1].split()[0].strip("\"'`,") for line in
+                 text.splitlines() if "torch==" in line}
+        assert found <= {pin}, (name, found)

@@ -28,7 +28,7 @@ from pathlib import Path
 from .course import Course, build_template
 from .discover import Submission
 from .grade_one import grade_one
-from .options import Options
+from .options import DATA_ENV, Options
 from .records import Result, Status
 
 _TEMPLATES: dict[str, tuple[Course, Path]] = {}  # per worker process: source digest ->
@@ -115,7 +115,7 @@ def _worker_options(options: Options) -> Options:
 
     share = (os.cpu_count() or 1) // max(1, get_worker().state.nthreads)
     return replace(options, threads=int(os.environ.get(THREADS_ENV) or max(1, share)),
-                   data=os.environ.get("GCL4SR_DATA") or options.data)
+                   data=os.environ.get(DATA_ENV) or options.data)
 
 
 def grade_remote(spec: Assignment, options: Options, packed: Packed) -> Result:

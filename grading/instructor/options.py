@@ -7,6 +7,7 @@ import argparse
 import os
 from dataclasses import dataclass, replace
 
+from gcl4sr_helpers.download import ENV_VAR as DATA_ENV
 from grading.kernel.limits import KERNEL_MEM_MIB
 
 
@@ -33,9 +34,9 @@ DEFAULTS = Options()
 
 def default_options(jobs: int = 1, **overrides) -> Options:
     """The defaults, with the CPU cores shared by ``jobs`` kernels (``C // jobs`` threads
-    each on ``C`` cores) and ``$GCL4SR_DATA``."""
-    values = {"threads": max(1, (os.cpu_count() or 1) // max(1, jobs)),
-              "data": os.environ.get("GCL4SR_DATA"), **overrides}
+    each on ``C`` cores) and the data folder (``data``, else ``$GCL4SR_DATA``)."""
+    values = {"threads": max(1, (os.cpu_count() or 1) // max(1, jobs)), **overrides,
+              "data": overrides.get("data") or os.environ.get(DATA_ENV)}
     return replace(DEFAULTS, **values)
 
 
