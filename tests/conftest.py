@@ -1,11 +1,76 @@
-"""Shared fixtures."""
+"""Shared fixtures, and the quick tier.
+
+``python -m pytest`` runs everything (what CI runs); ``python -m pytest -m "not slow"`` is the
+quick tier: every module's unit tests, nothing that grades a class, runs a kernel pipeline
+(nbval, nbgrader, Jupyter kernels), builds the student edition, makes a virtual environment or
+installs with pip, starts a Dask cluster or trains on real data. Two things keep it quick:
+
+* ``HEAVY_FIXTURES``: a test that uses one of these fixtures (directly or through another
+  fixture) is marked ``slow`` at collection, so a new test on a graded class cannot slip into
+  the quick tier unmarked.
+* ``quick_tier_guard``: in a run whose ``-m`` says ``not slow``, starting a process whose
+  command line names one of ``HEAVY_COMMANDS`` raises :class:`QuickTierError` ("mark it
+  @pytest.mark.slow"). Tests that start such things themselves carry ``@pytest.mark.slow``.
+"""
 
 import os
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+#: Fixtures whose setup is heavy: ``name`` in every module, ``module.py::name`` in that module
+#: only (test_hidden_checks has a quick module-scoped ``server`` of its own).
+HEAVY_FIXTURES = (
+    "suite",             # test_grade_class, test_report: grades the 18-submission hostile class
+    "toy_run",           # test_grade_class: grades the toy class (kernels, time limits)
+    "course",            # test_lifecycle: a whole nbgrader course, release to feedback
+    "built",             # test_student_edition: builds the student edition (pip wheel)
+    "without_constants",  # test_dataset: executes the notebook with nbconvert
+    "with_constants",    # test_dataset: builds check constants, executes the notebook again
+    "test_server_hardening.py::server",  # a fresh bwrap check server for every test (~9 s)
+)
+#: Words in a command line that the quick tier refuses to start.
+HEAVY_COMMANDS = ("nbgrader", "grading.grade_class", "-m venv", "-m pip", "pip install",
+                  "jupyter", "ipykernel", "dask")
+
+
+class QuickTierError(RuntimeError):
+    """A test in the quick tier started a heavy process."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by mark
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for entry in HEAVY_FIXTURES:
+            module, _, name = entry.rpartition("::")
+            if name in used and module in ("", item.path.name):
+                item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_tier_guard(request):
+    """In a run that deselects slow tests, refuse to start a heavy process."""
+    if not re.search(r"\bnot\s+slow\b", request.config.getoption("markexpr") or ""):
+        yield
+        return
+    start = subprocess.Popen.__init__
+
+    def guarded(self, args, *rest, **kwargs):
+        command = args if isinstance(args, (str, bytes)) else " ".join(map(str, args))
+        heavy = [word for word in HEAVY_COMMANDS if word in str(command)]
+        if heavy:
+            raise QuickTierError(f"this test starts {heavy[0]!r} ({str(command)[:200]}): "
+                                 "mark it @pytest.mark.slow")
+        start(self, args, *rest, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subprocess.Popen, "__init__", guarded)
+        yield
 
 
 @pytest.fixture(scope="session")

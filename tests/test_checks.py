@@ -240,7 +240,7 @@ def test_check_losses_rejects_nan_and_wrong_shape(capsys):
 def test_missing_full_reference_is_not_a_pass(monkeypatch, capsys):
     constants = json.loads(json.dumps(checks.dataset_constants()))
     constants["runs"].pop("full", None)
-    monkeypatch.setattr(checks, "dataset_constants", lambda data=None: constants)
+    monkeypatch.setattr(checks.runs, "dataset_constants", lambda data=None: constants)
     checks.check_losses([9.9, 15.3, 0.27], "full")
     checks.check_eval({"Recall@10": 0.008, "Recall@20": 0.015, "NDCG@10": 0.004,
                        "NDCG@20": 0.006}, "full")

@@ -13,6 +13,7 @@ from grading.instructor.classrun import grade_class
 from grading.instructor.options import default_options
 
 distributed = pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow  # a Dask cluster grading a class
 
 
 def _rows(out: Path) -> dict[str, dict]:

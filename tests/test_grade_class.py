@@ -345,6 +345,7 @@ def test_no_grade_is_lost_or_changed_by_a_neighbour(suite):
 
 
 # --------------------------------------------------------------------------- limits under load
+@pytest.mark.slow
 def test_cpu_time_is_the_work_limit_and_a_hog_meets_the_memory_limit(tmp_path):
     """A busy loop is stopped after ``--cpu`` seconds of CPU time however busy the machine
     is, and a memory hog gets ``MemoryError`` in its own cell: with a generous wall clock,

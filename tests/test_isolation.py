@@ -30,6 +30,7 @@ from grading.instructor import isolation
 from grading.instructor.classrun import grade_class
 from grading.instructor.options import default_options
 
+pytestmark = pytest.mark.slow  # both tests grade a class
 REPO = Path(__file__).resolve().parents[1]
 ATTACKS = ("reference", "search", "network", "write", "peer", "answers", "gradebook")
 REPORT = re.compile(r"ATTACKS ((?:\w+:\w+ ?)+)")

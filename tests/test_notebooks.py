@@ -36,6 +36,7 @@ def cells(path):
     return nbformat.read(path, as_version=4).cells
 
 
+@pytest.mark.slow
 def test_release_is_in_sync_with_the_solution(env):
     done = run([sys.executable, "-m", "grading.release", "--check"], env)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -73,17 +74,20 @@ def validate(path, env, *extra):
     return run(command, env)
 
 
+@pytest.mark.slow
 def test_solution_passes_nbgrader_validate(env):
     done = validate(SOLUTION, env)
     assert "Success! Your notebook passes all the tests." in done.stdout, done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_release_fails_every_test_under_inverted_validate(env):
     done = validate(RELEASE, env, "--invert")
     assert "Success! The notebook does not pass any tests." in done.stdout, \
         done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_solution_runs_end_to_end_in_quick_mode_under_nbval(env):
     done = run([sys.executable, "-m", "pytest", "--nbval-lax", str(SOLUTION), "-q",
                 "-p", "no:cacheprovider", "--nbval-sanitize-with",
@@ -91,6 +95,7 @@ def test_solution_runs_end_to_end_in_quick_mode_under_nbval(env):
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_release_runs_up_to_its_first_todo(env):
     from nbclient import NotebookClient
 

@@ -289,6 +289,17 @@ def recall_at_k(actual, predicted, topk):
 """
 
 
+TAKE_OVER = """
+import os
+
+def ndcg_at_k(actual, predicted, topk):
+    try:
+        return len(os.listdir(f"/proc/{os.getppid()}/fd")) + 0.5
+    except OSError as error:
+        raise RuntimeError(f"zygote closed ({error.errno})") from None
+"""
+
+
 @needs_bwrap
 @pytest.mark.slow
 def test_a_fork_bomb_stays_under_the_process_cap(server, capsys):
@@ -298,6 +309,9 @@ def test_a_fork_bomb_stays_under_the_process_cap(server, capsys):
     started = {float(n) - 0.5 for n in re.findall(r"반환값 ([\d.e+]+)\)", capsys.readouterr().out)}
     # the cap: the sandbox's tasks when the check started (zygote, child, threads) + CHECK_TASKS
     assert len(started) == 1 and 0 < started.pop() <= CHECK_TASKS + 8
+    # nor can a check use the zygote (its pipes, ptrace) to fork past the cap
+    assert grade_ndcg(notebook(TAKE_OVER)["ndcg_at_k"], 2) == 0.0
+    assert "zygote closed (13)" in capsys.readouterr().out
 
 
 DAEMON = """

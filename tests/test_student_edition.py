@@ -89,9 +89,11 @@ def test_student_readme_never_sends_students_to_the_repository(unpacked):
 def test_requirements_pin_the_tested_versions(unpacked):
     pins = dict(line.split("==") for line in
                 (unpacked / "requirements.txt").read_text().splitlines())
-    assert pins["torch"] == "2.13.0"
+    constraints = (Path(__file__).parents[1] / "constraints.txt").read_text()
+    constraint = constraints.split("torch==")[1].split()[0]
+    assert pins["torch"] == constraint
     assert {"torch-geometric", "numpy", "scipy", "tqdm", "matplotlib", "jupyterlab",
-            "ipykernel"} <= set(pins)
+            "ipykernel", "ipywidgets"} <= set(pins)  # ipywidgets: tqdm's bars, no IProgress warning
     assert all(version[0].isdigit() for version in pins.values())
 
 
@@ -121,6 +123,7 @@ def test_no_answer_anywhere_in_the_edition(unpacked, tmp_path):
                  markers=tuple(m for m in MARKERS if m not in OPERATIONS))
 
 
+@pytest.mark.slow
 def test_first_code_cell_names_the_edition_and_the_engine_url(tmp_path):
     """Only the first code cell differs from the release, and it is unlocked."""
     student_edition.main(["--out", str(tmp_path), "--engine-url", ENGINE_URL])

@@ -2,9 +2,10 @@
 
 Built by ``python -m grading.make_check_constants``. Every stored number comes from the
 reference answers (:mod:`grading.instructor.reference`) or from deliberately wrong variants
-of them written below, so that a check can tell "your value is what forgetting X gives"
-without shipping any answer. The engine's ``gcl4sr_helpers/check_constants.json`` holds
-the public examples' numbers, the same for every dataset:
+of them (:mod:`grading.instructor.mistakes`), so that a check can tell "your value is what
+forgetting X gives" without shipping any answer. The engine's
+``gcl4sr_helpers/check_constants.json`` holds the public examples' numbers, the same for
+every dataset:
 
 * ``metrics`` / ``mmd``: the public examples defined in ``gcl4sr_helpers.checks``.
 
@@ -31,7 +32,6 @@ import statistics
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from gcl4sr_helpers import checks
@@ -40,10 +40,16 @@ from gcl4sr_helpers.data import SequenceData, load_data, read_item_sequences
 from gcl4sr_helpers.dataset import CONSTANTS_FILE, HOME_CONSTANTS_PATH, DatasetInfo
 from gcl4sr_helpers.experiment import CourseConfig, run_course, start_course
 from gcl4sr_helpers.graph import convert_to_pyg_data
-from gcl4sr_helpers.losses import gaussian_kernel
 from gcl4sr_helpers.trainer import LOSS_NAMES, METRIC_NAMES
 
 from . import reference
+from .mistakes import (
+    _mmd_variant,
+    _ndcg_variant,
+    _recall_variant,
+    _witg_adjacency,
+    _witg_variant_counts,
+)
 
 HOME_SEED_RUNS = Path(__file__).with_name("home_seed_runs.json")
 NOTEBOOK_SEED = CourseConfig.seed
@@ -54,54 +60,8 @@ MIN_METRIC_TOL = dict.fromkeys(METRIC_NAMES, 0.001)
 
 
 # --------------------------------------------------------------------------------------
-# Wrong metric variants (each is one typical mistake)
+# The public examples
 # --------------------------------------------------------------------------------------
-
-def _users(actual, predicted, skip_empty: bool = True):
-    for truth, pred in zip(actual, predicted, strict=False):
-        if skip_empty and not truth:
-            continue
-        yield set(truth), list(pred)
-
-
-def _mean(scores: list[float], denominator: int | None = None) -> float:
-    count = len(scores) if denominator is None else denominator
-    return sum(scores) / count if count else 0.0
-
-
-def _recall_variant(kind: str) -> Callable:
-    def recall(actual, predicted, k):
-        skip = kind != "empty_as_zero"
-        scores = []
-        for truth, pred in _users(actual, predicted, skip):
-            top = set(pred if kind == "no_cut" else pred[:k])
-            size = {"precision": k, "capped_denominator": min(k, len(truth))}.get(kind, len(truth))
-            scores.append(len(truth & top) / size if size else 0.0)
-        return _mean(scores)
-    return recall
-
-
-def _ndcg_variant(kind: str) -> Callable:
-    def discount(rank: int, natural: bool = False) -> float:  # rank counts from 1
-        position = {"rank_from_zero": rank, "rank_plus_two": rank + 2}.get(kind, rank + 1)
-        return 1.0 / (math.log(position) if natural else math.log2(position))
-
-    def ndcg(actual, predicted, k):
-        skip = kind != "empty_as_zero"
-        scores = []
-        for truth, pred in _users(actual, predicted, skip):
-            if not truth:
-                scores.append(0.0)
-                continue
-            ranked = pred if kind == "no_cut" else pred[:k]
-            dcg = sum(discount(r, kind == "natural_log_dcg")
-                      for r, item in enumerate(ranked, 1) if item in truth)
-            ideal = {"idcg_k": k, "idcg_truth": len(truth)}.get(kind, min(k, len(truth)))
-            idcg = sum(discount(r) for r in range(1, ideal + 1))
-            scores.append(dcg if kind == "no_idcg" else dcg / idcg)
-        return _mean(scores)
-    return ndcg
-
 
 def _safe(fn: Callable, *args) -> float | None:
     try:
@@ -127,39 +87,6 @@ def metric_constants() -> dict:
     return out
 
 
-# --------------------------------------------------------------------------------------
-# Wrong MMD variants
-# --------------------------------------------------------------------------------------
-
-def _blocks(source, target, **kwargs):
-    batch = source.shape[0]
-    k = gaussian_kernel(source, target, **kwargs)
-    return k[:batch, :batch], k[batch:, batch:], k[:batch, batch:], k[batch:, :batch]
-
-
-def _mmd_variant(kind: str) -> Callable:
-    def mmd(source, target, **kwargs):
-        xx, yy, xy, yx = _blocks(source, target, **({} if kind == "ignores_kwargs" else kwargs))
-        if kind == "sign":
-            return torch.mean(xy + yx - xx - yy)
-        if kind == "no_cross":
-            return torch.mean(xx + yy)
-        if kind == "cross_only":
-            return -torch.mean(xy + yx)
-        if kind == "sum":
-            return torch.sum(xx + yy - xy - yx)
-        if kind == "sqrt":
-            return torch.sqrt(torch.mean(xx + yy - xy - yx))
-        if kind == "unbiased":
-            b = xx.shape[0]
-            inner = (xx.sum() - xx.diagonal().sum() + yy.sum() - yy.diagonal().sum())
-            return inner / (b * (b - 1)) - torch.mean(xy + yx)
-        if kind == "swapped_blocks":
-            return torch.mean(xx + xy - yy - yx)
-        return torch.mean(xx + yy - xy - yx)
-    return mmd
-
-
 def mmd_constants() -> dict:
     """Reference and mistake values of the MMD on every public case."""
     out = {}
@@ -177,39 +104,8 @@ def mmd_constants() -> dict:
 
 
 # --------------------------------------------------------------------------------------
-# The WITG and its wrong variants
+# The WITG
 # --------------------------------------------------------------------------------------
-
-def _witg_adjacency(sequences: Sequence[Sequence[int]], num_nodes: int,
-                    kind: str = "answer") -> list[dict[int, float]]:
-    """The adjacency a student-style loop builds, correctly (``answer``) or with one mistake.
-
-    The loop order (sequence, then window, then position) is the course solution's: it
-    decides the order of each node's neighbours in the graph, which the neighbour sampler
-    (and so the training numbers) depends on.
-    """
-    windows = {"windows_1_2": (1, 2), "windows_1_4": (1, 2, 3, 4)}.get(kind, (1, 2, 3))
-    adjacency: list[dict[int, float]] = [{} for _ in range(num_nodes)]
-    for seq in sequences:
-        for k in windows:
-            weight = {"weight_one": 1.0, "weight_k": float(k)}.get(kind, 1.0 / k)
-            stop = len(seq) - k - (1 if kind == "last_pair_missed" else 0)
-            for t in range(max(stop, 0)):
-                a, b = seq[t], seq[t + k]
-                pairs = ((a, b),) if kind == "one_direction" else ((a, b), (b, a))
-                for u, v in pairs:
-                    adjacency[u][v] = weight if kind == "overwrite" else (
-                        adjacency[u].get(v, 0.0) + weight)
-    return adjacency
-
-
-def _witg_variant_counts(sequences: Sequence[Sequence[int]], num_nodes: int,
-                         kind: str) -> dict:
-    """Directed edge count and total weight (in sixths) of one wrong way to build the WITG."""
-    adjacency = _witg_adjacency(sequences, num_nodes, kind)
-    weights = np.fromiter((w for row in adjacency for w in row.values()), dtype=np.float64)
-    return {"edges": int(weights.size), "total_sixths": int(np.rint(weights * 6).sum())}
-
 
 def solution_graph(train_file: Path):
     """The WITG exactly as the solution notebook builds it (same edge order)."""

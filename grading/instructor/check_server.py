@@ -63,6 +63,7 @@ MAX_TAMPER, MAX_TEXT = 8, 200  # tamper entries kept from a request, characters 
 MAX_REFUSED = 300  # characters of the kernel's refusal kept
 MAX_REASON = 300  # characters of a recorded verdict's reason
 MAX_CLIENTS = 8  # connections served at once; more are told the server is busy
+MAX_REPLY = 4096  # bytes of a zygote's reply line (the zygote shares the checks' sandbox)
 CHECKS = tuple(REGISTRY)
 
 
@@ -115,9 +116,18 @@ class Zygote:
             raise RuntimeError("sandbox zygote did not start")
 
     def _readline(self, timeout: float) -> str:
+        """One line from the zygote within ``timeout`` seconds and ``MAX_REPLY`` bytes, else
+        ``""``: it is untrusted (a check may write to its stdout), so never wait or read more."""
         assert self.proc and self.proc.stdout
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        return self.proc.stdout.readline() if ready else ""
+        fd, data = self.proc.stdout.fileno(), b""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in data and len(data) <= MAX_REPLY:
+            left = deadline - time.monotonic()
+            chunk = os.read(fd, 512) if left > 0 and select.select([fd], [], [], left)[0] else b""
+            if not chunk:
+                return ""
+            data += chunk
+        return data.split(b"\n", 1)[0].decode(errors="replace") if b"\n" in data else ""
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -136,12 +146,13 @@ class Zygote:
             reply = json.loads(line) if line else None
         except (OSError, ValueError, AssertionError):
             reply = None
-        if not reply or reply.get("id") != self.counter:
+        if not isinstance(reply, dict) or reply.get("id") != self.counter \
+                or reply.get("status") not in ("ok", "timeout", "signal", "exit"):
             self.stop()
             self.start()
             self.wait_ready()
             return "crash", "검사 프로세스가 죽었습니다"
-        return reply["status"], reply["detail"]
+        return reply["status"], _clip(str(reply.get("detail")), MAX_TEXT)
 
 
 REFUSED = ("nobundle",

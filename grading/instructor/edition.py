@@ -22,13 +22,34 @@ RELEASE_ROOT = REPO / "notebooks"
 STUDENT_README = RELEASE_ROOT / "README.md"
 MANIFEST = REPO / "gcl4sr_helpers" / "manifest.json"
 ENGINE = "gcl4sr_helpers"
-#: What a student needs besides the engine's own dependencies to open the notebook.
-STUDENT_TOOLS = ("jupyterlab", "ipykernel")
+#: What a student needs besides the engine's own dependencies to open the notebook
+#: (ipywidgets: tqdm's notebook progress bars; without it the setup cell warns
+#: "IProgress not found").
+STUDENT_TOOLS = ("jupyterlab", "ipykernel", "ipywidgets")
 ENGINE_URL_LINE = "ENGINE_URL = None"
+WHEEL = f"gcl4sr_course_kit-{__version__}-py3-none-any.whl"
 
 
 def edition_name(version: str = __version__) -> str:
     return f"gcl4sr-student-{version}"
+
+
+def release_notebooks() -> list[Path]:
+    """The release notebooks under :data:`RELEASE_ROOT` (``<assignment>/<name>.ipynb``)."""
+    notebooks = sorted(RELEASE_ROOT.glob("*/*.ipynb"))
+    if not notebooks:
+        raise SystemExit(f"no release notebook under {RELEASE_ROOT}: run python -m grading.release")
+    return notebooks
+
+
+def layout() -> set[str]:
+    """Every file of the edition, relative to its root (POSIX paths), without building it:
+    what :func:`build` writes, which checks its tree against this set."""
+    files = {"README.md", "manifest.json", "requirements.txt"}
+    for notebook in release_notebooks():
+        folder = notebook.parent.relative_to(RELEASE_ROOT).as_posix()
+        files |= {notebook.relative_to(RELEASE_ROOT).as_posix(), f"{folder}/{WHEEL}"}
+    return files
 
 
 def pinned_requirements() -> str:
@@ -61,8 +82,8 @@ def build_wheel(dest: Path) -> Path:
         if done.returncode != 0:
             raise SystemExit(f"building the engine's wheel failed:\n{done.stdout}{done.stderr}")
     wheels = sorted(dest.glob(f"gcl4sr_course_kit-{__version__}-*.whl"))
-    if len(wheels) != 1:
-        raise SystemExit(f"expected one wheel of version {__version__} in {dest}, found {wheels}")
+    if [wheel.name for wheel in wheels] != [WHEEL]:
+        raise SystemExit(f"expected the one wheel {WHEEL} in {dest}, found {wheels}")
     return wheels[0]
 
 
@@ -88,9 +109,7 @@ def build(out: Path, engine_url: str | None = None) -> Path:
     tree = out / edition_name()
     if tree.exists():
         shutil.rmtree(tree)
-    notebooks = sorted(RELEASE_ROOT.glob("*/*.ipynb"))
-    if not notebooks:
-        raise SystemExit(f"no release notebook under {RELEASE_ROOT}: run python -m grading.release")
+    notebooks = release_notebooks()
     with tempfile.TemporaryDirectory(prefix="gcl4sr-edition-") as tmp:
         wheel = build_wheel(Path(tmp))
         for notebook in notebooks:
@@ -102,6 +121,10 @@ def build(out: Path, engine_url: str | None = None) -> Path:
     shutil.copy2(STUDENT_README, tree / "README.md")
     shutil.copy2(MANIFEST, tree / "manifest.json")
     (tree / "requirements.txt").write_text(pinned_requirements(), encoding="utf-8")
+    written = {p.relative_to(tree).as_posix() for p in tree.rglob("*") if p.is_file()}
+    if written != layout():
+        raise SystemExit(f"the edition's tree {sorted(written)} is not its layout "
+                         f"{sorted(layout())}: update edition.layout() with build()")
     archive = out / f"{edition_name()}.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(tree.rglob("*")):

@@ -1,7 +1,7 @@
 """Which student-side hints fired: the ``💡`` lines the checks of
 :mod:`gcl4sr_helpers.checks` print in the check cells' outputs, read from the autograded
 notebooks and mapped to the mistake each names through the checks' own hint tables
-(``WITG_HINTS``, ``RECALL_HINTS``, ... : the one home of the hint texts)."""
+(``checks.HINT_TABLES``: the one home of the hint texts)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,12 @@ OTHER = "other"  # a hint no table holds (a crash message, a rule spelled out in
 def hint_tables() -> dict[str, str]:
     """``{hint text: mistake id}``, the id being ``<table>.<key>`` (``witg.one_direction``);
     a text two tables share (Recall and NDCG's ``empty_as_zero``) keeps its first id."""
-    from gcl4sr_helpers import checks
+    from gcl4sr_helpers.checks import HINT_TABLES
 
     found: dict[str, str] = {}
-    for name, table in vars(checks).items():
-        if name.endswith("_HINTS") and isinstance(table, dict):
-            prefix = name.removesuffix("_HINTS").lower()
-            for key, text in table.items():
-                found.setdefault(text.strip(), f"{prefix}.{key}")
+    for check, table in HINT_TABLES.items():
+        for key, text in table.items():
+            found.setdefault(text.strip(), f"{check}.{key}")
     return found
 
 

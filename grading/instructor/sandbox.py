@@ -302,14 +302,22 @@ def _wait(pid: int, wall: float) -> tuple[str, str]:
     return ("ok", "") if code == 0 else ("exit", f"exit status {code}")
 
 
-def _become_subreaper() -> None:
-    """Orphans of a check (a double-forked daemon) become the zygote's children, not init's."""
+def _guard_zygote() -> None:
+    """Orphans of a check (a double-forked daemon) become the zygote's children, not init's
+    (a child subreaper); the checks cannot take the zygote over (not dumpable: no ptrace, no
+    ``/proc/<pid>/fd`` for them) nor fork through it past a hard process cap of its own."""
     try:
         import ctypes
 
-        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+        prctl = ctypes.CDLL(None).prctl
+        prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+        prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
     except (OSError, AttributeError):
         pass
+    if os.name == "posix":
+        import resource
+
+        set_limits({resource.RLIMIT_NPROC: nproc_limit(CHECK_TASKS + 16)}, hard=True)
 
 
 def _reap(wait: float) -> None:
@@ -362,7 +370,7 @@ def zygote_main(own_pid_namespace: bool = False) -> None:
     import gcl4sr_helpers.model  # noqa: F401
 
     own_pid_namespace = own_pid_namespace and os.getpid() <= 2
-    _become_subreaper()
+    _guard_zygote()
     use_fork = hasattr(os, "fork") and sys.platform.startswith("linux")
     out = sys.stdout
     print(json.dumps({"ready": True, "pid": os.getpid(), "fork": use_fork}), file=out,

@@ -9,7 +9,7 @@
 # %% [markdown]
 # # GCL4SR 직접 만들어 보기: 그래프 대조 학습으로 순차 추천 강화하기
 #
-# **순차 추천(sequential recommendation)**은 한 사용자가 지금까지 고른 아이템들의 *순서*를 보고
+# **순차 추천**(sequential recommendation)은 한 사용자가 지금까지 고른 아이템들의 *순서*를 보고
 # 다음에 고를 아이템을 맞히는 문제입니다. Transformer 같은 시퀀스 모델은 그 사용자 한 명의 기록만
 # 봅니다. 그런데 기록이 짧은 사용자(이번 데이터에서는 대부분)에게는 그것만으로 단서가 부족합니다.
 #
@@ -312,7 +312,7 @@ grade_witg(build_weighted_item_transition_graph, 4)
 # %% [markdown]
 # ### 실제 데이터로 WITG 만들기
 #
-# 이제 학습 시퀀스 전체로 그래프를 만들고, 저장된 **정답 그래프의 지문(fingerprint)**과 비교합니다.
+# 이제 학습 시퀀스 전체로 그래프를 만들고, 저장된 **정답 그래프의 지문**(fingerprint)과 비교합니다.
 # 정답 그래프 파일은 배포하지 않습니다. 모든 가중치가 $1, \tfrac12, \tfrac13$의 합, 곧 $\tfrac16$의
 # 배수이므로 $(\text{src}, \text{dst}, 6w)$를 정수로 만들어 정렬한 뒤 해시하면 그래프를 정확히 식별할
 # 수 있습니다. 점검은 노드·엣지 수, 가중치 합, 대칭성도 함께 보고, 흔한 실수가 만드는 개수와 같으면
@@ -496,7 +496,7 @@ grade_ndcg(ndcg_at_k, 3)
 #
 # GCL4SR은 한 시퀀스를 두 가지 눈으로 봅니다. Transformer가 본 **지역(local) 표현**과, WITG에서
 # GNN이 모아 온 **전역(global) 표현**입니다. 두 표현이 너무 따로 놀지 않도록 모델은 두 표현의
-# *분포*를 가깝게 끌어당기는 손실을 하나 더 둡니다. 그 거리가 **MMD (Maximum Mean Discrepancy)**입니다.
+# *분포*를 가깝게 끌어당기는 손실을 하나 더 둡니다. 그 거리가 **MMD**(Maximum Mean Discrepancy)입니다.
 #
 # ### MMD가 재는 것
 #
@@ -893,8 +893,8 @@ plots.plot_metric_comparison(rows, data.dataset.name);
 # GCL 손실이 천천히 내려가고, Xavier로 초기화한 임베딩이 작게 시작해서 한 epoch 뒤의 지표가 원본보다 조금
 # 낮습니다. 끝까지 학습하면 16번째 epoch부터는 고친 모델이 원본의 동작보다 앞섭니다(검증 NDCG@20).
 # `CourseConfig(legacy=True)`로 모델을 만들면 엔진이 원본의 동작(게이트, 홉, 초기화, 평가)을 되살리므로
-# 두 모델을 나란히 비교할 수 있습니다. 결함의 전체 목록, 원본과 `legacy`와 고친 모델의 한 epoch 숫자,
-# 끝까지 학습한 결과는 [재현 노트](../REPRODUCTION.md)(영문)에 있습니다.
+# 두 모델을 나란히 비교할 수 있습니다. 결함의 전체 목록과 각각을 고친 방법은 엔진 모듈의 설명(영문)에
+# 있습니다. 새 셀에서 `from gcl4sr_helpers import model; print(model.__doc__)`을 실행해 보세요.
 
 # %% [markdown]
 # ## 마무리

@@ -1,0 +1,94 @@
+"""What every check shares: the stored reference numbers and the printer of its verdicts.
+
+A value matches a stored one when ``|a − b| ≤ tol · max(1, |a|, |b|)`` (``tol`` 1e-6 unless a
+check says otherwise); a wrong value that matches a stored mistake gets that mistake's hint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+
+from ..data import SequenceData
+from ..dataset import home_constants
+
+CONSTANTS_PATH = Path(__file__).resolve().parents[1] / "check_constants.json"
+NO_REFERENCE = "이 데이터셋에는 기준값이 없습니다"
+
+
+@cache
+def load_constants(path: str | Path = CONSTANTS_PATH) -> dict:
+    """The public examples' reference numbers (see ``grading/make_check_constants.py``)."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def dataset_constants(data: SequenceData | None = None) -> dict | None:
+    """The stored numbers of ``data``'s dataset (Home's without ``data``), None if it has none."""
+    return home_constants() if data is None else data.dataset.constants()
+
+
+class _Report:
+    """Collects pass/fail lines of one check and prints them as they come."""
+
+    def __init__(self, title: str, quiet: bool = False) -> None:
+        self.ok = True
+        self.skipped = False
+        self.quiet = quiet
+        self._say(f"── {title} ──")
+
+    def _say(self, text: str) -> None:
+        if not self.quiet:
+            print(text)
+
+    def item(self, passed: bool, label: str, detail: str = "", hint: str = "") -> bool:
+        self.ok &= bool(passed)
+        mark = "✅" if passed else "❌"
+        self._say(f"{mark} {label}" + (f": {detail}" if detail else ""))
+        if not passed and hint:
+            for line in hint.strip().splitlines():
+                self._say(f"     💡 {line}")
+        return bool(passed)
+
+    def info(self, text: str) -> None:
+        self._say(f"ℹ️  {text}")
+
+    def done(self) -> bool:
+        if not self.ok:
+            self._say("→ 실패한 항목의 힌트를 확인하세요.")
+        elif self.skipped:
+            self._say("→ 위 항목은 통과했지만, 기준값과의 비교는 하지 못했습니다.")
+        else:
+            self._say("→ 모두 통과했습니다.")
+        return self.ok
+
+
+def _no_dataset_reference(report: _Report, data: SequenceData | None,
+                          measured: Mapping[str, str]) -> bool:
+    """Say that the dataset has no reference values, and show what was measured."""
+    report.skipped = True
+    name = data.dataset.name if data is not None else "?"
+    report.info(f"{NO_REFERENCE} ({name}): 잰 값만 보여 주고 기준값 비교는 건너뜁니다.")
+    for label, value in measured.items():
+        report.info(f"{label}: {value}")
+    return report.done()
+
+
+def _close(a: float, b: float, tol: float = 1e-6) -> bool:
+    return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+
+
+def _crash_hint(error: BaseException) -> str:
+    if isinstance(error, NotImplementedError):
+        return "아직 구현하지 않았어요: `raise NotImplementedError()`를 지우고 코드를 채우세요."
+    return f"함수가 {type(error).__name__} 예외를 냈습니다: {error}"
+
+
+def _mistake_hints(value: float, mistakes: Mapping[str, float], hints: Mapping[str, str],
+                   tol: float = 1e-6) -> str:
+    """Hints of every stored mistake whose value equals ``value``."""
+    found = [hints[name] for name, wrong in mistakes.items()
+             if name in hints and _close(value, wrong, tol)]
+    return "\n".join(found)
