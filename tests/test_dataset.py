@@ -119,6 +119,7 @@ def test_checks_without_constants_measure_and_never_blame(tiny, capsys):
 
 # ---------------------------------------------------------------------------- commands
 
+@pytest.mark.slow
 def test_reference_run_and_full_training_on_the_generated_data(tiny, tmp_path):
     result = reference_run.main(["--data-dir", str(tiny), "--json", str(tmp_path / "r.json")])
     assert result["dataset"] == NAME and 0.0 <= result["metrics"]["NDCG@20"] <= 1.0

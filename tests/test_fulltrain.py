@@ -28,6 +28,7 @@ def test_full_run_logs_every_epoch_and_tests_the_best(small_data, small_graph, t
     assert (tmp_path / "whole" / "best.pth").exists() and (tmp_path / "whole" / "last.pth").exists()
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_to_the_same_numbers(small_data, small_graph, tmp_path):
     first = run(small_data, small_graph, tmp_path / "split", time_budget_minutes=1e-9)
     assert not first.get("finished") and first["epoch"] == 0

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..data import SequenceData
 from ..dataset import home_constants
 
-CONSTANTS_PATH = Path(__file__).resolve().parents[1] / "check_constants.json"
+CONSTANTS_PATH = Path(__file__).parents[1] / "check_constants.json"
 NO_REFERENCE = "이 데이터셋에는 기준값이 없습니다"
 
 

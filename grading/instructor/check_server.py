@@ -257,6 +257,23 @@ def _bounded(verdict: dict) -> dict:
     return {**verdict, "reason": _clip(str(verdict["reason"]), MAX_REASON)}
 
 
+def _load_outputs(path: Path) -> dict:
+    """The child's outputs, ``{}`` if unreadable: a regular file (the student's code owns the
+    folder: a link or a FIFO planted there is not followed or waited on), weights only."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return {}
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return {}
+        try:
+            got = torch.load(handle, weights_only=True)
+        except Exception:  # noqa: BLE001 - unreadable outputs: every case is missing
+            return {}
+    return got if isinstance(got, dict) else {}
+
+
 def _repeat(check: str, record: dict, points: float) -> dict:
     """The reply to a later request for a recorded check: its result, not run again."""
     record["repeats"] += 1
@@ -349,6 +366,7 @@ class CheckServer:
         bundle = run_dir / "bundle.pkl"
         refused = copy_bundle(str(request.get("bundle"))[:MAX_PATH + 1], bundle, self.bundle_root)
         if refused:
+            shutil.rmtree(run_dir, ignore_errors=True)
             status, reason = refused
             return all_failed(reason, status)
         digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
@@ -360,14 +378,7 @@ class CheckServer:
             {"check": check, "bundle": str(bundle), "inputs": self.inputs_file[check],
              "outputs": str(outputs), "log": str(run_dir / "child.log"), "workdir": str(work),
              "wall": self.wall, "case_wall": self.case_wall, "mem": self.mem}, self.wall)
-        got = {}
-        if outputs.exists():
-            try:
-                got = torch.load(outputs, weights_only=True)
-                if not isinstance(got, dict):
-                    got = {}
-            except Exception:  # noqa: BLE001 - unreadable outputs: every case is missing
-                got = {}
+        got = _load_outputs(outputs)
         missing = {"ok": "결과가 없습니다",
                    "timeout": f"{detail} 안에 결과가 나오지 않았습니다 (끝나지 않는 반복문이거나 "
                               "너무 느립니다)",

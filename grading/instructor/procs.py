@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import signal
@@ -208,17 +209,35 @@ def hand_over(uid: int | None, *paths: Path) -> None:
         os.chown(path, uid, uid)
 
 
-def nproc_limit(extra: int) -> int:
-    """An ``RLIMIT_NPROC`` that lets this uid start ``extra`` more tasks (threads count).
+def nproc_limit(extra: int) -> int | None:
+    """An ``RLIMIT_NPROC`` that lets this uid start ``extra`` more tasks (threads count), or
+    ``None`` where no sane one exists.
 
-    The kernel counts the tasks of a real uid per user namespace (Linux 5.14+): inside
-    bwrap's namespace (a normal instructor) or for a fresh :func:`sandbox_uid`, the tasks that
-    ``/proc`` shows are the ones counted. Without a sandbox a normal user's tasks everywhere
-    count, and the limit still leaves ``extra`` more; on older kernels a sandboxed normal user
-    may get fewer (a fork fails). Root is exempt: ``extra`` alone is meant for the uid that
-    :func:`as_uid` drops to."""
+    The kernel counts a real uid's tasks, per user namespace since Linux 5.14: for a fresh
+    :func:`sandbox_uid`, or inside bwrap's own user namespace (a normal instructor), the tasks
+    that ``/proc`` shows are the ones counted. Root is exempt: ``extra`` alone, meant for the
+    uid that :func:`as_uid` drops to. ``None`` for a normal user outside a user namespace (no
+    sandbox: every process of the user counts, and their number changes) or on an older
+    kernel: no process cap there, only the wall-clock limits."""
     uid = os.getuid()
-    return extra if uid == 0 else _tasks_of(uid) + extra
+    if uid == 0:
+        return extra
+    if uid >= SANDBOX_UID_BASE or (_in_user_namespace() and _kernel() >= (5, 14)):
+        return _tasks_of(uid) + extra
+    return None
+
+
+def _in_user_namespace() -> bool:
+    try:
+        with open("/proc/self/uid_map") as handle:
+            return handle.read().split() != ["0", "0", "4294967295"]
+    except OSError:
+        return False
+
+
+def _kernel() -> tuple[int, int]:
+    found = re.match(r"(\d+)\.(\d+)", os.uname().release) if hasattr(os, "uname") else None
+    return (int(found[1]), int(found[2])) if found else (0, 0)
 
 
 def _tasks_of(uid: int) -> int:

@@ -10,11 +10,12 @@ process that has imported torch, PyG and the engine (so a check costs a fork, no
 
 * starts its own session (so the whole process group can be killed),
 * sends stdin to ``/dev/null`` and stdout/stderr to a log file,
-* runs under hard ``RLIMIT_AS`` (memory), ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and
-  ``RLIMIT_NPROC`` (``CHECK_TASKS`` more tasks: a fork bomb stays small; as an
-  unprivileged uid when the server is root, :func:`grading.instructor.procs.sandbox_uid`)
-  and a per-case alarm; the zygote kills its process group at the wall-clock limit and,
-  when the check ends, every process the check started (:func:`end_check`),
+* runs under hard ``RLIMIT_AS`` (memory), ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and, where the
+  kernel counts the sandbox's tasks alone, ``RLIMIT_NPROC`` (``CHECK_TASKS`` more: a fork
+  bomb stays small; see :func:`grading.instructor.procs.nproc_limit`; the sandbox runs as
+  an unprivileged uid when the server is root, :func:`~grading.instructor.procs.
+  sandbox_uid`), and a per-case alarm; the zygote kills its process group at the
+  wall-clock limit and, when the check ends, every process it started (:func:`end_check`),
 * works in an empty temporary folder and cannot import the ``grading`` package,
 * runs, like the zygote, in a bubblewrap sandbox (:func:`grading.instructor.isolation.
   zygote_command`): no network, and of the server's files only its exchange folder,
@@ -22,10 +23,9 @@ process that has imported torch, PyG and the engine (so a check costs a fork, no
   ``torch.load(weights_only=True)``.
 
 Zygote protocol (``python -I sandbox.py zygote [--own-pid-namespace]``): one JSON request
-per stdin line
-``{"id", "check", "bundle", "inputs", "outputs", "log", "workdir", "wall", "case_wall",
-"mem"}``; one JSON reply per stdout line ``{"id", "status", "detail", "seconds"}`` where
-status is ``ok``, ``timeout``, ``signal`` or ``exit``.
+per stdin line ``{"id", "check", "bundle", "inputs", "outputs", "log", "workdir", "wall",
+"case_wall", "mem"}``; one JSON reply per stdout line ``{"id", "status", "detail",
+"seconds"}`` where status is ``ok``, ``timeout``, ``signal`` or ``exit``.
 """
 
 from __future__ import annotations
@@ -226,8 +226,10 @@ def _limit(mem_bytes: int, cpu_seconds: float) -> None:
 
     limits = {resource.RLIMIT_CPU: int(cpu_seconds) + 1,
               resource.RLIMIT_FSIZE: FSIZE_BYTES,
-              resource.RLIMIT_NPROC: nproc_limit(CHECK_TASKS),
               resource.RLIMIT_CORE: 0}
+    tasks = nproc_limit(CHECK_TASKS)
+    if tasks is not None:
+        limits[resource.RLIMIT_NPROC] = tasks
     if os.path.exists("/proc/self/status"):  # address space: what is mapped now + the budget
         with open("/proc/self/status") as handle:
             current = next((int(line.split()[1]) * 1024 for line in handle
@@ -314,10 +316,11 @@ def _guard_zygote() -> None:
         prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
     except (OSError, AttributeError):
         pass
-    if os.name == "posix":
+    tasks = nproc_limit(CHECK_TASKS + 16) if os.name == "posix" else None
+    if tasks is not None:
         import resource
 
-        set_limits({resource.RLIMIT_NPROC: nproc_limit(CHECK_TASKS + 16)}, hard=True)
+        set_limits({resource.RLIMIT_NPROC: tasks}, hard=True)
 
 
 def _reap(wait: float) -> None:
