@@ -11,7 +11,7 @@ import warnings
 # neighbours on 2 cores a step took 40 s instead of 2. Threads that sleep at once (PASSIVE)
 # cost 25-35 % on a quiet machine. A spin of 10,000 was as fast as the default quiet and
 # bounded the step to 6-7 s until runtime.ThreadGovernor drops to one thread
-# (bench/README.md, "Contention"). An explicit OMP_WAIT_POLICY or GOMP_SPINCOUNT is kept.
+# (the kit's contention benchmark). An explicit OMP_WAIT_POLICY or GOMP_SPINCOUNT is kept.
 if "OMP_WAIT_POLICY" not in os.environ:
     os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 

@@ -3,7 +3,7 @@
 Zhang et al., *Enhancing Sequential Recommendation with Graph Contrastive Learning*, IJCAI
 2022. Every function takes the parameters of an engine model (:class:`~.model.GCL4SR`) and
 works on padded ``[B, L, ...]`` tensors, with no blocking and no recomputation: the numbers
-and gradients are those the engine computes faster (``tests/test_readable_model.py``). The
+and gradients are those the engine computes faster (the kit's tests check it). The
 MMD loss is passed in: it is an exercise of the course. Views shared between the two
 samples (``shared_views``) are a sampling experiment of the engine and are left out here.
 """

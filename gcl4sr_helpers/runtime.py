@@ -97,7 +97,7 @@ class ThreadGovernor:
     neighbours on 2 cores, a step took 6.8 s on 2 threads spinning 10,000 times (40 s with
     libgomp's default spin) against 5.2 s on 1: the threads wait for each other at every
     parallel region while a neighbour holds a core. So the governor runs 1 thread until the
-    neighbours stop (``bench/README.md``, "Contention", has the figures). The
+    neighbours stop (the kit's contention benchmark has the figures). The
     ceiling is ``GCL4SR_THREADS`` if set (then nothing adapts), else the thread count in
     effect at the first update (``OMP_NUM_THREADS``, ``torch.set_num_threads``).
     """

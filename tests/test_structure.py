@@ -100,3 +100,17 @@ def test_the_torch_pin_has_one_home_and_its_copies_agree():
         found = {line.split("torch==")[1].split()[0].strip("\"'`,") for line in
                  text.splitlines() if "torch==" in line}
         assert found <= {pin}, (name, found)
+
+
+def test_the_engine_names_no_instructor_path():
+    """The engine ships to students (a wheel): its code, docstrings and data files never send
+    them to a folder of this repository they do not have."""
+    found = {}
+    for path in (REPO / "gcl4sr_helpers").rglob("*"):
+        if path.suffix in (".py", ".json", ".md", ".txt"):
+            text = path.read_text(encoding="utf-8")
+            hits = [folder for folder in ("grading/", "bench/", "tests/", "solutions/")
+                    if folder in text]
+            if hits:
+                found[str(path.relative_to(REPO))] = hits
+    assert not found

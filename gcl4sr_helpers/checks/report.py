@@ -21,7 +21,8 @@ NO_REFERENCE = "이 데이터셋에는 기준값이 없습니다"
 
 @cache
 def load_constants(path: str | Path = CONSTANTS_PATH) -> dict:
-    """The public examples' reference numbers (see ``grading/make_check_constants.py``)."""
+    """The public examples' reference numbers (the instructor makes them with
+    ``python -m grading.make_check_constants``)."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 

@@ -230,7 +230,7 @@ def runs_reference(runs: Sequence[dict], source: str) -> dict:
 def full_runs(path: Path = HOME_SEED_RUNS) -> dict:
     """Reference values and tolerances of full Home from the seed runs stored in ``path``."""
     runs = json.loads(path.read_text(encoding="utf-8"))["runs"]
-    return runs_reference(runs, f"Home 전체 1 epoch, 참조 답안 (grading/instructor/{path.name})")
+    return runs_reference(runs, "Home 전체 1 epoch, 참조 답안 (강사가 잰 seed 실행)")
 
 
 # --------------------------------------------------------------------------------------
