@@ -3,7 +3,8 @@
 ``mallory`` attacks from her kernel (an extra cell) and from the check server's sandbox (her
 ``recall_at_k``, called by the hidden check): she reads the reference answers by absolute
 path and by searching ``sys.path``, ``PYTHONPATH`` and the working folder's parents, looks
-there for the course's source notebook (the answers) and its gradebook to write, connects
+there for the course's source notebook (the answers) and its gradebook to write, starts 600
+processes, connects
 to a port the instructor's machine listens on, writes a file outside her folder and reads
 another student's submission. Each attempt records ``name:OK`` or the exception it met.
 Under bwrap every attempt fails and she gets the reasons; without a sandbox (``auto`` where
@@ -32,7 +33,7 @@ from grading.instructor.options import default_options
 
 pytestmark = pytest.mark.slow  # both tests grade a class
 REPO = Path(__file__).resolve().parents[1]
-ATTACKS = ("reference", "search", "network", "write", "peer", "answers", "gradebook")
+ATTACKS = ("reference", "search", "network", "write", "peer", "answers", "gradebook", "bomb")
 REPORT = re.compile(r"ATTACKS ((?:\w+:\w+ ?)+)")
 
 ATTACK_CODE = '''
@@ -51,14 +52,30 @@ def attacks():
 
     def answers():  # the source notebook: <course>/<source folder>/<assignment>/*.ipynb
         hits = [p for r in Path.cwd().parents for p in r.glob("*/*/*.ipynb")
-                if "BEGIN SOLUTION" in p.read_text(errors="replace")]
+                if "BEGIN " + "SOLUTION" in p.read_text(errors="replace")]  # not this cell
         return len(hits[0].read_text())
 
     def gradebook():
         hits = [r / "gradebook.db" for r in Path.cwd().parents if (r / "gradebook.db").is_file()]
         open(hits[0], "r+b").close()
 
+    def bomb():  # more processes than a sandbox may start (its cap holds for root too)
+        import signal, time
+        pids = []
+        try:
+            for _ in range(600):
+                pid = os.fork()
+                if pid == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                pids.append(pid)
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+
     for name, action in [
+            ("bomb", bomb),
             ("answers", answers),
             ("gradebook", gradebook),
             ("reference", lambda: len(open({reference!r}).read())),
@@ -70,7 +87,7 @@ def attacks():
             action()
             seen.append(name + ":OK")
         except Exception as error:
-            seen.append(name + ":" + type(error).__name__)
+            seen.append(name + ":" + type(error).__name__[:4])  # short: a reason is capped
     return "ATTACKS " + " ".join(seen)
 
 
@@ -146,7 +163,7 @@ def test_the_sandbox_stops_every_attack_with_a_reason(tmp_path, listener):
     assert not accepted and not list(tmp_path.glob("outside-*"))
     assert mallory.scores["recall_hidden"] == 0.0
     rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "out" / "grades.csv"))}
-    assert "ATTACKS reference:" in rows["mallory"]["reasons"]
+    assert "ATTACKS bomb:" in rows["mallory"]["reasons"]
     assert isolation.NOT_SANDBOXED not in rows["mallory"]["reasons"]
 
 

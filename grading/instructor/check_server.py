@@ -423,11 +423,14 @@ class _SocketServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
 
-def _serve(checks: CheckServer, path: str, out) -> None:
-    """Answer on the socket ``path`` until ``shutdown`` (or the end of stdin); RESULTS lines."""
+def _serve(checks: CheckServer, path: str, out, uid: int | None = None) -> None:
+    """Answer on the socket ``path`` (its owner's alone: ``uid``'s if given) until ``shutdown``
+    (or the end of stdin); RESULTS lines."""
     old_umask = os.umask(0o077)
     server = _SocketServer(path, _Handler)
     os.umask(old_umask)
+    if uid is not None:
+        os.chown(path, uid, uid)
     server.checks = checks  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print("READY " + json.dumps({"socket": path, "pid": os.getpid()}), file=out, flush=True)
@@ -452,6 +455,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work-root", type=Path,
                         help="make the work folder under this folder, which the caller removes "
                              "if the server could not (default: the temporary folder)")
+    parser.add_argument("--socket-uid", type=int,
+                        help="give the socket to this uid (the kernel's, when it runs as one)")
     parser.add_argument("--every-request", action="store_true",
                         help="grade every request, keeping the latest record per check (tests, "
                              "interactive use); by default only the first per check counts")
@@ -465,7 +470,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         checks = CheckServer(workdir, args.check_wall, args.case_wall, args.check_mem_mib,
                              args.bundle_root, args.every_request)
-        _serve(checks, args.socket, sys.stdout)
+        _serve(checks, args.socket, sys.stdout, args.socket_uid)
     finally:
         if checks:
             checks.zygote.stop()

@@ -15,13 +15,22 @@ from pathlib import Path
 
 import nbformat
 
+from grading.kernel import launch
 from grading.kernel.client import SOCKET_ENV
 
 from .course import REPO, Course, config_text
 from .discover import Submission
 from .isolation import KERNEL_NAME, bwrap_command, use_bwrap, warning, write_kernel_spec
 from .options import Options
-from .procs import command_env, limited_command, run_logged
+from .procs import (
+    as_uid,
+    command_env,
+    hand_over,
+    kernel_uid,
+    limited_command,
+    nproc_limit,
+    run_logged,
+)
 from .records import Result, Status, grade_id
 from .server_process import start_server, stop_server
 from .verify import annotate_claims, cell_reasons, trusted_scores
@@ -168,10 +177,12 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
 
     exchange = folder / "exchange"  # the kernel's TMPDIR: bundles for the check server
     exchange.mkdir()
-    server, sock = start_server(folder, exchange, options, log)  # starts while nbgrader does
+    sandboxed = use_bwrap(options.sandbox)
+    uid = kernel_uid(folder) if sandboxed else None
+    server, sock = start_server(folder, exchange, options, log, uid)  # starts while nbgrader does
     env, config = kernel_env(options, sock, exchange), config_text(root, options.cell_timeout)
-    if use_bwrap(options.sandbox):
-        kernel_config, env = sandboxed_kernel(folder, target, course, options, sock, env)
+    if sandboxed:
+        kernel_config, env = sandboxed_kernel(folder, target, course, options, sock, env, uid)
         config += kernel_config
     (root / "nbgrader_config.py").write_text(config)
     command = limited_command([sys.executable, "-m", "nbgrader", "autograde", course.assignment,
@@ -237,8 +248,14 @@ def kernel_env(options: Options, sock: Path, exchange: Path) -> dict[str, str]:
     return env
 
 
+KERNEL_TASKS = 256
+"""Processes and threads a graded kernel may start beyond its sandbox's first ones (a
+quick-mode run uses about 30: ipykernel's, torch's and the data loader's threads)."""
+
+
 def sandboxed_kernel(folder: Path, submitted: Path, course: Course, options: Options,
-                     sock: Path, env: dict[str, str]) -> tuple[str, dict[str, str]]:
+                     sock: Path, env: dict[str, str],
+                     uid: int | None) -> tuple[str, dict[str, str]]:
     """Run only the kernel in bubblewrap, ``nbgrader autograde`` outside it: the nbgrader
     config lines and the environment of nbgrader that make it start the sandboxed kernel.
 
@@ -247,17 +264,24 @@ def sandboxed_kernel(folder: Path, submitted: Path, course: Course, options: Opt
     submission's folder: never the course copy (the source notebook with the answers, the
     gradebook, the release), which only nbgrader reads and writes. It talks to nbgrader over
     Unix sockets in a folder of its own (``ipc`` transport: it has no network) and gets exactly
-    ``env`` (plus ``NBGRADER_EXECUTION``) as its environment."""
+    ``env`` (plus ``NBGRADER_EXECUTION``) as its environment. When the grader is root it runs
+    as ``uid`` (:func:`~grading.instructor.procs.kernel_uid`), under a hard process cap of
+    ``KERNEL_TASKS`` (:mod:`grading.kernel.launch`)."""
     workdir = folder / "course" / "autograded" / submitted.parent.name / course.assignment
     scratch, ipc, runtime = folder / "scratch", folder / "ipc", folder / "runtime"
     shutil.copytree(submitted, scratch)
     ipc.mkdir()
     runtime.mkdir()
+    exchange = Path(env["TMPDIR"])
+    hand_over(uid, scratch, ipc, exchange)
     data = [Path(options.data).resolve()] if options.data else []
-    argv = bwrap_command([], [ipc, Path(env["TMPDIR"])], [sock.parent, runtime, *data],
+    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", launch.COPY]
+    argv = bwrap_command(kernel, [ipc, exchange], [sock.parent, runtime, *data],
                          mounts={workdir: scratch}, chdir=workdir,
                          env={**env, "NBGRADER_EXECUTION": "autograde"})
-    write_kernel_spec(folder / "jupyter", argv)
+    cap = KERNEL_TASKS if nproc_limit(KERNEL_TASKS) is not None else 0
+    first = [sys.executable, "-I", launch.__file__, "{connection_file}", str(cap)]
+    write_kernel_spec(folder / "jupyter", as_uid(argv, uid, first))
     config = (f"c.Execute.kernel_name = {KERNEL_NAME!r}\n"
               "c.KernelManager.transport = 'ipc'\n"
               f"c.KernelManager.ip = {str(ipc / 'k')!r}\n")

@@ -163,12 +163,11 @@ kernel metadata cannot pick another one."""
 
 def write_kernel_spec(jupyter_dir: Path, argv: list[str]) -> None:
     """A Jupyter kernel spec ``KERNEL_NAME`` under ``jupyter_dir`` (put it on ``JUPYTER_PATH``)
-    whose kernel is ``argv`` followed by ipykernel with the connection file."""
+    that starts ``argv`` (``{connection_file}`` stands for the connection file)."""
     folder = jupyter_dir / "kernels" / KERNEL_NAME
     folder.mkdir(parents=True)
-    kernel = [*argv, sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     (folder / "kernel.json").write_text(json.dumps(
-        {"argv": kernel, "display_name": "GCL4SR (graded)", "language": "python"}))
+        {"argv": argv, "display_name": "GCL4SR (graded)", "language": "python"}))
 
 
 def zygote_command(command: list[str], workdir: Path, uid: int | None = None) -> list[str]:

@@ -20,6 +20,7 @@ unprivileged uid (:func:`sandbox_uid`, :func:`as_uid`), whose processes it count
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import resource
@@ -160,7 +161,7 @@ def unprivileged_prefix(uid: int) -> list[str]:
             "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
 
 
-def as_uid(bwrap_args: list[str], uid: int | None) -> list[str]:
+def as_uid(bwrap_args: list[str], uid: int | None, first: list[str] = ()) -> list[str]:
     """A bwrap command (:func:`~grading.instructor.isolation.bwrap_command`) whose command runs
     as ``uid`` (unchanged for ``None``): bwrap, as root, mounts what it must and keeps
     ``SETUID_CAPS`` for :func:`unprivileged_prefix`, which then drops every capability; bwrap's
@@ -168,12 +169,13 @@ def as_uid(bwrap_args: list[str], uid: int | None) -> list[str]:
     the same way: ``as_uid(bwrap_command(...), sandbox_uid())``.
 
     What the command reads must be readable by others (bwrap's own mount points are); the
-    folders it writes must be given to ``uid`` first (:func:`hand_over`)."""
-    if uid is None:
-        return bwrap_args
+    folders it writes must be given to ``uid`` first (:func:`hand_over`). ``first`` runs
+    before the drop, as the sandbox's root (it must exec the rest of its arguments)."""
     split = bwrap_args.index("--")
+    if uid is None:
+        return [*bwrap_args[:split + 1], *first, *bwrap_args[split + 1:]]
     caps = [arg for cap in SETUID_CAPS for arg in ("--cap-add", cap)]
-    return [*_open_parents(bwrap_args[:split]), *caps, "--", *unprivileged_prefix(uid),
+    return [*_open_parents(bwrap_args[:split]), *caps, "--", *first, *unprivileged_prefix(uid),
             *bwrap_args[split + 1:]]
 
 
@@ -201,6 +203,16 @@ def _open_parents(options: list[str]) -> list[str]:
         out += [*pending, flag]
         pending, index = [], index + 1
     return out + pending
+
+
+def kernel_uid(folder: Path) -> int | None:
+    """The uid a graded kernel runs as (root only, as :func:`sandbox_uid`): one of its own per
+    submission folder, above every check server's, so that ``RLIMIT_NPROC`` counts this
+    kernel's tasks alone even with ``--jobs N``."""
+    if sandbox_uid() is None:
+        return None
+    digest = int.from_bytes(hashlib.sha256(str(folder).encode()).digest()[:4], "big")
+    return SANDBOX_UID_BASE + (1 << 22) + digest % (1 << 22)
 
 
 def hand_over(uid: int | None, *paths: Path) -> None:

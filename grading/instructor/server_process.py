@@ -19,15 +19,16 @@ from .procs import kill_group
 SERVER_SCRIPT = Path(__file__).with_name("check_server.py")  # a script: torch stays out
 
 
-def start_server(folder: Path, exchange: Path, options: Options,
-                 log: Path) -> tuple[subprocess.Popen, Path]:
+def start_server(folder: Path, exchange: Path, options: Options, log: Path,
+                 kernel_uid: int | None = None) -> tuple[subprocess.Popen, Path]:
     """Start a check server for one submission in ``folder``; its stderr goes to ``log``.
 
     Its socket is alone in ``folder/socket/``, the one folder of the server's that the
     kernel's sandbox sees (read-only); it takes bundles only from ``exchange``, the kernel's
     TMPDIR; its zygote is sandboxed as ``options.sandbox`` says. Its work folder (hidden
     inputs, bundles) is made in ``folder/server/``: removing ``folder`` removes it, even if
-    the server was killed before its own clean-up."""
+    the server was killed before its own clean-up. A kernel that runs as ``kernel_uid`` is
+    given the socket."""
     (folder / "socket").mkdir()
     sock = folder / "socket" / "checks.sock"
     server_dir = folder / "server"
@@ -37,7 +38,8 @@ def start_server(folder: Path, exchange: Path, options: Options,
         [sys.executable, "-I", str(SERVER_SCRIPT), "--socket", str(sock),
          "--bundle-root", str(exchange), "--work-root", str(server_dir),
          "--check-wall", str(options.check_wall), "--case-wall", str(options.case_wall),
-         "--check-mem-mib", str(options.check_mem_mib)],
+         "--check-mem-mib", str(options.check_mem_mib),
+         *(["--socket-uid", str(kernel_uid)] if kernel_uid is not None else [])],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=handle, cwd=server_dir,
         env=clean_env(**{MODE_ENV: options.sandbox}), start_new_session=True)
     handle.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -50,17 +51,18 @@ def _private_socket() -> str:
         proc.kill()
         raise RuntimeError(f"검사 서버가 시작되지 않았습니다 ({folder}/server.log 참고)")
     _PRIVATE.update(proc=proc, socket=path)
-    atexit.register(_stop_private, proc)
+    atexit.register(_stop_private, proc, folder)
     return path
 
 
-def _stop_private(proc: subprocess.Popen) -> None:
+def _stop_private(proc: subprocess.Popen, folder: str) -> None:
     try:
         proc.stdin.write(b"shutdown\n")
         proc.stdin.close()
         proc.wait(timeout=10)
     except Exception:  # noqa: BLE001
         proc.kill()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _connect(path: str, wait: float) -> socket.socket:
