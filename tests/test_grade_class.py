@@ -344,6 +344,26 @@ def test_no_grade_is_lost_or_changed_by_a_neighbour(suite):
     assert (REPO / "grading" / "nbgrader_config.py").is_file()
 
 
+@pytest.mark.slow
+def test_nothing_outlives_the_class_command(suite):
+    """The daemon student's double-forked setsid processes (from its kernel and from inside a
+    hidden check) and every sandbox, kernel and server are gone once the command has exited,
+    and it left no folder in its temporary folder."""
+    mark = load_maker().DAEMON_MARK
+    alive = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if mark in command or str(suite["tmp"]) in command:
+            alive.append(command)
+    assert not alive
+    # `import torch` (2.13) makes an empty $TMPDIR/torchinductor_<user> in any process
+    left = [p for p in suite["tmp"].rglob("*") if not p.name.startswith("torchinductor_")]
+    assert not left
+
+
 # --------------------------------------------------------------------------- limits under load
 @pytest.mark.slow
 def test_cpu_time_is_the_work_limit_and_a_hog_meets_the_memory_limit(tmp_path):

@@ -26,8 +26,9 @@ def start_server(folder: Path, exchange: Path, options: Options, log: Path,
     Its socket is alone in ``folder/socket/``, the one folder of the server's that the
     kernel's sandbox sees (read-only); it takes bundles only from ``exchange``, the kernel's
     TMPDIR; its zygote is sandboxed as ``options.sandbox`` says. Its work folder (hidden
-    inputs, bundles) is made in ``folder/server/``: removing ``folder`` removes it, even if
-    the server was killed before its own clean-up. A kernel that runs as ``kernel_uid`` is
+    inputs, bundles) and its temporary files (``TMPDIR``: PyG's generated modules) are made in
+    ``folder/server/``: removing ``folder`` removes them, even if the server was killed before
+    its own clean-up. A kernel that runs as ``kernel_uid`` is
     given the socket."""
     (folder / "socket").mkdir()
     sock = folder / "socket" / "checks.sock"
@@ -41,7 +42,8 @@ def start_server(folder: Path, exchange: Path, options: Options, log: Path,
          "--check-mem-mib", str(options.check_mem_mib),
          *(["--socket-uid", str(kernel_uid)] if kernel_uid is not None else [])],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=handle, cwd=server_dir,
-        env=clean_env(**{MODE_ENV: options.sandbox}), start_new_session=True)
+        env=clean_env(**{MODE_ENV: options.sandbox, "TMPDIR": str(server_dir)}),
+        start_new_session=True)
     handle.close()
     return proc, sock
 
