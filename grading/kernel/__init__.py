@@ -38,10 +38,12 @@ Threat model (what a submission may do, and what happens)
   inside the sandbox.
 * Hard-code answers (return the Home graph, fixed metric values): the hidden inputs are
   generated at grading time and differ from Home, so such a function fails.
-* Endless loops, memory hogs, ``os._exit``, killing its own process, fork bombs, huge
-  outputs: the sandbox has a wall-clock limit per check and per case, ``RLIMIT_AS``,
-  ``RLIMIT_CPU``, ``RLIMIT_FSIZE``, its own session (the process group is killed); the
-  sub-checks without a result are lost with the reason.
+* Endless loops, memory hogs, ``os._exit``, killing its own process, fork bombs, daemons,
+  huge outputs: the sandbox has a wall-clock limit per check and per case, hard
+  ``RLIMIT_AS``, ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and (as an unprivileged uid when the grader
+  is root) ``RLIMIT_NPROC``, and its own PID namespace, every process of which is killed
+  when the check ends; the sub-checks without a result are lost with the reason. The graded
+  kernel has the same hard limits and process cap (:mod:`grading.kernel.launch`).
 * Tamper with the display of the score (``sys.displayhook``, IPython's formatters, a
   float type printer) so that the cell shows full marks: detected here (0 with a reason),
   and, under the class command, irrelevant: ``grading.grade_class`` takes every score from
