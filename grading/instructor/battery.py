@@ -308,19 +308,26 @@ def _public_problem(check: str, want: dict, got: dict) -> str | None:
     return case_problem(check, SUBCHECKS[check][0], "", want, got)
 
 
+def _problem(case: str, expected: dict[str, dict], got: dict[str, dict], missing: str,
+             judge_case: Callable[[dict, dict], str | None]) -> str | None:
+    """Why the output of ``case`` is wrong (``None``: it is right): no output, no function,
+    or what ``judge_case(want, got)`` says; a malformed output loses the case."""
+    if "__bundle__" in got:
+        return f"함수를 다시 만들 수 없습니다 ({got['__bundle__']['error']})"
+    if case not in got:
+        return missing
+    try:
+        return judge_case(expected[case], got[case])
+    except Exception as error:  # noqa: BLE001
+        return f"반환값의 형식이 잘못되었습니다 ({type(error).__name__})"
+
+
 def judge_public(check: str, expected: dict[str, dict], got: dict[str, dict],
                  missing: str = "결과가 없습니다") -> Verdict:
     """The visible test's verdict: every public case equals the reference's output."""
     for case in (name for name in expected if name.startswith(PUBLIC_PREFIX)):
-        if "__bundle__" in got:
-            problem = f"함수를 다시 만들 수 없습니다 ({got['__bundle__']['error']})"
-        elif case not in got:
-            problem = missing
-        else:
-            try:
-                problem = _public_problem(check, expected[case], got[case])
-            except Exception as error:  # noqa: BLE001 - a malformed output loses the case
-                problem = f"반환값의 형식이 잘못되었습니다 ({type(error).__name__})"
+        problem = _problem(case, expected, got, missing,
+                           lambda want, out: _public_problem(check, want, out))
         if problem:
             return Verdict(PUBLIC, False, f"'{case[len(PUBLIC_PREFIX):]}' 예제: {problem}")
     return Verdict(PUBLIC, True)
@@ -336,15 +343,9 @@ def judge(check: str, expected: dict[str, dict], got: dict[str, dict],
     for sub in SUBCHECKS[check]:
         problem = None
         for case in sub.cases:
-            if "__bundle__" in got:
-                problem = f"함수를 다시 만들 수 없습니다 ({got['__bundle__']['error']})"
-            elif case not in got:
-                problem = missing
-            else:
-                try:
-                    problem = case_problem(check, sub, case, expected[case], got[case])
-                except Exception as error:  # noqa: BLE001 - a malformed output loses the case
-                    problem = f"반환값의 형식이 잘못되었습니다 ({type(error).__name__})"
+            problem = _problem(case, expected, got, missing,
+                               lambda want, out, sub=sub, case=case:
+                               case_problem(check, sub, case, want, out))
             if problem:
                 if len(sub.cases) > 1:
                     problem = f"'{case}' 입력: {problem}"
