@@ -364,6 +364,19 @@ def test_nothing_outlives_the_class_command(suite):
     assert not left
 
 
+@pytest.mark.slow
+def test_the_server_tells_nothing_and_the_feedback_stays_small(suite):
+    """The everything student's probes of the check server (a file outside its folder that
+    exists, one that does not, a traversal) got one identical reply, and its 40 MB line left
+    a feedback page under 1 MiB."""
+    out = suite["out"]
+    nb = nbformat.read(out / "autograded" / "everything" / "gcl4sr" / "gcl4sr.ipynb", 4)
+    flood = next(c for c in nb.cells if c.get("id") == "student-flood")
+    assert "distinct replies to probes: 1" in "".join(o.get("text", "") for o in flood.outputs)
+    page = out / "feedback" / "everything" / "gcl4sr" / "gcl4sr.html"
+    assert page.stat().st_size < 1 << 20
+
+
 # --------------------------------------------------------------------------- limits under load
 @pytest.mark.slow
 def test_cpu_time_is_the_work_limit_and_a_hog_meets_the_memory_limit(tmp_path):
