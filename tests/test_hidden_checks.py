@@ -189,7 +189,7 @@ def test_a_correct_answer_gets_full_points(server, capsys, grade, make, points):
 
 def test_reference_itself_passes_every_case(tmp_path):
     for check in battery.SUBCHECKS:
-        from grading.instructor.sandbox import run_cases
+        from grading.instructor.cases import run_cases
 
         inputs = battery.make_inputs(check, tmp_path)
         want = run_cases(check, battery.reference_function(check), inputs)
@@ -465,7 +465,7 @@ def test_server_records_every_request(server):
 
 
 def test_reasons_never_quote_an_expected_value(server, capsys, tmp_path):
-    from grading.instructor.sandbox import run_cases
+    from grading.instructor.cases import run_cases
 
     wrong = ndcg(ideal="topk")
     grade_ndcg(wrong, 2)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from grading.instructor import battery, reference
+from grading.instructor.cases import run_cases
 from grading.instructor.course import config_text
-from grading.instructor.sandbox import run_cases
 
 REPO = Path(__file__).resolve().parents[1]
 RELEASE = REPO / "notebooks" / "gcl4sr" / "gcl4sr.ipynb"

@@ -156,7 +156,7 @@ def refusals(exchange: Path) -> dict[str, str]:
 
 
 def test_copy_bundle_opens_nothing_outside_the_exchange_folder(tmp_path, monkeypatch):
-    from grading.instructor import check_server
+    from grading.instructor import intake
 
     exchange = tmp_path / "exchange"
     (exchange / "sub").mkdir(parents=True)
@@ -169,18 +169,18 @@ def test_copy_bundle_opens_nothing_outside_the_exchange_folder(tmp_path, monkeyp
 
     cases = refusals(exchange)
     monkeypatch.setattr(os, "open", spy)
-    replies = {name: check_server.copy_bundle(path, tmp_path / "copy", exchange)
+    replies = {name: intake.copy_bundle(path, tmp_path / "copy", exchange)
                for name, path in cases.items()}
     assert len(set(replies.values())) == 1 and None not in replies.values(), replies
     absolute = {path for path, dir_fd in opened if dir_fd is None}
     assert absolute <= {str(exchange), str(exchange.resolve()), str(tmp_path / "copy")}, opened
     good = exchange / "sub" / "bundle.pkl"
     good.write_bytes(b"bundle")
-    assert check_server.copy_bundle(str(good), tmp_path / "copy", exchange) is None
+    assert intake.copy_bundle(str(good), tmp_path / "copy", exchange) is None
     assert (tmp_path / "copy").read_bytes() == b"bundle"
     with open(good, "wb") as handle:
-        handle.truncate(check_server.MAX_BUNDLE + 1)
-    assert check_server.copy_bundle(str(good), tmp_path / "copy", exchange)[0] == "big"
+        handle.truncate(intake.MAX_BUNDLE + 1)
+    assert intake.copy_bundle(str(good), tmp_path / "copy", exchange)[0] == "big"
 
 
 @needs_bwrap

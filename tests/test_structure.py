@@ -1,4 +1,5 @@
-"""The code's shape: no import cycle among the kit's modules."""
+"""The code's shape: no import cycle among the kit's modules, no module over 400 lines, one
+home for the data variable and the torch pin, no instructor path in the engine."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("gcl4sr_helpers", "grading")
+MAX_LINES = 400
 
 
 def _modules() -> dict[str, Path]:
@@ -114,3 +116,9 @@ def test_the_engine_names_no_instructor_path():
             if hits:
                 found[str(path.relative_to(REPO))] = hits
     assert not found
+
+
+def test_no_module_over_the_size_limit():
+    long = {name: n for name, path in _modules().items()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not long, f"split these modules (over {MAX_LINES} lines): {long}"

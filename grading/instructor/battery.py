@@ -5,7 +5,7 @@ of the cell's points, counted only when the check's core sub-check passes (the r
 lines students see: :mod:`grading.kernel.registry`). Inputs are generated here,
 deterministically, at grading time; they never appear in anything students receive. Expected
 outputs come from :mod:`~grading.instructor.reference` through the same
-:func:`~grading.instructor.sandbox.run_cases` path as the student's outputs, inside the
+:func:`~grading.instructor.cases.run_cases` path as the student's outputs, inside the
 trusted check server. Reasons never quote an expected value: they name the case and describe
 the student's output, in Korean.
 """

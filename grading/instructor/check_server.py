@@ -41,27 +41,32 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 if __name__ == "__main__":  # run as a script under -I: make the grading package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import torch  # noqa: E402
 
-from grading.instructor import battery, isolation, sandbox  # noqa: E402
+from grading.instructor import battery, cases, isolation, sandbox  # noqa: E402
+from grading.instructor.intake import (  # noqa: E402
+    MAX_PATH,
+    MAX_POINTS,
+    MAX_REFUSED,
+    MAX_TEXT,
+    bounded,
+    clip,
+    copy_bundle,
+    points_of,
+    texts,
+)
 from grading.instructor.options import add_check_options  # noqa: E402
 from grading.instructor.procs import hand_over, kill_group, sandbox_uid  # noqa: E402
 from grading.kernel.client import clean_env  # noqa: E402
 from grading.kernel.registry import CHECKS as REGISTRY  # noqa: E402
 from grading.kernel.registry import explain, fraction  # noqa: E402
 
-MAX_BUNDLE = 96 << 20
 MAX_REQUEST = 1 << 20
-MAX_PATH = 4096
-MAX_POINTS = 1000.0
-MAX_TAMPER, MAX_TEXT = 8, 200  # tamper entries kept from a request, characters of each
-MAX_REFUSED = 300  # characters of the kernel's refusal kept
-MAX_REASON = 300  # characters of a recorded verdict's reason
 MAX_CLIENTS = 8  # connections served at once; more are told the server is busy
 MAX_REPLY = 4096  # bytes of a zygote's reply line (the zygote shares the checks' sandbox)
 CHECKS = tuple(REGISTRY)
@@ -152,109 +157,7 @@ class Zygote:
             self.start()
             self.wait_ready()
             return "crash", "검사 프로세스가 죽었습니다"
-        return reply["status"], _clip(str(reply.get("detail")), MAX_TEXT)
-
-
-REFUSED = ("nobundle",
-           "채점할 함수를 받지 못했습니다 (함수 파일은 이 제출의 교환 폴더에서만 받습니다)")
-BIG = ("big", "함수와 함수가 쓰는 전역 값이 너무 큽니다")
-
-
-def copy_bundle(source: str, target: Path, root: Path | None) -> tuple[str, str] | None:
-    """Copy the kernel's bundle file to ``target``; ``(status, reason)`` if it is refused.
-
-    With ``root``, ``source`` is resolved beneath it before anything is opened
-    (:func:`_open_beneath`): nothing outside ``root`` is ever opened. Every refusal (missing,
-    outside, through a symbolic link or ``..``, not a regular file) gets the one reply
-    ``REFUSED``, so that replies tell nothing about the instructor's files; a bundle of more
-    than ``MAX_BUNDLE`` bytes is ``BIG``."""
-    fd = _open_plain(source) if root is None else _open_beneath(source, root)
-    if fd is None:
-        return REFUSED
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return REFUSED
-        if info.st_size > MAX_BUNDLE:
-            return BIG
-        return _copy_at_most(fd, target, MAX_BUNDLE)
-    finally:
-        os.close(fd)
-
-
-def _copy_at_most(fd: int, target: Path, limit: int) -> tuple[str, str] | None:
-    copied = 0
-    with os.fdopen(fd, "rb", closefd=False) as handle, open(target, "wb") as out:
-        while chunk := handle.read(1 << 20):
-            copied += len(chunk)
-            if copied > limit:  # it grew after the check
-                return BIG
-            out.write(chunk)
-    return None
-
-
-def _open_plain(source: str) -> int | None:
-    try:
-        return os.open(source, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def _open_beneath(source: str, root: Path) -> int | None:
-    """``source`` opened read-only if its text names a path beneath ``root`` (as given or
-    resolved) without ``..``, each part opened from the folder before it with ``O_NOFOLLOW``
-    (no symbolic link is followed, the path cannot leave ``root``); else ``None``."""
-    if not source or len(source) > MAX_PATH or "\0" in source:
-        return None
-    path = PurePosixPath(source)
-    for base in dict.fromkeys((root.absolute(), root.resolve())):
-        if path.is_relative_to(base):
-            parts = path.relative_to(base).parts
-            return _open_parts(base, parts) if parts and ".." not in parts else None
-    return None
-
-
-def _open_parts(base: Path, parts: tuple[str, ...]) -> int | None:
-    flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW
-    try:
-        folder = os.open(base, os.O_RDONLY | os.O_CLOEXEC | os.O_DIRECTORY)
-    except OSError:
-        return None
-    try:
-        for part in parts[:-1]:
-            inner = os.open(part, flags | os.O_DIRECTORY, dir_fd=folder)
-            os.close(folder)
-            folder = inner
-        return os.open(parts[-1], flags | os.O_NONBLOCK, dir_fd=folder)
-    except OSError:
-        return None
-    finally:
-        os.close(folder)
-
-
-def _points(value) -> float | None:
-    """A request's points: a finite number in ``[0, MAX_POINTS]``, else ``None``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        value = float(value)
-    except OverflowError:
-        return None
-    return value if 0.0 <= value <= MAX_POINTS else None
-
-
-def _texts(value) -> list[str]:
-    """A request's list of texts: at most ``MAX_TAMPER`` entries of ``MAX_TEXT`` characters."""
-    items = value[:MAX_TAMPER] if isinstance(value, list) else [value] if value else []
-    return [str(item)[:MAX_TEXT] for item in items]
-
-
-def _clip(text: str, size: int) -> str:
-    return text if len(text) <= size else text[: size - 3] + "..."
-
-
-def _bounded(verdict: dict) -> dict:
-    return {**verdict, "reason": _clip(str(verdict["reason"]), MAX_REASON)}
+        return reply["status"], clip(str(reply.get("detail")), MAX_TEXT)
 
 
 def _load_outputs(path: Path) -> dict:
@@ -314,7 +217,7 @@ class CheckServer:
             inputs = battery.make_inputs(check, folder)
             self.inputs_file[check] = str(folder / "inputs.pt")
             torch.save(inputs, self.inputs_file[check])
-            self.expected[check] = sandbox.run_cases(check, battery.reference_function(check),
+            self.expected[check] = cases.run_cases(check, battery.reference_function(check),
                                                      inputs)
             failed = [name for name, out in self.expected[check].items() if not out["ok"]]
             if failed:
@@ -328,7 +231,7 @@ class CheckServer:
 
     def grade(self, request: dict) -> dict:
         """The reply to one request; the first per check is graded and recorded."""
-        check, points = request.get("check"), _points(request.get("points", 1.0))
+        check, points = request.get("check"), points_of(request.get("points", 1.0))
         if not isinstance(check, str) or check not in CHECKS:
             return {"error": f"알 수 없는 검사 {str(check)[:40]!r}"}
         if points is None:
@@ -339,11 +242,11 @@ class CheckServer:
             if check in self.records and not self.every_request:
                 return _repeat(check, self.records[check], points)
             verdicts, public, digest, status = self._verdicts(check, request, seq)
-            verdicts = [_bounded(v.__dict__) for v in verdicts]
+            verdicts = [bounded(v.__dict__) for v in verdicts]
             passed = sum(v["passed"] for v in verdicts)
             record = {"seq": seq, "check": check, "passed": passed, "total": len(verdicts),
                       "fraction": fraction(check, verdicts), "status": status,
-                      "verdicts": verdicts, "public": _bounded(public.__dict__),
+                      "verdicts": verdicts, "public": bounded(public.__dict__),
                       "bundle_sha256": digest, "seconds": round(time.monotonic() - start, 3),
                       "repeats": 0}
             self.records[check] = record
@@ -357,7 +260,7 @@ class CheckServer:
             return ([battery.Verdict(s.label, False, reason) for s in subchecks],
                     battery.Verdict(battery.PUBLIC, False, reason), None, status)
 
-        tamper = _texts(request.get("tamper"))
+        tamper = texts(request.get("tamper"))
         if tamper:
             return all_failed("점수 표시를 바꿨습니다: " + "; ".join(tamper), "tamper")
         if request.get("refused"):
@@ -416,7 +319,7 @@ class _Handler(socketserver.StreamRequestHandler):
                 raise ValueError("request is not an object")
             return self.server.checks.grade(request)  # type: ignore[attr-defined]
         except Exception as error:  # noqa: BLE001
-            return {"error": _clip(f"{type(error).__name__}: {error}", MAX_TEXT)}
+            return {"error": clip(f"{type(error).__name__}: {error}", MAX_TEXT)}
 
 
 class _SocketServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):

@@ -172,7 +172,7 @@ def write_kernel_spec(jupyter_dir: Path, argv: list[str]) -> None:
 
 def zygote_command(command: list[str], workdir: Path, uid: int | None = None) -> list[str]:
     """The check server's zygote command, sandboxed unless ``$GCL4SR_SANDBOX`` says otherwise:
-    besides the kit it sees its own code (``sandbox.py`` and the process utilities it
+    besides the kit it sees its own code (``sandbox.py``, ``cases.py`` and the process utilities it
     imports) and the server's exchange folder ``workdir`` (inputs, bundles, outputs); it runs
     as ``uid`` when one is given (:func:`~grading.instructor.procs.as_uid`).
 
@@ -186,7 +186,7 @@ def zygote_command(command: list[str], workdir: Path, uid: int | None = None) ->
     if not use_bwrap(os.environ.get(MODE_ENV, "auto")):
         return command
     here = Path(__file__).resolve().parent
-    code = [here / "__init__.py", here / "sandbox.py", here / "procs.py"]
+    code = [here / "__init__.py", here / "sandbox.py", here / "cases.py", here / "procs.py"]
     return as_uid(bwrap_command([*command, "--own-pid-namespace"], [workdir], code), uid)
 
 
