@@ -4,9 +4,7 @@ after the server stops."""
 
 from __future__ import annotations
 
-import itertools
 import json
-import linecache
 import os
 import random
 import re
@@ -14,10 +12,10 @@ import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 from pathlib import Path
 
 import pytest
+from test_hidden_checks import ndcg, notebook
 
 from grading.instructor import isolation
 from grading.instructor.options import Options
@@ -29,17 +27,6 @@ from grading.kernel.registry import CHECKS
 
 needs_bwrap = pytest.mark.skipif(isolation.problem() is not None, reason="needs bubblewrap")
 OPTIONS = Options(check_wall=30, case_wall=5, check_mem_mib=768, sandbox="bwrap")
-_cells = itertools.count(1)
-
-
-def notebook(source: str) -> dict:
-    """Run ``source`` as a notebook cell would: ``__main__`` globals, source in linecache."""
-    source = textwrap.dedent(source)
-    filename = f"/tmp/ipykernel_0/hardening{next(_cells)}.py"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace = {"__name__": "__main__"}
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102
-    return namespace
 
 
 def work_folders(pid: int) -> set[Path]:
@@ -336,23 +323,6 @@ def build_weighted_item_transition_graph(path):
     os.kill(os.getppid(), signal.SIGKILL)
 """
 
-NDCG = """
-import math
-
-def ndcg_at_k(actual, predicted, topk):
-    total, users = 0.0, 0
-    for truth, pred in zip(actual, predicted):
-        truth = set(truth)
-        if not truth:
-            continue
-        users += 1
-        dcg = sum(1.0 / math.log2(rank + 1)
-                  for rank, item in enumerate(pred[:topk], 1) if item in truth)
-        total += dcg / sum(1.0 / math.log2(r + 1) for r in range(1, min(topk, len(truth)) + 1))
-    return total / users if users else 0.0
-"""
-
-
 def with_token(token: str) -> list[int]:
     """Processes whose command line holds ``token``."""
     found = []
@@ -382,7 +352,7 @@ def test_nothing_a_check_started_outlives_it_or_the_server(server, capsys):
                           3) == 0.0  # the zygote is started again, from a lasting thread
         assert grade_recall(notebook(DAEMON.replace("{TOKEN}", token))["recall_at_k"], 2) == 0.0
         assert with_token(token) == []  # the double-forked daemon died with its check
-        assert grade_ndcg(notebook(NDCG)["ndcg_at_k"], 2) == 2.0, capsys.readouterr().out
+        assert grade_ndcg(ndcg(), 2) == 2.0, capsys.readouterr().out
         started |= set(tree(server.proc.pid))
         records = server.stop()
         assert [r["check"] for r in records] == ["witg", "recall", "ndcg"]
