@@ -168,13 +168,7 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
     result.submitted = nb
 
     root = folder / "course"
-    shutil.copytree(course.template, root, symlinks=False)
-    target = root / "submitted" / sub.student / course.assignment
-    target.mkdir(parents=True)
-    nbformat.write(nb, target / f"{course.notebook}.ipynb")
-    if sub.timestamp:
-        shutil.copy(sub.timestamp, target / "timestamp.txt")
-
+    target = _private_course(sub, course, nb, root)
     exchange = folder / "exchange"  # the kernel's TMPDIR: bundles for the check server
     exchange.mkdir()
     sandboxed = use_bwrap(options.sandbox)
@@ -200,6 +194,19 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
     result.autograded = nbformat.read(autograded, as_version=4)
     annotate_claims(result, _gradebook_scores(root, course, sub.student), course)
     result.reasons += cell_reasons(result.autograded, course)
+
+
+def _private_course(sub: Submission, course: Course, nb: nbformat.NotebookNode,
+                    root: Path) -> Path:
+    """A copy of the course template at ``root`` with ``nb`` as the student's submission;
+    returns the submission's folder."""
+    shutil.copytree(course.template, root, symlinks=False)
+    target = root / "submitted" / sub.student / course.assignment
+    target.mkdir(parents=True)
+    nbformat.write(nb, target / f"{course.notebook}.ipynb")
+    if sub.timestamp:
+        shutil.copy(sub.timestamp, target / "timestamp.txt")
+    return target
 
 
 KEPT = "points the check server recorded before it are kept"
