@@ -51,7 +51,9 @@ def test_course_mode(env, name, grading):
     mode = checks.course_mode(env)
     assert (mode.name, mode.grading) == (name, grading)
     assert (mode.max_users is None) == (name == "full")
-    assert mode.describe()
+    assert mode.max_batches == {"full": None, "quick": 1 if grading else 3}[name]
+    assert mode.run_reference == (None if grading else name)
+    assert f"배치 {mode.max_batches}개" in mode.describe() if mode.quick else mode.describe()
 
 
 # ---------------------------------------------------------------------------- constants
@@ -247,6 +249,19 @@ def test_missing_full_reference_is_not_a_pass(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert out.count("기준값이 아직 저장되어 있지 않습니다") == 2
     assert "통과로 치지 않습니다" in out and "모두 통과했습니다" not in out
+
+
+def test_graded_run_has_no_reference_but_keeps_the_consistency_checks(capsys):
+    """nbgrader's one-batch run: no comparison with the quick references, said as such; the
+    checks that need no reference still fail."""
+    checks.check_losses([9.9, 15.3, 0.27], None)
+    checks.check_eval({"Recall@10": 0.01, "Recall@20": 0.02, "NDCG@10": 0.005,
+                       "NDCG@20": 0.006}, None)
+    out = capsys.readouterr().out
+    assert out.count("학습 배치 1개만 돌리므로") == 2 and "❌" not in out
+    assert out.count("비교는 하지 못했습니다") == 2 and "모두 통과했습니다" not in out
+    assert not checks.check_losses([9.9, 15.3, -0.2], None)
+    assert "❌" in capsys.readouterr().out
 
 
 def test_check_eval_passes_on_the_reference(capsys):

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from grading.instructor.classrun import grade_class
-from grading.instructor.course import Course, _hidden_calls
+from grading.instructor.course import Course, hidden_calls
 from grading.instructor.discover import discover
 from grading.instructor.grade_one import read_notebook, restore_missing_cells
 from grading.instructor.options import default_options
@@ -169,8 +169,8 @@ def test_each_visible_test_cell_is_judged_by_the_check_after_it():
     source = nbformat.read(REPO / "solutions" / "gcl4sr" / "gcl4sr.ipynb", as_version=4)
     graded = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
     parts = [c.metadata["nbgrader"]["grade_id"] for c in graded]
-    hidden = {c.metadata["nbgrader"]["grade_id"]: _hidden_calls(c.source, 1.0) for c in graded
-              if _hidden_calls(c.source, 1.0)}
+    hidden = {c.metadata["nbgrader"]["grade_id"]: hidden_calls(c.source, 1.0) for c in graded
+              if hidden_calls(c.source, 1.0)}
     course = Course(Path("."), "source", "release", "gcl4sr", "gcl4sr", parts,
                     dict.fromkeys(parts, 1.0), hidden, source)
     assert course.visible == {"witg_tests": "witg", "recall_tests": "recall",
@@ -233,8 +233,9 @@ def toy_run(tmp_path_factory):
     _toy_student(nb, subs / "looper_gcl4sr.ipynb", last="import time\nwhile True:\n    try:\n"
                  "        time.sleep(1)\n    except BaseException:\n        pass")
     # the wall clock is only a backstop (the memory hog and the CPU limit have their own test
-    # below): 120 s leaves a loaded machine room for the others; "sleepy" and "looper" reach it
-    options = default_options(2, cell_timeout=300, timeout=120, mem_mib=2048,
+    # below): 60 s, ten times what "good" takes quiet, leaves a loaded machine room for the
+    # others; "sleepy" and "looper" reach it
+    options = default_options(2, cell_timeout=300, timeout=60, mem_mib=2048,
                               check_wall=40, case_wall=10)
     results = grade_class(subs, root / "out", 2, options, source, quiet=True)
     return {r.student: r for r in results}, root / "out"
@@ -252,7 +253,7 @@ def test_toy_class_scores_and_outputs(toy_run):
     rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv"))}
     assert rows["wrong"]["recall_hidden"] == "0" and "Recall@k: 핵심 하위 검사" in rows["wrong"][
         "reasons"]
-    assert "longer than 120 s" in rows["sleepy"]["reasons"]
+    assert "longer than 60 s" in rows["sleepy"]["reasons"]
     for student in results:
         assert (out / "feedback" / student / "gcl4sr" / "gcl4sr.html").is_file()
     from nbgrader.api import Gradebook

@@ -10,6 +10,7 @@ QUICK_ENV = "GCL4SR_QUICK"
 QUICK_MAX_USERS = 2000
 QUICK_SUBSET_SEED = 0
 QUICK_MAX_BATCHES = 3
+GRADING_MAX_BATCHES = 1  # nbgrader's run: no points rest on training (the grader's server checks)
 QUICK_THREADS = 1  # small work; one thread is as fast and immune to CPU oversubscription
 
 
@@ -21,7 +22,11 @@ class CourseMode:
     deterministic subset of ``QUICK_MAX_USERS`` users and ``QUICK_MAX_BATCHES`` training
     batches on ``QUICK_THREADS`` CPU threads, for CI (``GCL4SR_QUICK=1``) and whenever
     nbgrader executes the notebook. On a busy 2-core machine, two PyTorch threads made
-    the quick training 7x slower than one (110 s against 15 s, measured).
+    the quick training 7x slower than one (110 s against 15 s, measured). Under nbgrader
+    the quick run trains ``GRADING_MAX_BATCHES`` batch only: the points come from the
+    grader's own checks of the student's functions, not from the training, which the
+    graded run only has to exercise; its losses and metrics have no stored reference
+    (:attr:`run_reference`).
     """
 
     name: str
@@ -34,6 +39,12 @@ class CourseMode:
     @property
     def quick(self) -> bool:
         return self.name == "quick"
+
+    @property
+    def run_reference(self) -> str | None:
+        """The stored run this mode's losses and metrics are checked against (the mode's
+        name), or ``None`` for nbgrader's shorter run."""
+        return None if self.grading else self.name
 
     def describe(self) -> str:
         if not self.quick:
@@ -48,6 +59,7 @@ def course_mode(environ: Mapping[str, str] | None = None) -> CourseMode:
     env = os.environ if environ is None else environ
     grading = bool(env.get("NBGRADER_EXECUTION"))
     if grading or env.get(QUICK_ENV, "").strip() not in ("", "0"):
-        return CourseMode("quick", QUICK_MAX_USERS, QUICK_SUBSET_SEED, QUICK_MAX_BATCHES,
-                          grading, QUICK_THREADS)
+        batches = GRADING_MAX_BATCHES if grading else QUICK_MAX_BATCHES
+        return CourseMode("quick", QUICK_MAX_USERS, QUICK_SUBSET_SEED, batches, grading,
+                          QUICK_THREADS)
     return CourseMode("full", None, QUICK_SUBSET_SEED, None, grading)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from ..data import SequenceData
 from ..trainer import LOSS_NAMES, METRIC_NAMES
 from .mmd import MMD_HINTS
+from .mode import GRADING_MAX_BATCHES
 from .report import _close, _mistake_hints, _no_dataset_reference, _Report, dataset_constants
 
 
@@ -20,17 +21,26 @@ def _reference(constants: dict, kind: str, mode: str) -> dict | None:
     return constants.get("runs", {}).get(mode, {}).get(kind)
 
 
-def _no_reference(report: _Report, what: str, mode: str) -> None:
+def _no_reference(report: _Report, what: str, mode: str | None) -> None:
     report.skipped = True
+    if mode is None:
+        report.info(f"채점 실행은 학습 배치 {GRADING_MAX_BATCHES}개만 돌리므로 {what}의 기준값이 "
+                    "없습니다: 기준값 비교는 건너뜁니다 (점수와 무관합니다).")
+        return
     report.info(f"{mode} 모드의 {what} 기준값이 아직 저장되어 있지 않습니다: 기준값 비교는 "
                 "건너뜁니다 (통과로 치지 않습니다).")
 
 
-def check_losses(losses: Sequence[float], mode: str = "full", quiet: bool = False,
+def _title(what: str, mode: str | None) -> str:
+    return f"{what} ({mode or '채점 실행'})"
+
+
+def check_losses(losses: Sequence[float], mode: str | None = "full", quiet: bool = False,
                  data: SequenceData | None = None) -> bool:
     """Epoch-average ``(main, gcl, mmd)`` losses against the reference run of ``mode`` on
-    ``data``'s dataset (Home without ``data``)."""
-    report = _Report(f"손실 점검 ({mode})", quiet)
+    ``data``'s dataset (Home without ``data``); ``None`` (nbgrader's shorter run,
+    :attr:`CourseMode.run_reference`): the consistency checks only."""
+    report = _Report(_title("손실 점검", mode), quiet)
     try:
         values = [float(v) for v in losses]
         if len(values) != 3:
@@ -79,11 +89,11 @@ def _metric_values(report: _Report, metrics: Mapping[str, float],
     return {name: float(metrics[name]) for name in METRIC_NAMES}
 
 
-def check_eval(metrics: Mapping[str, float], mode: str = "full", quiet: bool = False,
+def check_eval(metrics: Mapping[str, float], mode: str | None = "full", quiet: bool = False,
                data: SequenceData | None = None) -> bool:
     """Test metrics: internal consistency, then the reference run of ``mode`` on ``data``'s
-    dataset (Home without ``data``)."""
-    report = _Report(f"평가 지표 점검 ({mode})", quiet)
+    dataset (Home without ``data``; ``None``: no reference, as :func:`check_losses`)."""
+    report = _Report(_title("평가 지표 점검", mode), quiet)
     m = _metric_values(report, metrics, "trainer.evaluate(...)가 돌려준 dict를 그대로 넘기세요.")
     if m is None:
         return report.done()

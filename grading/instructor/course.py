@@ -77,7 +77,9 @@ def _directories() -> tuple[str, str]:
             str(course.get("release_directory", "release")))
 
 
-def _hidden_calls(source: str, max_points: float) -> list[tuple[str, float | None]]:
+def hidden_calls(source: str, max_points: float) -> list[tuple[str, float | None]]:
+    """The hidden checks a graded cell calls, as (check, points); points shared out evenly
+    when the cell does not state them."""
     calls: list[tuple[str, float | None]] = []
     try:
         tree = ast.parse(source)
@@ -119,7 +121,7 @@ def build_template(work: Path, source: Path, assignment: str, notebook: str,
         grade_id = meta["grade_id"]
         parts.append(grade_id)
         max_points[grade_id] = float(meta.get("points", 0))
-        calls = _hidden_calls(cell.source, max_points[grade_id])
+        calls = hidden_calls(cell.source, max_points[grade_id])
         if calls and cell.cell_type == "code":
             hidden[grade_id] = calls
     return Course(template, source_dir, release_dir, assignment, notebook, parts, max_points,

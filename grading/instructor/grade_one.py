@@ -27,13 +27,13 @@ from .procs import (
     command_env,
     hand_over,
     kernel_uid,
-    limited_command,
     nproc_limit,
     run_logged,
 )
 from .records import Result, Status, grade_id
 from .server_process import start_server, stop_server
 from .verify import annotate_claims, cell_reasons, trusted_scores
+from .warm import nbgrader_command
 
 MAX_NOTEBOOK_BYTES = 64 << 20
 CPU_BACKSTOP_S = 60  # RLIMIT_CPU per process above the tree's CPU limit (where no /proc)
@@ -179,11 +179,12 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
         kernel_config, env = sandboxed_kernel(folder, target, course, options, sock, env, uid)
         config += kernel_config
     (root / "nbgrader_config.py").write_text(config)
-    command = limited_command([sys.executable, "-m", "nbgrader", "autograde", course.assignment,
-                               "--student", sub.student, "--force"],
-                              options.mem_mib, options.fsize_mib, cpu=options.cpu + CPU_BACKSTOP_S)
+    command, start_with = nbgrader_command(
+        ["autograde", course.assignment, "--student", sub.student, "--force"],
+        options.mem_mib, options.fsize_mib, options.cpu + CPU_BACKSTOP_S)
     try:
-        run = run_logged(command, root, log, options.timeout, env, cpu_limit=options.cpu)
+        run = run_logged(command, root, log, options.timeout, env, cpu_limit=options.cpu,
+                         start_with=start_with)
     finally:
         result.records = stop_server(server)
     trusted_scores(result, result.records, course)

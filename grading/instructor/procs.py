@@ -29,8 +29,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Protocol
 
 from grading.kernel.limits import set_limits
 
@@ -86,8 +88,31 @@ class Finished:
     stopped: str = ""  # "wall" or "cpu" when a limit stopped it
 
 
+class Started(Protocol):
+    """A started command as :func:`run_logged` watches it (``subprocess.Popen`` has it)."""
+
+    pid: int
+    returncode: int | None
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+Starter = Callable[[list[str], Path, dict, BinaryIO], Started]
+"""Starts ``cmd`` in ``cwd`` with ``env``, its output to the open log, in a session of its
+own: :func:`popen` or :func:`grading.instructor.warm.nbgrader_starter`."""
+
+
+def popen(cmd: list[str], cwd: Path, env: dict, log: BinaryIO) -> subprocess.Popen:
+    """``cmd`` as a new process (the default :data:`Starter`)."""
+    return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+
 def run_logged(cmd: list[str], cwd: Path, log: Path, timeout: float, env: dict | None = None,
-               check: bool = False, cpu_limit: float | None = None) -> Finished:
+               check: bool = False, cpu_limit: float | None = None,
+               start_with: Starter = popen) -> Finished:
     """Run ``cmd`` in its own session, output appended to ``log``; kill its tree after.
 
     It is stopped when its process tree has used ``cpu_limit`` CPU seconds or at
@@ -99,9 +124,7 @@ def run_logged(cmd: list[str], cwd: Path, log: Path, timeout: float, env: dict |
     with open(log, "ab") as handle:
         handle.write(f"$ {' '.join(cmd)}\n".encode())
         handle.flush()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=command_env() if env is None else env,
-                                stdout=handle, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = start_with(cmd, cwd, command_env() if env is None else env, handle)
         try:
             while proc.poll() is None and not stopped:
                 if time.monotonic() - start > timeout:
@@ -120,7 +143,7 @@ def run_logged(cmd: list[str], cwd: Path, log: Path, timeout: float, env: dict |
     return Finished(code, time.monotonic() - start, cpu, stopped)
 
 
-def _wait_a_little(proc: subprocess.Popen) -> None:
+def _wait_a_little(proc: Started) -> None:
     try:
         proc.wait(timeout=0.5)
     except subprocess.TimeoutExpired:
@@ -275,6 +298,18 @@ def limited_command(command: list[str], as_mib: int, fsize_mib: int, cpu: float 
             str(fsize_mib), *extra, "--", *command]
 
 
+def hard_limits(as_mib: int | None, fsize_mib: int | None, cpu: float | None = None,
+                nproc: int | None = None) -> dict[int, int]:
+    """The ``resource`` limits of the wrapper (``None``: that limit left as it is; no core
+    files ever)."""
+    limits = {resource.RLIMIT_AS: as_mib and as_mib << 20,
+              resource.RLIMIT_CPU: cpu and int(cpu),
+              resource.RLIMIT_FSIZE: fsize_mib and fsize_mib << 20,
+              resource.RLIMIT_NPROC: nproc and nproc_limit(nproc),
+              resource.RLIMIT_CORE: 0}
+    return {kind: value for kind, value in limits.items() if value is not None}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run a command under hard resource limits.")
     parser.add_argument("--as-mib", type=int, help="address space per process (MiB)")
@@ -286,12 +321,7 @@ def main(argv: list[str] | None = None) -> None:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command given")
-    limits = {resource.RLIMIT_AS: args.as_mib and args.as_mib << 20,
-              resource.RLIMIT_CPU: args.cpu,
-              resource.RLIMIT_FSIZE: args.fsize_mib and args.fsize_mib << 20,
-              resource.RLIMIT_NPROC: args.nproc and nproc_limit(args.nproc),
-              resource.RLIMIT_CORE: 0}
-    set_limits({kind: value for kind, value in limits.items() if value is not None}, hard=True)
+    set_limits(hard_limits(args.as_mib, args.fsize_mib, args.cpu, args.nproc), hard=True)
     os.execvp(command[0], command)
 
 

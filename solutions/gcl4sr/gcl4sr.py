@@ -58,8 +58,9 @@
 #
 # **실행 모드.** 기본은 `full`: Home 전체로 한 epoch 전체를 학습합니다 (2코어 CPU에서 학습 약 6–7분,
 # 평가 약 15초; GPU라면 1분 안팎입니다). 환경 변수 `GCL4SR_QUICK=1`을 주면 `quick` 모드로
-# 사용자 2,000명 부분집합과 학습 배치 3개만 돌려 1분 안에 끝납니다. 채점(nbgrader)은 언제나 quick 모드로
-# 실행되므로, 제출물이 full 모드에서 오래 걸려도 채점 시간에는 영향이 없습니다.
+# 사용자 2,000명 부분집합과 학습 배치 3개만 돌려 1분 안에 끝납니다. 채점(nbgrader)은 언제나 quick 모드로,
+# 학습 배치는 1개만 실행합니다. 점수는 여러분의 함수를 채점기가 따로 검사해서 매기므로 학습량과는 무관하고,
+# 제출물이 full 모드에서 오래 걸려도 채점 시간에는 영향이 없습니다.
 
 # %%
 # 데이터 폴더: None이면 환경 변수 GCL4SR_DATA, 그것도 없으면 data/home/에 자동으로 내려받습니다.
@@ -787,7 +788,7 @@ plots.plot_losses(epoch_result.history, baselines=no_learning);
 # 이 점검은 점수에 들어가지 않습니다.
 
 # %%
-check_losses(losses, MODE.name, data=data);
+check_losses(losses, MODE.run_reference, data=data);
 
 # %% [markdown]
 # ## 7. 평가: 여러분의 지표로
@@ -802,7 +803,7 @@ metrics = run.test(recall_at_k, ndcg_at_k)
 print(f"평가 {time.perf_counter() - start:.1f}초 (사용자 {len(data.splits['test']):,}명)")
 for name, value in metrics.items():
     print(f"  {name:>9}: {value:.4f}")
-check_eval(metrics, MODE.name, data=data);
+check_eval(metrics, MODE.run_reference, data=data);
 
 # %% [markdown]
 # ### 체크포인트 저장과 다시 불러오기
