@@ -10,7 +10,9 @@ installs with pip, starts a Dask cluster or trains on real data. Two things keep
   the quick tier unmarked.
 * ``quick_tier_guard``: in a run whose ``-m`` says ``not slow``, starting a process whose
   command line names one of ``HEAVY_COMMANDS`` raises :class:`QuickTierError` ("mark it
-  @pytest.mark.slow"). Tests that start such things themselves carry ``@pytest.mark.slow``.
+  @pytest.mark.slow"); nbgrader commands go through ``Popen`` there (the warm fork server of
+  :mod:`grading.instructor.warm` is off), so the guard sees them. Tests that start such
+  things themselves carry ``@pytest.mark.slow``.
 """
 
 import os
@@ -68,8 +70,11 @@ def quick_tier_guard(request):
                                  "mark it @pytest.mark.slow")
         start(self, args, *rest, **kwargs)
 
+    from grading.instructor import warm
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(subprocess.Popen, "__init__", guarded)
+        patch.setattr(warm, "can_fork", lambda: False)  # nbgrader through Popen, guarded
         yield
 
 
