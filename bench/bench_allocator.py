@@ -1,6 +1,6 @@
 """glibc allocator settings against CPU time and memory of a training step (full Home, B = 2048).
 
-    python bench/bench_allocator.py [--data-dir DIR] [--steps 10] [--only SETTING] [--out FILE]
+    python -m bench.bench_allocator [--data-dir DIR] [--steps 10] [--only SETTING] [--out FILE]
 
 Each setting runs in its own single-threaded subprocess. Per step it records user and system
 CPU seconds (page faults show up as system time), peak RSS, glibc's own account of the main
@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 MB = 1 << 20
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4
@@ -84,9 +83,8 @@ def measure(setting: str, data_dir: str | None, steps: int) -> dict:
     import torch
 
     from gcl4sr_helpers import trainer as trainer_module
-    from gcl4sr_helpers.data import load_data
-    from gcl4sr_helpers.experiment import start_course
-    from grading.instructor import reference
+
+    from .course_step import course_run
 
     torch.set_num_threads(1)
     libc = ctypes.CDLL("libc.so.6")
@@ -96,12 +94,9 @@ def measure(setting: str, data_dir: str | None, steps: int) -> dict:
         trainer_module.tune_cpu_allocator = lambda: False
         for option, value in options.items():
             libc.mallopt(option, value)
-    data = load_data(data_dir)
-    graph = reference.build_weighted_item_transition_graph(str(data.train_sequence_file))
-    run = start_course(data, graph, reference.mmd_loss, device="cpu", progress=False)
+    run = course_run(data_dir)
     trainer, loader = run.trainer, run.train_loader
     rows = []
-    trainer.model.train()
     for step, batch in zip(range(steps), loader, strict=False):
         peak = _HeapPeak(libc)
         before = resource.getrusage(resource.RUSAGE_SELF)
@@ -134,17 +129,19 @@ def main() -> None:
     if args.setting:  # child process: one setting, result on stdout
         print(json.dumps(measure(args.setting, args.data_dir, args.steps)))
         return
-    from calibration import sgemm_gflops  # parent only: torch loads after mallopt in children
+    from .calibration import sgemm_gflops  # parent only: torch loads after mallopt in children
 
     result = {"date": time.strftime("%Y-%m-%d %H:%M"), "threads": 1,
               "load_average_at_start": os.getloadavg()[0], "calibration": sgemm_gflops(),
               "settings": []}
     for setting in args.only or SETTINGS:
-        cmd = [sys.executable, __file__, "--setting", setting, "--steps", str(args.steps)]
+        cmd = [sys.executable, "-m", __spec__.name, "--setting", setting,
+               "--steps", str(args.steps)]
         if args.data_dir:
             cmd += ["--data-dir", args.data_dir]
         env = {**os.environ, **(THP_ENV if setting.endswith(THP) else {})}
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env,
+                             cwd=REPO)
         row = json.loads(out.stdout.strip().splitlines()[-1])
         result["settings"].append(row)
         print(f"{setting:32s} user {row['user_s_mean']:.2f} s  sys {row['sys_s_mean']:.2f} s  "

@@ -1,12 +1,12 @@
 """The course step beside busy neighbours: seconds per batch for each thread setting and load.
 
-    python bench/bench_contention.py [--data-dir DIR] [--batches 3] [--loads 0 1 2]
+    python -m bench.bench_contention [--data-dir DIR] [--batches 3] [--loads 0 1 2]
                                      [--settings auto passive-2 ...]
                                      [--out bench/results/contention.json] [--table]
 
 Each setting runs in its own process (libgomp reads its wait policy when torch loads it), on
-the same course batches as ``bench_engine.py``. For each load it starts that many burners
-(``burner.py``), and before each figure records the load average, the sgemm calibration and
+the same course batches as ``bench.bench_engine``. For each load it starts that many burners
+(``bench.burner``), and before each figure records the load average, the sgemm calibration and
 the cores other processes kept busy during the figure (burners included), so that figures
 taken while other jobs shared the machine can be recognised. The setting's process and its
 burners run in a session of their own at nice -10 (the process's nice, and its autogroup's where
@@ -27,16 +27,16 @@ import sys
 import time
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
-
-from course_step import course_run, timed_step  # noqa: E402  (torch after the package)
+from .course_step import course_run, timed_step  # first: the package before torch
 
 # isort: split
-import torch  # noqa: E402
-from calibration import sgemm_gflops  # noqa: E402
+import torch
 
-from gcl4sr_helpers.runtime import ThreadGovernor  # noqa: E402
+from gcl4sr_helpers.runtime import ThreadGovernor
+
+from .calibration import sgemm_gflops
+
+REPO = Path(__file__).resolve().parents[1]
 
 # setting: (libgomp's wait settings: OMP_WAIT_POLICY / GOMP_SPINCOUNT, None for the package's
 #           default, {} for libgomp's own (torch imported before the package);
@@ -96,7 +96,7 @@ def measure_setting(data_dir: str | None, loads: list[int], batches: int,
     for index, load in enumerate(loads):
         before = {"others_busy_cores_before": round(wait_for_quiet(), 2),
                   "calibration": sgemm_gflops()}
-        burners = [subprocess.Popen([sys.executable, str(BENCH / "burner.py")])
+        burners = [subprocess.Popen([sys.executable, "-m", "bench.burner"], cwd=REPO)
                    for _ in range(load)]
         try:
             time.sleep(0.5)
@@ -131,7 +131,7 @@ def measure_setting(data_dir: str | None, loads: list[int], batches: int,
 def run_setting(name: str, args: argparse.Namespace) -> list[dict]:
     """The setting's figures from a fresh process, with the wait policy libgomp applied."""
     wait, threads = SETTINGS[name]
-    child = [str(Path(__file__)), "--child", *(["--alternate"] if name == ALTERNATE else []),
+    child = [__spec__.name, "--child", *(["--alternate"] if name == ALTERNATE else []),
              "--batches", str(args.batches),
              "--loads", *map(str, args.loads)]
     if args.data_dir:
@@ -139,13 +139,13 @@ def run_setting(name: str, args: argparse.Namespace) -> list[dict]:
     preload = "import torch; " if wait is not None else ""
     command = ["nice", "-n", str(NICE), sys.executable, "-c",
                f"{preload}import runpy, sys; sys.argv = {child!r}; "
-               f"runpy.run_path(sys.argv[0], run_name='__main__')"]
+               f"runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)"]
     env = {**os.environ, "GCL4SR_THREADS": threads, "OMP_DISPLAY_ENV": "VERBOSE"}
     for key in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):
         env.pop(key, None)
     env.update(wait or {})
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env, start_new_session=True)
+                               text=True, env=env, start_new_session=True, cwd=REPO)
     autogroup = Path(f"/proc/{process.pid}/autogroup")
     if autogroup.exists():
         autogroup.write_text(str(NICE))
@@ -196,7 +196,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=3)
     parser.add_argument("--loads", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
-    parser.add_argument("--out", default=str(BENCH / "results" / "contention.json"))
+    parser.add_argument("--out", default=str(REPO / "bench" / "results" / "contention.json"))
     parser.add_argument("--table", action="store_true", help="print the stored figures' table")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--alternate", action="store_true", help=argparse.SUPPRESS)

@@ -1,7 +1,7 @@
 """Engine benchmark on full Home: training step, epoch projection, peak RSS, evaluation, WITG.
 
-    python bench/bench_engine.py [--data-dir DIR] [--batches 12] [--out bench/results/engine.json]
-                                 [--device cuda]
+    python -m bench.bench_engine [--data-dir DIR] [--batches 12]
+                                 [--out bench/results/engine.json] [--device cuda]
 
 Each mode runs in its own subprocess so that its peak RSS is its own. On CUDA the timings
 wait for the device, and the peak of GPU memory allocated is reported too.
@@ -17,21 +17,20 @@ import statistics
 import subprocess
 import sys
 import time
+from itertools import islice
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import gcl4sr_helpers  # noqa: E402, F401  (before torch: it sets libgomp's wait policy)
+from .course_step import course_run, timed_step  # first: the package before torch
 
 # isort: split
-import torch  # noqa: E402
-from calibration import sgemm_gflops  # noqa: E402
+import torch
 
-from gcl4sr_helpers.data import load_data, read_item_sequences  # noqa: E402
-from gcl4sr_helpers.experiment import CourseConfig, start_course  # noqa: E402
-from grading.instructor import reference  # noqa: E402
+from gcl4sr_helpers.data import load_data, read_item_sequences
+from grading.instructor import reference
 
+from .calibration import sgemm_gflops
+
+REPO = Path(__file__).resolve().parents[1]
 WARMUP = 2
 
 
@@ -48,20 +47,10 @@ def elapsed(start: float, device: str) -> float:
 
 def measure_mode(data_dir: str | None, legacy: bool, batches: int, device: str) -> dict:
     """Median seconds per training batch at batch 2048, test evaluation time, peak RSS."""
-    data = load_data(data_dir)
-    graph = reference.build_weighted_item_transition_graph(str(data.train_sequence_file))
-    run = start_course(data, graph, reference.mmd_loss, CourseConfig(legacy=legacy), device,
-                       progress=False)
-    trainer, loader = run.trainer, run.train_loader
-    times = []
-    trainer.model.train()
-    for step, batch in enumerate(loader):
-        if step == batches + WARMUP:
-            break
-        start = time.perf_counter()
-        trainer.train_step(*(t.to(trainer.device) for t in batch))
-        if step >= WARMUP:
-            times.append(elapsed(start, device))
+    run = course_run(data_dir, legacy, device)
+    loader = run.train_loader
+    times = [timed_step(run.trainer, batch)
+             for batch in islice(loader, batches + WARMUP)][WARMUP:]
     train_rss = peak_rss_mb()
     start = time.perf_counter()
     metrics = run.test(reference.recall_at_k, reference.ndcg_at_k)
@@ -81,7 +70,7 @@ def measure_mode(data_dir: str | None, legacy: bool, batches: int, device: str) 
         "peak_rss_mb_training": train_rss,
         "peak_rss_mb_with_evaluation": peak_rss_mb(),
         "eval_seconds": eval_seconds,
-        "eval_users": len(data.splits["test"]),
+        "eval_users": len(run.data.splits["test"]),
         "untrained_test_metrics": metrics,
     }
 
@@ -137,11 +126,11 @@ def main() -> None:
         "witg_reference": measure_witg(args.data_dir),
     }
     for mode in ("default", "legacy"):
-        cmd = [sys.executable, __file__, "--mode", mode, "--batches", str(args.batches),
-               "--device", args.device]
+        cmd = [sys.executable, "-m", __spec__.name, "--mode", mode,
+               "--batches", str(args.batches), "--device", args.device]
         if args.data_dir:
             cmd += ["--data-dir", args.data_dir]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO)
         result[mode] = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{mode}: {result[mode]['seconds_per_batch_median']:.2f} s/batch, "
               f"epoch ~{result[mode]['projected_epoch_minutes']:.1f} min, "

@@ -1,6 +1,6 @@
 """Peak RSS of the course run: one epoch on full Home at batch 2048, then the test evaluation.
 
-    python bench/bench_epoch_memory.py [--data-dir DIR] [--out bench/results/epoch_memory.json]
+    python -m bench.bench_epoch_memory [--data-dir DIR] [--out bench/results/epoch_memory.json]
 
 Runs ``python -m grading.reference_run`` (the README's main job) in a subprocess and samples
 its resident set size once a second. The peak of the training epoch and the peak of the
@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from calibration import sgemm_gflops
+from .calibration import sgemm_gflops
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,14 +41,15 @@ def main() -> None:
     parser.add_argument("--data-dir")
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "epoch_memory.json"))
     args = parser.parse_args()
+    command = ["-m", "grading.reference_run"]
+    if args.data_dir:  # relative to the repository, where the run starts
+        command += ["--data-dir", os.path.relpath(Path(args.data_dir).resolve(), REPO)]
     with tempfile.TemporaryDirectory() as tmp:
         log_path, result_path = Path(tmp) / "run.log", Path(tmp) / "result.json"
-        cmd = [sys.executable, "-m", "grading.reference_run", "--json", str(result_path)]
-        if args.data_dir:
-            cmd += ["--data-dir", args.data_dir]
         start, samples, eval_start = time.monotonic(), [], None
         with open(log_path, "w") as log:
-            proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen([sys.executable, *command, "--json", str(result_path)],
+                                    cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
             while proc.poll() is None:
                 rss = rss_mb(proc.pid)
                 if rss is not None:
@@ -60,7 +62,7 @@ def main() -> None:
         run = json.loads(result_path.read_text())
     training = [rss for t, rss in samples if eval_start is None or t < eval_start]
     evaluation = [rss for t, rss in samples if eval_start is not None and t >= eval_start]
-    result = {"date": time.strftime("%Y-%m-%d %H:%M"), "command": " ".join(cmd[1:]),
+    result = {"date": time.strftime("%Y-%m-%d %H:%M"), "command": " ".join(command),
               "calibration": sgemm_gflops(),
               "peak_rss_mb_training": max(training),
               "peak_rss_mb_evaluation": max(evaluation, default=None),

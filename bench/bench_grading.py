@@ -1,8 +1,9 @@
 """Benchmark the auto-grader: where one submission's time goes, and seconds per submission.
 
-    PYTHONPATH=. GCL4SR_DATA=/path/to/home python bench/bench_grading.py [--out FILE]
+    GCL4SR_DATA=/path/to/home python -m bench.bench_grading [--out FILE]
 
-Grades submissions of the hostile suite (full notebook runs) with ``grading.grade_class``:
+Grades submissions built by ``bench.submissions`` from the committed release and solution
+notebooks (full notebook runs) with ``grading.grade_class``:
 
 * ``single``: one perfect submission through the whole command, with its **breakdown**:
   the notebook's cells from nbclient's execution timestamps (``metadata.execution``: setup
@@ -16,7 +17,7 @@ Grades submissions of the hostile suite (full notebook runs) with ``grading.grad
 Wall time only: the children's CPU time (``RUSAGE_CHILDREN``) does not see the kernel and the
 checks in their bubblewrap sandboxes (a one-submission command read 19 CPU-s, less than its
 training cell alone). Every figure is stored with the load average and
-an sgemm calibration (``calibration.py``) before and after, since other work on the machine
+an sgemm calibration (``bench.calibration``) before and after, since other work on the machine
 changes the numbers.
 """
 
@@ -26,7 +27,6 @@ import argparse
 import json
 import os
 import platform
-import sys
 import tempfile
 import time
 from datetime import datetime
@@ -34,26 +34,23 @@ from pathlib import Path
 
 import nbformat
 
+from grading.instructor.classrun import grade_class
+from grading.instructor.options import DATA_ENV, default_options
+from grading.instructor.records import Result
+from grading.kernel.registry import GRADE_FUNCTION
+
+from . import submissions
+from .calibration import sgemm_gflops
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "fixtures"))
-sys.path.insert(0, str(REPO / "bench"))
-
-from calibration import sgemm_gflops  # noqa: E402
-from make_submissions import build  # noqa: E402
-
-from grading.instructor.classrun import grade_class  # noqa: E402
-from grading.instructor.options import DATA_ENV, default_options  # noqa: E402
-from grading.instructor.records import Result  # noqa: E402
-from grading.kernel.registry import GRADE_FUNCTION  # noqa: E402
-
 BATCH = ["perfect", "partial", "syntax", "nearmiss"]
 TARGET_S = 10.0
 
 
-def run(submissions: Path, out: Path, jobs: int) -> tuple[dict, list[Result]]:
+def run(folder: Path, out: Path, jobs: int) -> tuple[dict, list[Result]]:
+    """Grade the submissions in ``folder`` with ``jobs`` jobs: wall and phase seconds, totals."""
     start = time.monotonic()
-    results = grade_class(submissions, out, jobs, default_options(jobs), quiet=True)
+    results = grade_class(folder, out, jobs, default_options(jobs), quiet=True)
     wall = time.monotonic() - start
     timing = json.loads((out / "timing.json").read_text())
     assert all(r.status == "graded" for r in results), [(r.student, r.status) for r in results]
@@ -119,8 +116,8 @@ def main(argv: list[str] | None = None) -> dict:
     if not os.environ.get(DATA_ENV):
         os.environ[DATA_ENV] = str(REPO.parent / "shared" / "datasets" / "home")
     root = Path(tempfile.mkdtemp(prefix="bench-grading-"))
-    build(root / "batch", BATCH)
-    build(root / "single", ["perfect"])
+    submissions.write(root / "batch", BATCH)
+    submissions.write(root / "single", ["perfect"])
     before = {"loadavg": [round(x, 2) for x in os.getloadavg()], **sgemm_gflops()}
     single, (result,) = run(root / "single", root / "out-single", 1)
     single["breakdown"] = breakdown(result)

@@ -1,12 +1,13 @@
 """Time the class report on a generated class (default 300 submissions).
 
-    python bench/bench_report.py [--students 300] [--out bench/results/report.json]
+    python -m bench.bench_report [--students 300] [--out bench/results/report.json]
 
 The graded folder is generated, not graded: ``results.json`` with random statuses, points
 and sub-check verdicts (the registry's labels), and per student the release notebook with
-every TODO answered by a variant of the suite's answers (solution, ``ada``, ``cody`` with
-variables renamed at random), an autograded copy whose check cell printed random hints of
-the checks' own hint tables, and a 200 kB image output (the size of a real plot). Then
+every TODO answered by a variant of ``bench.submissions`` (``perfect``, ``partial``,
+``nearmiss``, with variables renamed at random), an autograded copy whose check cell printed
+random hints of the checks' own hint tables, and a 200 kB image output (the size of a real
+plot). Then
 the report is written twice, by ``write_report`` in this process and by
 ``python -m grading.report`` in a new one (another hash salt, imports included): the
 wall-clock and CPU seconds of each (CPU seconds stay meaningful on a busy machine), and
@@ -31,17 +32,14 @@ from pathlib import Path
 
 import nbformat
 
+from grading.instructor.class_report import write_report
+from grading.instructor.course import hidden_calls
+from grading.instructor.hints import hint_tables
+from grading.kernel.registry import CHECKS
+
+from . import submissions
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "fixtures"))
-
-import make_submissions as maker  # noqa: E402
-
-from grading.instructor.class_report import write_report  # noqa: E402
-from grading.instructor.course import _hidden_calls  # noqa: E402
-from grading.instructor.hints import hint_tables  # noqa: E402
-from grading.kernel.registry import CHECKS  # noqa: E402
-
 NAMES = ["x", "y", "z", "acc", "tmp", "val", "item", "row", "col", "cnt", "buf", "res"]
 IDENT = re.compile(r"\b(seq|n|i|j|w|src|dst|total|users|u|gold|top|found|dcg|idcg|k|loss|"
                    r"sequence|window|weight|t|a|b|scores|truth|ranking|relevant|hits|"
@@ -54,9 +52,9 @@ def course(release: nbformat.NotebookNode) -> dict:
               for c in graded}
     return {"assignment": "gcl4sr", "notebook": "gcl4sr", "parts": list(points),
             "max_points": points,
-            "hidden": {gid: [list(call) for call in _hidden_calls(c.source, points[gid])]
+            "hidden": {gid: [list(call) for call in hidden_calls(c.source, points[gid])]
                        for c in graded if (gid := c.metadata["nbgrader"]["grade_id"])
-                       if _hidden_calls(c.source, points[gid])},
+                       if hidden_calls(c.source, points[gid])},
             "todos": {c.metadata["nbgrader"]["grade_id"]: c.source for c in release.cells
                       if c.metadata.get("nbgrader", {}).get("solution")}}
 
@@ -69,11 +67,8 @@ def renamed(source: str, rng: random.Random) -> str:
 
 def generate(folder: Path, students: int, seed: int = 0) -> None:
     rng = random.Random(seed)
-    release = nbformat.read(maker.RELEASE, as_version=4)
-    facts = course(release)
-    variants = [maker.solved(), *(copy.deepcopy(release) for _ in range(2))]
-    maker._own_answers(maker.ADA)(variants[1])
-    maker._own_answers(maker.CODY)(variants[2])
+    facts = course(nbformat.read(submissions.RELEASE, as_version=4))
+    variants = [submissions.variant(name) for name in ("perfect", "partial", "nearmiss")]
     hints = list(hint_tables())
     image = base64.b64encode(rng.randbytes(150_000)).decode()
     records = []

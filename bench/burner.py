@@ -1,6 +1,6 @@
 """A CPU-bound neighbour for benchmarks: one process that keeps one core busy until killed.
 
-    python bench/burner.py [--seconds S]
+    python -m bench.burner [--seconds S]
 
 Pure Python arithmetic, no threads and no memory traffic: it stands for a browser tab, another
 kernel or a second grading job that holds a core.

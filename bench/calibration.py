@@ -1,6 +1,6 @@
 """Square sgemm speed of this machine, stored beside every benchmark figure.
 
-    python bench/calibration.py   # prints the JSON
+    python -m bench.calibration   # prints the JSON
 
 Benchmark figures from different machines compare as ratios to this number. The figures in
 issue 17's terms: 1.05 s per batch at 172 GFLOP/s is 180 "sgemm-seconds" (GFLOP at that

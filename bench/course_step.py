@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import gcl4sr_helpers  # noqa: E402, F401  (before torch: it sets libgomp's wait policy)
+import gcl4sr_helpers  # noqa: F401  (before torch: it sets libgomp's wait policy)
 
 # isort: split
-import torch  # noqa: E402
+import torch
 
-from gcl4sr_helpers.data import load_data  # noqa: E402
-from gcl4sr_helpers.experiment import CourseConfig, CourseRun, start_course  # noqa: E402
-from gcl4sr_helpers.trainer import Trainer  # noqa: E402
-from grading.instructor import reference  # noqa: E402
+from gcl4sr_helpers.data import load_data
+from gcl4sr_helpers.experiment import CourseConfig, CourseRun, start_course
+from gcl4sr_helpers.trainer import Trainer
+from grading.instructor import reference
 
 
 def course_run(data_dir: str | None, legacy: bool = False, device: str = "cpu") -> CourseRun:

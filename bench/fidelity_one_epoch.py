@@ -1,6 +1,6 @@
 """One-epoch fidelity: the course run (batch 2048, 1 epoch) over several seeds, legacy and fixed.
 
-    python bench/fidelity_one_epoch.py [--data-dir DIR] [--seeds 2026 1 2 3 4] [--modes ...]
+    python -m bench.fidelity_one_epoch [--data-dir DIR] [--seeds 2026 1 2 3 4] [--modes ...]
 
 Writes bench/results/one_epoch_fidelity.json after every run (re-running skips finished
 runs), with mean and sample standard deviation per mode beside the seed notebook's numbers.
@@ -11,19 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 from pathlib import Path
 
+from gcl4sr_helpers.data import load_data
+from gcl4sr_helpers.experiment import CourseConfig, run_course
+from gcl4sr_helpers.trainer import LOSS_NAMES
+from grading.instructor import reference
+
+from .calibration import sgemm_gflops
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from calibration import sgemm_gflops  # noqa: E402
-
-from gcl4sr_helpers.data import load_data  # noqa: E402
-from gcl4sr_helpers.experiment import CourseConfig, run_course  # noqa: E402
-from gcl4sr_helpers.trainer import LOSS_NAMES  # noqa: E402
-from grading.instructor import reference  # noqa: E402
-
 OUT = REPO / "bench" / "results" / "one_epoch_fidelity.json"
 SEED_NOTEBOOK = {  # the original notebook's outputs (authors' macOS CPU)
     "main": 9.9495, "gcl": 15.3257, "mmd": 0.2743,

@@ -1,10 +1,13 @@
-"""Print the one-epoch fidelity table (markdown) from bench/results/one_epoch_fidelity.json."""
+"""Print the one-epoch fidelity table (markdown) from bench/results/one_epoch_fidelity.json.
+
+    python -m bench.fidelity_table
+"""
 
 import json
 
-from fidelity_one_epoch import MODES, OUT
-
 from gcl4sr_helpers.trainer import LOSS_NAMES, METRIC_NAMES
+
+from .fidelity_one_epoch import MODES, OUT
 
 KEYS = (*LOSS_NAMES, *METRIC_NAMES)
 

@@ -1,36 +1,31 @@
 """Full-training results table and validation curves from the committed run folders.
 
-    python bench/full_table.py [--data-dir DIR]
+    python -m bench.full_table [--data-dir DIR]
 
-Reads every ``bench/results/full/<run>/`` that ``python -m grading.train`` wrote, prints a
-markdown table (test metrics of each run's best epoch, beside the paper's Table 2 and a
-most-popular baseline on the same test protocol) and writes ``bench/results/full/table.md``
-and ``bench/results/full/valid_curves.png``. A run whose time budget ran out is reported as
-provisional: its row is the test score of its best epoch so far.
+Reads every ``bench/results/full/<run>/`` (the result files of a ``python -m grading.train``
+run, without its resume state), prints a markdown table (test metrics of each run's best
+epoch, beside the paper's Table 2 and a most-popular baseline on the same test protocol) and
+writes ``bench/results/full/table.md`` and ``bench/results/full/valid_curves.png``. A run
+whose time budget ran out is reported as provisional: its row is the test score of its best
+epoch so far.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from gcl4sr_helpers.baselines import most_popular_ranking
+from gcl4sr_helpers.data import load_data
+from gcl4sr_helpers.download import load_manifest
+from gcl4sr_helpers.trainer import METRIC_NAMES, score_ranking
+from grading.instructor.fulltrain import read_log
+from grading.instructor.reference import ndcg_at_k, recall_at_k
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from gcl4sr_helpers.baselines import most_popular_ranking  # noqa: E402
-from gcl4sr_helpers.data import load_data  # noqa: E402
-from gcl4sr_helpers.download import load_manifest  # noqa: E402
-from gcl4sr_helpers.trainer import METRIC_NAMES, score_ranking  # noqa: E402
-from grading.instructor.fulltrain import read_log  # noqa: E402
-from grading.instructor.reference import ndcg_at_k, recall_at_k  # noqa: E402
-
 FULL = REPO / "bench" / "results" / "full"
 ON_GPU = " on GPU"  # label suffix of runs made with --device cuda
 PAPER_HOME = load_manifest()["paper"]["results"]  # the runs here are on Home
@@ -82,7 +77,8 @@ def table(rows: list[dict], popular: dict[str, float]) -> str:
 
 def plot_curves(rows: list[dict], out: Path) -> None:
     """Validation NDCG@20 per epoch of every run, against the paper's test figure."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig = Figure(figsize=(8, 4.5))
+    ax = fig.subplots()
     colours: dict[str, str] = {}  # one colour per configuration; GPU runs dashed
     for row in rows:
         config = row["label"].removesuffix(ON_GPU)
@@ -99,7 +95,6 @@ def plot_curves(rows: list[dict], out: Path) -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
-    plt.close(fig)
 
 
 def main() -> None:

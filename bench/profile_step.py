@@ -1,6 +1,6 @@
 """Where a course training step's time goes: forward and backward operators, the optimiser.
 
-    python bench/profile_step.py [--data-dir DIR] [--steps 2] [--top 25]
+    python -m bench.profile_step [--data-dir DIR] [--steps 2] [--top 25]
                                  [--out bench/results/step_profile.json]
 
 Profiles ``Trainer.train_step`` (default mode, batch 2048, full Home) with torch.profiler after
@@ -14,21 +14,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
-
-from course_step import course_run, timed_step  # noqa: E402  (torch after the package)
+from .course_step import course_run, timed_step  # first: the package before torch
 
 # isort: split
-import torch  # noqa: E402
-from calibration import sgemm_gflops  # noqa: E402
-from torch.profiler import ProfilerActivity, profile  # noqa: E402
+import torch
+from torch.profiler import ProfilerActivity, profile
 
+from .calibration import sgemm_gflops
+
+REPO = Path(__file__).resolve().parents[1]
 BACKWARD = "autograd::engine::evaluate_function: "
 
 
@@ -86,7 +84,7 @@ def main() -> None:
     parser.add_argument("--data-dir")
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("--out", default=str(BENCH / "results" / "step_profile.json"))
+    parser.add_argument("--out", default=str(REPO / "bench" / "results" / "step_profile.json"))
     args = parser.parse_args()
     result = profile_steps(args.data_dir, args.steps, args.top)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

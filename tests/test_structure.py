@@ -122,3 +122,44 @@ def test_no_module_over_the_size_limit():
     long = {name: n for name, path in _modules().items()
             if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not long, f"split these modules (over {MAX_LINES} lines): {long}"
+
+
+def _bench_offences(path: Path, test_modules: set[str]) -> list[str]:
+    """What ``path`` does that a module of the ``bench`` package must not: touch ``sys.path``
+    or import from ``tests`` (the package or a module of its folder, such as a fixture)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Attribute) and node.attr == "path"
+                and isinstance(node.value, ast.Name) and node.value.id == "sys"):
+            found.append(f"line {node.lineno}: sys.path")
+        elif isinstance(node, ast.ImportFrom) and node.module == "sys" and not node.level:
+            found += [f"line {node.lineno}: from sys import path"
+                      for alias in node.names if alias.name == "path"]
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            modules = [node.module or ""]
+        else:
+            continue
+        found += [f"line {node.lineno}: imports {module}" for module in modules
+                  if module.split(".")[0] in test_modules]
+    return found
+
+
+def test_the_bench_package_edits_no_sys_path_and_imports_nothing_from_tests():
+    """``bench`` runs as ``python -m bench.<name>``: its imports need no ``sys.path`` edit,
+    and it builds what it needs from the kit, never from the test suite or its fixtures."""
+    test_modules = {"tests"} | {path.stem for path in (REPO / "tests").rglob("*.py")}
+    found = {str(path.relative_to(REPO)): hits for path in sorted((REPO / "bench").rglob("*.py"))
+             if (hits := _bench_offences(path, test_modules))}
+    assert not found
+
+
+def test_the_bench_check_finds_a_path_edit_and_a_fixture_import(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text("import sys\nfrom sys import path\nsys.path.insert(0, 'tests')\n"
+                      "import tests.fixtures.suite\nfrom make_submissions import build\n"
+                      "from .calibration import sgemm_gflops\nimport gcl4sr_helpers\n")
+    assert sorted(_bench_offences(script, {"tests", "make_submissions"})) == [
+        "line 2: from sys import path", "line 3: sys.path", "line 4: imports tests.fixtures.suite",
+        "line 5: imports make_submissions"]

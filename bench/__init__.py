@@ -1,0 +1,21 @@
+"""Benchmarks of the kit; results in ``bench/results/`` (see ``bench/README.md``).
+
+Run each from the repository root as ``python -m bench.<name>``:
+
+- ``bench_engine``: training step, projected epoch, peak RSS, evaluation, WITG build;
+- ``bench_epoch_memory``: peak RSS of the course run, sampled every second;
+- ``bench_allocator``: glibc allocator settings against CPU time and memory of a step;
+- ``bench_contention``: the course step beside CPU-bound neighbours, per thread setting;
+- ``profile_step``: where a course training step's time goes (torch.profiler);
+- ``fidelity_one_epoch``: one-epoch course runs over seeds, legacy and fixed;
+  ``fidelity_table`` prints their table;
+- ``full_table``: the full-training table and validation curves of ``results/full/``;
+- ``bench_grading``: where one submission's grading time goes, serial and parallel;
+- ``bench_report``: the class report on a generated class;
+- ``calibration``: the machine's sgemm speed, stored beside every figure;
+- ``burner``: a CPU-bound neighbour for ``bench_contention``.
+
+Helper modules: ``course_step`` (the course run the step benchmarks time) and
+``submissions`` (submissions built from the committed notebooks). ``gpu_runs.sh`` runs the
+full-training table on a CUDA machine.
+"""
