@@ -4,7 +4,6 @@ hard limits, and the cold path where no fork server may start."""
 from __future__ import annotations
 
 import ast
-import multiprocessing
 import resource
 import sys
 
@@ -50,10 +49,22 @@ def test_only_nbgrader_commands_are_forked():
         warm._nbgrader_args([sys.executable, "-c", "print(1)"])
 
 
-def test_a_daemonic_process_grades_cold(monkeypatch):
-    """A Dask worker is daemonic: no fork server there, the limits wrapper instead."""
-    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
-    assert not warm.can_fork()
+def test_without_fork_nbgrader_runs_cold(monkeypatch):
+    """Where nothing can be forked, the limits wrapper starts nbgrader as before."""
+    monkeypatch.setattr(warm, "can_fork", lambda: False)
     command, start = warm.nbgrader_command(["autograde", "a"], 2048, 64, 30)
     assert start is popen
     assert command[1:3] == ["-m", "grading.instructor.procs"] and "--cpu" in command
+
+
+def test_a_command_stopped_at_its_wall_clock_leaves_the_server_working(tmp_path):
+    """``run_logged`` stops a command at its wall clock by killing its tree (the child's own
+    session); the server goes on forking the next command."""
+    (tmp_path / "nbgrader_config.py").write_text("import time\ntime.sleep(60)\n")
+    start = warm.nbgrader_starter({})
+    done = run_logged([*NBGRADER, "db", "student", "list"], tmp_path, tmp_path / "log", 2,
+                      start_with=start)
+    assert done.stopped == "wall"
+    (tmp_path / "nbgrader_config.py").unlink()
+    assert run_logged([*NBGRADER, "--version"], tmp_path, tmp_path / "log", 60,
+                      start_with=start).code == 0

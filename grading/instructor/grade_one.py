@@ -167,6 +167,7 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
     result.reasons += restore_missing_cells(nb, course)
     result.submitted = nb
 
+    since = time.monotonic()
     root = folder / "course"
     target = _private_course(sub, course, nb, root)
     exchange = folder / "exchange"  # the kernel's TMPDIR: bundles for the check server
@@ -175,6 +176,7 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
     uid = kernel_uid(folder) if sandboxed else None
     server, sock = start_server(folder, exchange, options, log, uid)  # starts while nbgrader does
     env, config = kernel_env(options, sock, exchange), config_text(root, options.cell_timeout)
+    config += FAST_SHUTDOWN
     if sandboxed:
         kernel_config, env = sandboxed_kernel(folder, target, course, options, sock, env, uid)
         config += kernel_config
@@ -182,11 +184,14 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
     command, start_with = nbgrader_command(
         ["autograde", course.assignment, "--student", sub.student, "--force"],
         options.mem_mib, options.fsize_mib, options.cpu + CPU_BACKSTOP_S)
+    since = result.lap("prepare", since)
     try:
         run = run_logged(command, root, log, options.timeout, env, cpu_limit=options.cpu,
                          start_with=start_with)
     finally:
+        since = result.lap("nbgrader", since)
         result.records = stop_server(server)
+        since = result.lap("server stop", since)
     trusted_scores(result, result.records, course)
     autograded = root / "autograded" / sub.student / course.assignment / f"{course.notebook}.ipynb"
     if run.stopped or run.code != 0 or not autograded.is_file():
@@ -195,6 +200,7 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
     result.autograded = nbformat.read(autograded, as_version=4)
     annotate_claims(result, _gradebook_scores(root, course, sub.student), course)
     result.reasons += cell_reasons(result.autograded, course)
+    result.lap("scores", since)
 
 
 def _private_course(sub: Submission, course: Course, nb: nbformat.NotebookNode,
@@ -209,6 +215,10 @@ def _private_course(sub: Submission, course: Course, nb: nbformat.NotebookNode,
         shutil.copy(sub.timestamp, target / "timestamp.txt")
     return target
 
+
+FAST_SHUTDOWN = "c.Execute.shutdown_kernel = 'immediate'\n"
+"""The graded kernel is killed after its last cell instead of asked to exit: its outputs are
+in, and a polite exit spends about a second tearing torch down."""
 
 KEPT = "points the check server recorded before it are kept"
 

@@ -3,6 +3,7 @@ it can end with, and a cell's grade id. Phases import these, never each other's.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import nbformat
@@ -25,7 +26,8 @@ class Status:
 @dataclass
 class Result:
     """One submission's grading: status, points per part, reasons, notebooks, the check
-    server's records (``None``: lost) and the log."""
+    server's records (``None``: lost), the log and the seconds of each phase (``phases``:
+    ``prepare``, ``nbgrader``, ``server stop``, ``scores``, in that order)."""
 
     student: str
     status: str = Status.GRADED
@@ -37,6 +39,14 @@ class Result:
     log: str = ""
     records: list[dict] | None = None
     other_release: bool = False
+    phases: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, phase: str, since: float) -> float:
+        """Record ``phase`` as the seconds from ``since`` (``time.monotonic()``) to now; the
+        time now, for the next phase."""
+        now = time.monotonic()
+        self.phases[phase] = round(now - since, 3)
+        return now
 
 
 def grade_id(cell) -> str | None:
