@@ -4,9 +4,9 @@
                             [--lam1 0] [--lam2 0]
                             [--unweighted-graph] [--time-budget-minutes 100] [--device cuda]
 
-Re-running the same command resumes from ``RUN_DIR/last.pth``. Commit the run folder's
-JSON files and ``curve.png``, never its checkpoints; ``bench/full_table.py`` tabulates the
-runs under ``bench/results/full/``.
+Re-running the same command resumes from ``RUN_DIR/last.pth``. Copy the run folder's JSON
+files and ``curve.png`` to ``bench/results/full/<name>/``, never ``state.json`` or the
+checkpoints; ``python -m bench.full_table`` tabulates the runs there.
 """
 
 from __future__ import annotations
