@@ -6,7 +6,8 @@ completes everything; bob fills TODO 1 only; carol renames a notebook of another
 edited locked cell, a cell that release did not have) and fills nothing. Instructor: collect,
 plain ``nbgrader autograde`` with the course's configuration only, the kit's
 ``grading.grade_class`` on the collected course (same points), generate_feedback,
-release_feedback. Students: fetch_feedback.
+release_feedback. Students: fetch_feedback. Then the instructor releases grade_class's feedback
+instead (``nbgrader release_feedback`` in its output course) and the students fetch again.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
+from nbgrader.utils import parse_utc
 
 from grading.instructor.grade_one import forget_foreign_cells, release_differences
 
@@ -133,12 +135,24 @@ def course(tmp_path_factory, home_dir) -> dict:
     assert done.returncode == 0, done.stdout + done.stderr
     nbgrader(instructor, "generate_feedback", ASSIGNMENT)
     nbgrader(instructor, "release_feedback", ASSIGNMENT)
-    for student, home in homes.items():
-        nbgrader(home, "fetch_feedback", ASSIGNMENT, f"--student={student}")
+    plain_feedback = fetch_feedback(homes)
+    nbgrader(graded, "release_feedback", ASSIGNMENT)  # replaces those pages in the exchange
     with open(graded / "grades.csv", newline="", encoding="utf-8") as fh:
         rows = {row["student"]: row for row in csv.DictReader(fh)}
     return {"course": instructor, "homes": homes, "grades": rows, "graded": graded,
-            "autograde_log": autograde_log}
+            "autograde_log": autograde_log, "plain_feedback": plain_feedback,
+            "class_feedback": fetch_feedback(homes)}
+
+
+def fetch_feedback(homes: dict[str, Path]) -> dict[str, dict[str, str]]:
+    """Every student runs ``nbgrader fetch_feedback``; their feedback pages afterwards, as
+    path under the assignment folder -> text."""
+    pages = {}
+    for student, home in homes.items():
+        nbgrader(home, "fetch_feedback", ASSIGNMENT, f"--student={student}")
+        pages[student] = {str(p.relative_to(home / ASSIGNMENT)): p.read_text(encoding="utf-8")
+                          for p in sorted((home / ASSIGNMENT).glob("feedback/*/*.html"))}
+    return pages
 
 
 def _gradebook(course_root: Path) -> dict[str, float]:
@@ -177,23 +191,44 @@ def test_a_notebook_of_another_release_gets_a_status_and_reason(course):
     assert RENAMED in carol["reasons"]  # graded although renamed, and said so
 
 
+def _stamp(course: dict, student: str) -> str:
+    """The timestamp of the student's collected (last) submission."""
+    path = course["course"] / "submitted" / student / ASSIGNMENT / "timestamp.txt"
+    return path.read_text().strip()
+
+
 def test_each_student_fetches_their_own_feedback(course):
     """One page each, for their last submission (its timestamp names the folder), with their
     score; alice's first submission has none."""
     for student in ("alice", "bob"):
-        pages = sorted((course["homes"][student] / ASSIGNMENT / "feedback").rglob("*.html"))
-        assert len(pages) == 1, (student, pages)
-        stamp = course["course"] / "submitted" / student / ASSIGNMENT / "timestamp.txt"
-        assert pages[0].parent.name == stamp.read_text().strip()
-        text = pages[0].read_text(encoding="utf-8")
+        [(path, text)] = course["plain_feedback"][student].items()
+        assert path == f"feedback/{_stamp(course, student)}/{ASSIGNMENT}.html"
         assert f"{ASSIGNMENT} (Score: {EXPECTED[student]:.1f} / 20.0)" in text
 
 
 def test_a_renamed_notebook_gets_feedback_from_the_class_command(course):
     """nbgrader has no feedback for carol's renamed notebook; grade_class wrote one."""
-    assert not list((course["homes"]["carol"] / ASSIGNMENT).glob("feedback/*/*.html"))
+    assert course["plain_feedback"]["carol"] == {}
     page = course["graded"] / "feedback" / "carol" / ASSIGNMENT / f"{ASSIGNMENT}.html"
     assert "Score: 0" in page.read_text(encoding="utf-8")
+
+
+def test_grade_class_feedback_travels_through_the_exchange(course):
+    """``nbgrader release_feedback`` in grade_class's output course (it has the collected
+    course's exchange settings) releases the pages grade_class wrote: each student fetches
+    exactly that page, with grade_class's points, for their last submission (replacing plain
+    nbgrader's), carol under her renamed notebook's name."""
+    graded = course["graded"]
+    for student in FILLED:
+        written = graded / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+        name = Path(RENAMED).stem if student == "carol" else ASSIGNMENT
+        page = written.read_text(encoding="utf-8")
+        assert course["class_feedback"][student] == {
+            f"feedback/{_stamp(course, student)}/{name}.html": page}, student
+        assert f"{ASSIGNMENT} (Score: {EXPECTED[student]:.1f} / 20.0)" in page
+    with Gradebook(f"sqlite:///{graded / 'gradebook.db'}") as gb:
+        assert {s.student.id: s.timestamp for s in gb.assignment_submissions(ASSIGNMENT)} == \
+            {student: parse_utc(_stamp(course, student)) for student in FILLED}
 
 
 def test_release_differences_name_the_cells(tmp_path):

@@ -63,12 +63,14 @@ def grade_class(submissions: Path, out: Path, jobs: int = 1, options: Options | 
             results[index].reasons.append("graded a second time after a grader error")
         grading = time.monotonic() - start
         start = time.monotonic()
-        write_outputs(results, course, out, options.cell_timeout, main_log)
+        write_outputs(results, course, out, options.cell_timeout, main_log, subs,
+                      submissions)
         write_class_report(results, course, out)
         timing = {"setup_s": round(setup, 2), "grading_s": round(grading, 2),
                   "output_s": round(time.monotonic() - start, 2), "jobs": jobs,
                   "submissions": len(results),
-                  "per_submission_s": {r.student: round(r.seconds, 2) for r in results}}
+                  "per_submission_s": {r.student: round(r.seconds, 2) for r in results},
+                  "phases_s": {r.student: r.phases for r in results}}
         (out / "timing.json").write_text(json.dumps(timing, indent=2) + "\n")
     finally:
         if not options.keep:

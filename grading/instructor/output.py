@@ -1,16 +1,22 @@
 """The class's output course (single writer): gradebook, notebooks, feedback, ``grades.csv``
-and the summary table."""
+and the summary table. Its feedback is ready for ``nbgrader release_feedback``: each page has
+the submission's timestamp and secret beside it, as nbgrader's own feedback has."""
 
 from __future__ import annotations
 
 import csv
+import secrets
 import shutil
 import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
 
 from .course import Course, config_text
+from .discover import Submission
 from .feedback_safety import make_safe
 from .procs import run_logged
 from .records import Result
@@ -18,16 +24,98 @@ from .records import Result
 # Defence in depth behind make_safe: nbconvert cleans any HTML output left and writes no
 # JavaScript output (nbgrader's feedback template renders markdown cells without it).
 FEEDBACK_OPTIONS = ["--HTMLExporter.sanitize_html=True"]
+#: What nbgrader's exchange puts beside a submitted notebook; release_feedback reads both.
+STAMP_FILES = ("timestamp.txt", "submission_secret.txt")
+MAX_STAMP_BYTES = 4096  # nbgrader writes ~30 (timestamp) and 128 (secret)
+
+
+@dataclass
+class Collected:
+    """A submission that came through nbgrader's exchange: the student's notebook name (the
+    key of their feedback) and the exchange's files beside it (name -> bytes)."""
+
+    notebook: str
+    files: dict[str, bytes]
+
+
+def collected(subs: Iterable[Submission]) -> dict[str, Collected]:
+    """Student -> their collected submission, for those from a ``submitted/`` folder."""
+    found = {}
+    for sub in subs:
+        if sub.path is None or sub.timestamp is None:
+            continue
+        folder = sub.timestamp.parent
+        found[sub.student] = Collected(sub.path.stem, {
+            name: (folder / name).read_bytes() for name in STAMP_FILES
+            if (folder / name).is_file() and (folder / name).stat().st_size <= MAX_STAMP_BYTES})
+    return found
+
+
+def exchange_config(submissions: Path | None) -> str:
+    """Config lines with the course id and exchange root of the nbgrader course the
+    submissions were collected in (``''`` if none), so that ``nbgrader release_feedback`` in
+    the output course releases to that course's exchange."""
+    if submissions is None:
+        return ""
+    root = submissions.parent if submissions.name == "submitted" else submissions
+    path = root / "nbgrader_config.py"
+    if not (root / "submitted").is_dir() or not path.is_file():
+        return ""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    try:
+        config = PyFileConfigLoader(path.name, path=str(root)).load_config()
+    except Exception as error:  # noqa: BLE001 - the grades matter more than this convenience
+        return f"# {str(path)!r} not read ({type(error).__name__}): set the exchange here\n"
+    lines = [f"c.{section}.{key} = {value!r}\n"
+             for section, key in (("CourseDirectory", "course_id"), ("Exchange", "root"))
+             if isinstance(value := config.get(section, {}).get(key), str) and value]
+    if not lines:
+        return ""
+    return "# The exchange of the course the submissions were collected in.\n" + "".join(lines)
+
+
+def _submitted_at(found: Collected | None) -> datetime | None:
+    """The collected timestamp as the gradebook stores it, or ``None`` (none, or not a time)."""
+    from nbgrader.utils import parse_utc
+
+    stamp = found.files.get("timestamp.txt", b"") if found else b""
+    text = stamp.decode(errors="replace").strip()
+    try:
+        return parse_utc(text) if text else None
+    except (ValueError, OverflowError):
+        return None
+
+
+def _write_files(folder: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+
+
+def _make_releasable(folder: Path, notebook: str, found: Collected | None) -> None:
+    """Ready ``folder``'s feedback page for ``nbgrader release_feedback``: the submission's
+    timestamp and secret beside it (fresh ones where it did not come through the exchange, so
+    that release works for the whole class: no student holds that key), and the page also
+    under the student's own notebook name, the one ``nbgrader fetch_feedback`` asks for."""
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+    _write_files(folder, {"timestamp.txt": now.encode(),
+                          "submission_secret.txt": secrets.token_hex(64).encode(),
+                          **(found.files if found else {})})
+    if found and found.notebook != notebook:
+        shutil.copyfile(folder / f"{notebook}.html", folder / f"{found.notebook}.html")
 
 
 def write_outputs(results: list[Result], course: Course, out: Path, cell_timeout,
-                  log: Path) -> None:
-    """Master course (single writer): gradebook, notebooks, feedback, grades.csv."""
+                  log: Path, subs: Iterable[Submission] = (),
+                  submissions: Path | None = None) -> None:
+    """Master course (single writer): gradebook, notebooks, feedback, grades.csv; the
+    exchange settings of the course at ``submissions``, if any."""
     import warnings
 
     from nbgrader.api import Gradebook
 
     warnings.filterwarnings("ignore", message=".*not in session.*")
+    exchange = collected(subs)
     out.mkdir(parents=True, exist_ok=True)
     for name in (course.source_dir, "gradebook.db"):
         target = out / name
@@ -37,7 +125,8 @@ def write_outputs(results: list[Result], course: Course, out: Path, cell_timeout
             target.unlink()
     shutil.copytree(course.template / course.source_dir, out / course.source_dir)
     shutil.copy(course.template / "gradebook.db", out / "gradebook.db")
-    (out / "nbgrader_config.py").write_text(config_text(out, cell_timeout))
+    (out / "nbgrader_config.py").write_text(config_text(out, cell_timeout)
+                                            + exchange_config(submissions))
     for folder in ("submitted", "autograded", "feedback", "logs"):
         for result in results:
             shutil.rmtree(out / folder / result.student, ignore_errors=True)
@@ -45,13 +134,16 @@ def write_outputs(results: list[Result], course: Course, out: Path, cell_timeout
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         for result in results:
             gb.update_or_create_student(result.student)
-            submission = gb.update_or_create_submission(course.assignment, result.student)
+            submission = gb.update_or_create_submission(
+                course.assignment, result.student,
+                timestamp=_submitted_at(exchange.get(result.student)))
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
                     grade.auto_score = result.scores.get(grade.name, 0.0)
                     grade.needs_manual_grade = False
             gb.db.commit()
     for result in results:
+        found = exchange.get(result.student)
         (out / "logs" / f"{result.student}.log").write_text(result.log)
         if result.autograded is not None:  # the feedback's and the formgrader's notebook
             make_safe(result.autograded)
@@ -60,6 +152,7 @@ def write_outputs(results: list[Result], course: Course, out: Path, cell_timeout
                 path = out / folder / result.student / course.assignment
                 path.mkdir(parents=True, exist_ok=True)
                 nbformat.write(nb, path / f"{course.notebook}.ipynb")
+                _write_files(path, found.files if found else {})
     if any(r.autograded is not None for r in results):
         run_logged([sys.executable, "-m", "nbgrader", "generate_feedback", course.assignment,
               "--force", *FEEDBACK_OPTIONS], out, log, timeout=900)
@@ -68,6 +161,7 @@ def write_outputs(results: list[Result], course: Course, out: Path, cell_timeout
         if not html.exists():
             html.parent.mkdir(parents=True, exist_ok=True)
             html.write_text(_fallback_feedback(result, course))
+        _make_releasable(html.parent, course.notebook, exchange.get(result.student))
     write_csv(results, course, out / "grades.csv")
 
 
