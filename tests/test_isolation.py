@@ -37,7 +37,12 @@ ATTACKS = ("reference", "search", "network", "write", "peer", "answers", "gradeb
 REPORT = re.compile(r"ATTACKS ((?:\w+:\w+ ?)+)")
 
 ATTACK_CODE = '''
+_SEEN = []  # one round of attacks a process: the check calls her function once per case
+
+
 def attacks():
+    if _SEEN:
+        return _SEEN[0]
     import os, socket, sys
     from pathlib import Path
     where = "kernel" if os.environ.get("GCL4SR_GRADER_SOCKET") else "check"
@@ -88,7 +93,8 @@ def attacks():
             seen.append(name + ":OK")
         except Exception as error:
             seen.append(name + ":" + type(error).__name__[:4])  # short: a reason is capped
-    return "ATTACKS " + " ".join(seen)
+    _SEEN.append("ATTACKS " + " ".join(seen))
+    return _SEEN[0]
 
 
 def recall_at_k(actual, predicted, topk):

@@ -140,6 +140,7 @@ def test_feedback_of_the_hostile_suite_is_clean(home_dir, tmp_path):
     assert len(pages) >= 10
     texts = _texts(pages)
     assert any("핵심 하위 검사" in t for t in texts.values())  # reasons are there
+    assert not any("Fontconfig error" in t for t in texts.values())  # the sandbox has /etc/fonts
     assert_clean(texts, tmp_path)
 
 

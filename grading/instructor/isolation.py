@@ -40,7 +40,7 @@ NOT_SANDBOXED = "NOT SANDBOXED"
 HOME = "/tmp"
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf",
-             "hosts", "localtime", "ssl")
+             "hosts", "localtime", "ssl", "fonts")  # fonts: else a Fontconfig error in feedback
 NAMESPACES = ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
               "--cap-drop", "ALL"]
 
