@@ -5,7 +5,7 @@
 
 import json
 
-from gcl4sr_helpers.trainer import LOSS_NAMES, METRIC_NAMES
+from gcl4sr_helpers.names import LOSS_NAMES, METRIC_NAMES
 
 from .fidelity_one_epoch import MODES, OUT
 

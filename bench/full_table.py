@@ -21,7 +21,8 @@ from matplotlib.figure import Figure
 from gcl4sr_helpers.baselines import most_popular_ranking
 from gcl4sr_helpers.data import load_data
 from gcl4sr_helpers.download import load_manifest
-from gcl4sr_helpers.trainer import METRIC_NAMES, score_ranking
+from gcl4sr_helpers.names import METRIC_NAMES
+from gcl4sr_helpers.trainer import score_ranking
 from grading.instructor.fulltrain import read_log
 from grading.instructor.reference import ndcg_at_k, recall_at_k
 

@@ -16,12 +16,10 @@ from tqdm.auto import tqdm
 from .blocks import slices
 from .data import SequenceDataset
 from .model import GCL4SR
+from .names import EVAL_KS, LOSS_NAMES
 from .runtime import ThreadGovernor, disable_onednn, select_device, tune_cpu_allocator
 
 Metric = Callable[[list[list[int]], list[list[int]], int], float]
-LOSS_NAMES = ("main", "gcl", "mmd")  # the model's three losses, in the order it returns them
-EVAL_KS = (10, 20)  # the cut-offs of the evaluation
-METRIC_NAMES = (*(f"Recall@{k}" for k in EVAL_KS), *(f"NDCG@{k}" for k in EVAL_KS))
 SCORE_ROWS = 512  # users ranked at once: a [512, 28,238] score block on Home (58 MB)
 
 

@@ -15,3 +15,8 @@
 Import rule: the instructor side may import the kernel side, never the reverse; the engine
 ``gcl4sr_helpers`` imports neither (``tests/test_no_answers.py`` enforces both).
 """
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+"""The kit's folder (the repository): the one home of that path on the instructor's side."""

@@ -22,6 +22,12 @@ from pathlib import Path
 c = get_config()  # noqa: F821 - injected by traitlets when nbgrader loads this file
 
 ROOT = Path(__file__).resolve().parents[1]
+try:  # the class command and `python -m grading.release` have the kit on their path
+    from grading.kernel.limits import CELL_TIMEOUT_S
+except ImportError:  # plain nbgrader in a course of its own (no PYTHONPATH): the kit's file
+    from runpy import run_path
+
+    CELL_TIMEOUT_S = run_path(str(ROOT / "grading" / "kernel" / "limits.py"))["CELL_TIMEOUT_S"]
 
 # --- course directory -------------------------------------------------------------------
 c.CourseDirectory.root = str(ROOT)
@@ -38,25 +44,23 @@ c.ClearSolutions.code_stub = {
 c.ClearSolutions.text_stub = "여기에 답을 작성하세요 (YOUR ANSWER HERE)"
 
 # --- execution (validate / autograde) ---------------------------------------------------
-# Under nbgrader the notebook runs in quick mode (NBGRADER_EXECUTION is set): the whole
-# notebook takes well under a minute, so a cell that needs 2 minutes is stuck.
-c.ExecutePreprocessor.timeout = 120
+# Seconds per cell: grading/kernel/limits.py (CELL_TIMEOUT_S) says why this many.
+c.ExecutePreprocessor.timeout = CELL_TIMEOUT_S
 
 # --- autograde --------------------------------------------------------------------------
-# A student who deletes a test cell gets it back from the source.
+# A student who deletes a test cell gets it back from the source (the grader relies on it).
 c.OverwriteCells.add_missing_cells = True
 
 # =========================================================================================
 # Auto-grader safety settings (owned by the auto-grader: grading/instructor/ and
 # grading/kernel/ rely on them). Everything above is the notebook's configuration.
 # =========================================================================================
-# Per-cell timeout: set above (ExecutePreprocessor.timeout); a cell that runs out of time is
-# interrupted, scores 0 if it is a test cell, and grading goes on with the next cell.
+# Per-cell timeout and deleted test cells: set above (ExecutePreprocessor.timeout,
+# OverwriteCells.add_missing_cells); a cell that runs out of time is interrupted, scores 0 if
+# it is a test cell, and grading goes on with the next cell.
 c.Execute.interrupt_on_timeout = True
 # A hidden check may take up to a minute (its own limit); the kernel must stay responsive.
 c.Execute.iopub_timeout = 10
-# Deleted test cells come back (also set above; repeated here because the grader needs it).
-c.OverwriteCells.add_missing_cells = True
 # A warning on stderr must not cost a test cell its points: drop stderr outputs made only of
 # warning lines ("file.py:12: SomeWarning: ..." and their indented source lines).
 c.IgnorePattern.enabled = True

@@ -11,7 +11,7 @@ import time
 
 from gcl4sr_helpers.data import load_data
 from gcl4sr_helpers.experiment import CourseConfig, run_course
-from gcl4sr_helpers.trainer import LOSS_NAMES
+from gcl4sr_helpers.names import LOSS_NAMES
 from grading.instructor import reference
 from grading.instructor.options import add_dataset_options
 

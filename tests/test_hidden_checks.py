@@ -1,8 +1,12 @@
 """Hidden checks: the reference passes, each typical mistake loses exactly its sub-checks,
-and nothing the notebook did to the kernel's state changes a result."""
+and nothing the notebook did to the kernel's state changes a result.
+
+The typical mistakes come from the registry :mod:`grading.instructor.mistakes`, defined in a
+notebook cell from their source (:func:`mistaken`), as a student's cell would define them."""
 
 from __future__ import annotations
 
+import ast
 import functools
 import itertools
 import json
@@ -21,7 +25,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from gcl4sr_helpers.checks import HINT_TABLES
 from grading.instructor import battery, reference
+from grading.instructor.mistakes import MISTAKES
 from grading.instructor.server_process import SERVER_SCRIPT
 from grading.kernel import grade_mmd, grade_ndcg, grade_recall, grade_witg
 from grading.kernel.client import SOCKET_ENV, request
@@ -44,6 +50,7 @@ PRELUDE = """
 import math
 from typing import Dict, List, Set
 import torch
+from torch import Tensor
 from torch_geometric.data import Data
 from gcl4sr_helpers.data import read_item_sequences
 from gcl4sr_helpers.losses import gaussian_kernel
@@ -70,10 +77,9 @@ def build_weighted_item_transition_graph(train_sequence_file: str) -> Data:
             for i in range(len(sequence) - window_size):
                 s, t = sequence[i], sequence[i + window_size]
                 adjacency_list[s][t] = adjacency_list[s].get(t, 0.0) + 1.0 / window_size
-                {BACKWARD}
+                adjacency_list[t][s] = adjacency_list[t].get(s, 0.0) + 1.0 / window_size
     return convert_to_pyg_data(adjacency_list, num_nodes)
 """
-BACKWARD = "adjacency_list[t][s] = adjacency_list[t].get(s, 0.0) + 1.0 / window_size"
 
 RECALL = """
 def recall_at_k(actual: List[list], predicted: List[list], topk: int) -> float:
@@ -100,10 +106,9 @@ def ndcg_at_k(actual: List[list], predicted: List[list], topk: int) -> float:
         users += 1
         dcg = sum(1.0 / math.log2(rank + 1)
                   for rank, item in enumerate(pred[:topk], 1) if item in truth)
-        total += dcg / _calculate_idcg({IDEAL})
+        total += dcg / _calculate_idcg(min(topk, len(truth)))
     return total / users if users else 0.0
 """
-CAPPED = "min(topk, len(truth))"
 
 MMD = """
 def mmd_loss(source, target, kernel_mul=2.0, kernel_num=5, fix_sigma=None):
@@ -112,26 +117,30 @@ def mmd_loss(source, target, kernel_mul=2.0, kernel_num=5, fix_sigma=None):
                               kernel_num=kernel_num, fix_sigma=fix_sigma)
     xx, yy = kernels[:batch, :batch], kernels[batch:, batch:]
     xy, yx = kernels[:batch, batch:], kernels[batch:, :batch]
-    return torch.mean({EXPR})
+    return torch.mean(xx + yy - xy - yx)
 """
-MMD_RIGHT = "xx + yy - xy - yx"
 
 
-def witg(backward=BACKWARD):
-    return notebook(PRELUDE + CONVERT + WITG.replace("{BACKWARD}", backward))[
-        "build_weighted_item_transition_graph"]
+def witg():
+    return notebook(PRELUDE + CONVERT + WITG)["build_weighted_item_transition_graph"]
 
 
 def recall():
     return notebook(PRELUDE + RECALL)["recall_at_k"]
 
 
-def ndcg(ideal=CAPPED):
-    return notebook(PRELUDE + NDCG.replace("{IDEAL}", ideal))["ndcg_at_k"]
+def ndcg():
+    return notebook(PRELUDE + NDCG)["ndcg_at_k"]
 
 
-def mmd(expr=MMD_RIGHT):
-    return notebook(PRELUDE + MMD.replace("{EXPR}", expr))["mmd_loss"]
+def mmd():
+    return notebook(PRELUDE + MMD)["mmd_loss"]
+
+
+def mistaken(mistake_id: str):
+    """The registry's mistake ``mistake_id`` as a notebook cell defines it (from its source)."""
+    mistake = MISTAKES[mistake_id]
+    return notebook(PRELUDE + CONVERT + mistake.source())[mistake.function.__name__]
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +206,7 @@ def test_reference_itself_passes_every_case(tmp_path):
 
 
 def test_witg_one_direction_loses_the_whole_part(server, capsys):
-    assert grade_witg(witg(backward="pass"), 3) == 0.0
+    assert grade_witg(mistaken("witg.one_direction"), 3) == 0.0
     out = capsys.readouterr().out
     assert out.count("\n") == 6 and "반대 방향 (v, u)가 없는 엣지" in out
     assert f"핵심 하위 검사 [{CHECKS['witg'].core}]에서 틀려" in out.splitlines()[0]
@@ -206,13 +215,49 @@ def test_witg_one_direction_loses_the_whole_part(server, capsys):
 
 def test_ndcg_without_the_cap_loses_exactly_the_cases_where_truth_is_shorter_than_k(
         server, capsys):
-    assert grade_ndcg(ndcg(ideal="topk"), 2) == 0.0  # it passed k=1 and "more than k"
+    assert grade_ndcg(mistaken("ndcg.idcg_k"), 2) == 0.0  # it passed k=1 and "more than k"
     assert lost(capsys) == labels("ndcg", 0, 2, 4)
 
 
 def test_mmd_sign_error_loses_the_whole_part(server, capsys):
-    assert grade_mmd(mmd("xy + yx - xx - yy"), 3) == 0.0  # it passed identical batches
+    assert grade_mmd(mistaken("mmd.sign"), 3) == 0.0  # it passed identical batches
     assert lost(capsys) == labels("mmd", 0, 1, 2, 3, 5)
+
+
+# --------------------------------------------------------------------------- the registry
+def test_every_hint_of_the_students_checks_names_a_registry_mistake():
+    """Each hint key is a mistake of the registry (check_constants stores what it gives),
+    whose hint is that text; every mistake says what it gets wrong in English and Korean."""
+    for check, table in HINT_TABLES.items():
+        for key, text in table.items():
+            assert MISTAKES[f"{check}.{key}"].hint == text, (check, key)
+    for mistake in MISTAKES.values():
+        assert mistake.check in HINT_TABLES and mistake.en and re.search("[가-힣]", mistake.ko)
+
+
+def test_a_mistakes_source_is_the_notebook_function_it_computes():
+    """The source a submission gets: no decorator, renamed (a signature over two lines stays
+    aligned), and defined in a notebook cell it computes what the registry's function does."""
+    actual, predicted = [[1, 2, 3, 4], [7], []], [[1, 9, 2, 8, 3], [3, 7, 1], [2]]
+    source, target = torch.randn(4, 20), torch.randn(4, 20) + 0.5
+    for mistake in MISTAKES.values():
+        text = mistake.source("a_students_function")
+        assert text.startswith("def a_students_function("), mistake.id
+        lines, indent = text.splitlines(), text.index("(") + 1
+        assert ast.parse(text).body[0].name == "a_students_function"
+        if not lines[0].endswith(":"):
+            assert lines[1][:indent].isspace() and lines[1][indent] != " ", lines[:2]
+        fn = notebook(PRELUDE + CONVERT + text)["a_students_function"]
+        if mistake.check == "mmd":
+            assert torch.equal(fn(source, target), mistake.function(source, target)), mistake.id
+        for k in (1, 2, 3) if mistake.check in ("recall", "ndcg") else ():
+            try:
+                want = mistake.function(actual, predicted, k)
+            except ZeroDivisionError:  # ndcg.rank_from_zero: log2(1) = 0
+                with pytest.raises(ZeroDivisionError):
+                    fn(actual, predicted, k)
+                continue
+            assert fn(actual, predicted, k) == want, (mistake.id, k)
 
 
 # --------------------------------------------------------------------------- evidence
@@ -234,41 +279,20 @@ def test_stubs_earn_nothing(server, capsys, grade, source):
     assert "핵심 하위 검사" in out.splitlines()[0] and out.count("\n") == 6  # 5 lost, 1 passed
 
 
-WINDOW_1_2 = "range(1, 3)"
-MMD_WRONG_BANDWIDTH = """
-def mmd_loss(source, target, kernel_mul=2.0, kernel_num=5, fix_sigma=None):
-    batch = source.shape[0]
-    total = torch.cat([source, target])
-    n = total.shape[0]
-    distances = ((total.unsqueeze(0) - total.unsqueeze(1)) ** 2).sum(2)
-    bandwidth = fix_sigma or distances.detach().sum() / (n * n)  # the diagonal's zeros counted
-    base = bandwidth / kernel_mul ** (kernel_num // 2)
-    kernels = sum(torch.exp(-distances / (base * kernel_mul**i)) for i in range(kernel_num))
-    xx, yy = kernels[:batch, :batch], kernels[batch:, batch:]
-    xy, yx = kernels[:batch, batch:], kernels[batch:, :batch]
-    return torch.mean(xx + yy - xy - yx)
-"""
-
-
-@pytest.mark.parametrize("grade, make, passed_before", [
-    (grade_witg, lambda: notebook(PRELUDE + CONVERT + WITG.replace("{BACKWARD}", BACKWARD)
-                                  .replace("range(1, 4)", WINDOW_1_2))[
-        "build_weighted_item_transition_graph"], 2),  # node count, length-2 sequences
-    (grade_recall, lambda: notebook(PRELUDE + RECALL.replace("/ len(truth)", "/ topk"))[
-        "recall_at_k"], 1),  # no user with a truth
-    (grade_mmd, lambda: notebook(PRELUDE + MMD_WRONG_BANDWIDTH)["mmd_loss"], 2),  # fix_sigma
+@pytest.mark.parametrize("grade, mistake, passed_before", [
+    (grade_witg, "witg.windows_1_2", 2),  # node count, length-2 sequences
+    (grade_recall, "recall.precision", 1),  # no user with a truth
+    (grade_mmd, "mmd.wrong_bandwidth", 2),  # fix_sigma
 ], ids=["witg-window-1-2", "recall-divided-by-k", "mmd-wrong-bandwidth"])
-def test_near_misses_lose_the_whole_part(server, capsys, grade, make, passed_before):
-    assert grade(make(), 3) == 0.0
+def test_near_misses_lose_the_whole_part(server, capsys, grade, mistake, passed_before):
+    assert grade(mistaken(mistake), 3) == 0.0
     record = results(server)[-1]
     assert record["passed"] == passed_before and record["fraction"] == 0.0
     assert labels(record["check"], 0 if record["check"] != "witg" else 1)[0] in lost(capsys)
 
 
 def test_unweighted_witg_keeps_the_structure_sub_checks(server, capsys):
-    source = (PRELUDE + CONVERT + WITG.replace("{BACKWARD}", BACKWARD)).replace(
-        "1.0 / window_size", "1.0")
-    assert grade_witg(notebook(source)["build_weighted_item_transition_graph"], 3) == 1.5
+    assert grade_witg(mistaken("witg.weight_one"), 3) == 1.5
     assert lost(capsys) == labels("witg", 2, 4, 5)
 
 
@@ -284,22 +308,17 @@ def test_every_reason_line_is_korean(server, capsys):
 
 
 def test_mmd_that_ignores_its_kernel_arguments_loses_those_cases(server, capsys):
-    source = PRELUDE + MMD.replace("{EXPR}", MMD_RIGHT).replace(
-        "kernel_mul=kernel_mul,\n                              kernel_num=kernel_num, "
-        "fix_sigma=fix_sigma", "")
-    assert grade_mmd(notebook(source)["mmd_loss"], 3) == 2.0
+    assert grade_mmd(mistaken("mmd.ignores_kwargs"), 3) == 2.0
     assert lost(capsys) == labels("mmd", 2, 3)
 
 
 def test_detached_mmd_loses_the_model_case(server, capsys):
-    assert grade_mmd(mmd(f"({MMD_RIGHT}).detach()"), 3) == 2.5
+    assert grade_mmd(mistaken("mmd.detached"), 3) == 2.5
     assert lost(capsys) == labels("mmd", 5)
 
 
 def test_counting_empty_truths_as_zero_is_caught(server, capsys):
-    source = PRELUDE + RECALL.replace("            continue\n", "            users += 1\n"
-                                      "            continue\n")
-    assert grade_recall(notebook(source)["recall_at_k"], 2) == 0.0  # it passed 4 edge cases
+    assert grade_recall(mistaken("recall.empty_as_zero"), 2) == 0.0  # it passed 4 edge cases
     assert labels("recall", 0, 4) == lost(capsys)
 
 
@@ -369,9 +388,8 @@ def test_monkeypatched_kernel_state_changes_nothing(server, capsys, monkeypatch)
     import gcl4sr_helpers.losses
     import grading.instructor.reference
 
-    right_mmd, wrong_mmd, right_witg = mmd(), mmd("xy + yx - xx - yy"), witg()
-    wrong_recall = notebook(PRELUDE + RECALL.replace("len(truth)", "max(len(truth), 2)")
-                            )["recall_at_k"]
+    right_mmd, wrong_mmd, right_witg = mmd(), mistaken("mmd.sign"), witg()
+    wrong_recall = mistaken("recall.precision")
     monkeypatch.setattr(torch, "manual_seed", lambda seed: None)
     monkeypatch.setattr(torch, "allclose", lambda *a, **k: True)
     monkeypatch.setattr(torch, "equal", lambda *a, **k: True)
@@ -467,7 +485,7 @@ def test_server_records_every_request(server):
 def test_reasons_never_quote_an_expected_value(server, capsys, tmp_path):
     from grading.instructor.cases import run_cases
 
-    wrong = ndcg(ideal="topk")
+    wrong = mistaken("ndcg.idcg_k")
     grade_ndcg(wrong, 2)
     out = capsys.readouterr().out
     want = run_cases("ndcg", reference.ndcg_at_k, battery.make_inputs("ndcg", tmp_path))

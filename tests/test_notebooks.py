@@ -7,6 +7,7 @@ at the Home folder.
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +15,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grading import release
+from grading.instructor.course import REPO_CONFIG
+from grading.release import RELEASE, SOLUTION, SOURCE_PY
+
 REPO = Path(__file__).resolve().parents[1]
-SOLUTION = REPO / "solutions" / "gcl4sr" / "gcl4sr.ipynb"
-RELEASE = REPO / "notebooks" / "gcl4sr" / "gcl4sr.ipynb"
-CONFIG = REPO / "grading" / "nbgrader_config.py"
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +51,7 @@ def test_release_holds_no_solution():
         assert marker not in text
     stubs = [c for c in cells(RELEASE) if c.metadata.get("nbgrader", {}).get("solution")]
     assert len(stubs) == 4 and all("raise NotImplementedError()" in c.source for c in stubs)
-    assert sorted(p.name for p in RELEASE.parent.iterdir()) == ["gcl4sr.ipynb"]
+    assert sorted(p.name for p in RELEASE.parent.iterdir()) == [RELEASE.name]
 
 
 def test_points_and_cells():
@@ -68,9 +70,39 @@ def test_points_and_cells():
     assert solutions == ["witg", "recall", "ndcg", "mmd"]
 
 
+def test_the_points_table_and_comments_follow_the_cells_points(tmp_path):
+    """A test cell's ``points=`` is the one home of its points: one more point in a copy of
+    the source changes the table's row and total, the cell's "(N점)" comment and its hidden
+    check's argument in the built notebook, and ``--check`` names the stale lines."""
+    text = SOURCE_PY.read_text(encoding="utf-8")
+    assert release.points_drift(text) == []  # the committed source is in sync
+    points, functions = release.cell_points(text)
+    hidden = next(g for g in points if g.endswith("_hidden"))
+    header = re.search(rf'^# %%.*grade_id="{hidden}".*$', text, re.M).group(0)
+    changed = text.replace(header, re.sub(r"points=\S+", f"points={points[hidden] + 1:g}",
+                                          header))
+    drift = release.points_drift(changed)
+    assert len(drift) == 4, drift  # the TODO row, the total, the comment, the hidden call
+    copy = tmp_path / SOURCE_PY.name
+    copy.write_text(changed, encoding="utf-8")
+    built = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+             for c in release.build_solution(copy).cells}
+    old, new = points[hidden], points[hidden] + 1
+    assert f"테스트 ({new:g}점)" in built[hidden] and f"테스트 ({old:g}점)" not in built[hidden]
+    assert re.search(rf"grade_\w+\(\w+, {new:g}\)\n", built[hidden])
+    table = built["md_01"]
+    total = sum(points.values())
+    assert f"| **{total + 1:g}** |" in table and f"| **{total:g}** |" not in table
+    todo = hidden.removesuffix("_hidden")
+    row = next(line for line in table.splitlines()
+               if any(f"`{f}`" in line for f, g in functions.items() if g == todo))
+    public = points[f"{todo}_tests"]
+    assert row.endswith(f"| {public:g} + {new:g} = {public + new:g} |"), row
+
+
 def validate(path, env, *extra):
     command = [sys.executable, "-m", "nbgrader", "validate", str(path),
-               f"--NbGrader.config_file={CONFIG}", *extra]
+               f"--NbGrader.config_file={REPO_CONFIG}", *extra]
     return run(command, env)
 
 

@@ -24,9 +24,9 @@ import pytest
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
 from grading.instructor import edition
+from grading.release import RELEASE
 
 REPO = Path(__file__).resolve().parents[1]
-RELEASE = REPO / "notebooks" / "gcl4sr" / "gcl4sr.ipynb"
 STUDENT_README = REPO / "notebooks" / "README.md"
 #: Markdown syntax that must never reach the rendered prose: a run of asterisks (an emphasis
 #: that did not parse, ``**`` or ``*``), of two or more underscores, or of backticks.

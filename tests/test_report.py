@@ -21,10 +21,12 @@ from pathlib import Path
 import pytest
 
 from grading.instructor.hints import fired_hints, hint_tables
+from grading.instructor.mistakes import MISTAKES
 from grading.instructor.similarity import similar_pairs
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
+from make_submissions import MISTAKEN  # noqa: E402
 from suite import graded_suite  # noqa: E402
 
 TEMPLATE = '''def recall(actual, predicted, topk):
@@ -92,16 +94,12 @@ def test_the_template_alone_is_never_a_copy():
 def test_a_fired_hint_is_mapped_to_the_mistake_it_names(capsys):
     from gcl4sr_helpers.checks import check_metrics
 
-    def precision(actual, predicted, topk):  # hits / k: the "precision" mistake
-        users = [(set(t), p) for t, p in zip(actual, predicted, strict=True) if t]
-        return sum(len(t & set(p[:topk])) / topk for t, p in users) / len(users) \
-            if users else 0.0
-
-    check_metrics(precision, precision)
+    precision = MISTAKES["recall.precision"]  # hits / k
+    check_metrics(precision.function, precision.function)
     notebook = {"cells": [{"cell_type": "code", "outputs": [
         {"output_type": "stream", "name": "stdout", "text": capsys.readouterr().out}]}]}
     mistakes = {mistake for _, mistake, _ in fired_hints(notebook, hint_tables())}
-    assert "recall.precision" in mistakes
+    assert precision.id in mistakes
 
 
 # --------------------------------------------------------------------------- the suite
@@ -157,8 +155,11 @@ def test_lost_subchecks_and_fired_hints_name_the_suites_mistakes(suite, report):
             for check in ("witg", "recall", "ndcg", "mmd")}
     assert all(lost.values()), lost  # partial, edited, deleted, hank, ... lose some of each
     mistakes = {h["mistake"]: h["students"] for h in report["hints"]}
-    assert mistakes.get("witg.one_direction", 0) >= 1  # "partial" adds one direction only
-    assert mistakes.get("mmd.sign", 0) >= 1  # "partial" and "deleted": sign error
+    # the registry's ids, as the fixture put them into "partial" and "deleted"
+    assert MISTAKEN["partial"]["witg"] == "witg.one_direction"  # one direction only
+    assert MISTAKEN["partial"]["mmd"] == MISTAKEN["deleted"]["mmd"] == "mmd.sign"
+    assert mistakes.get(MISTAKEN["partial"]["witg"], 0) >= 1
+    assert mistakes.get(MISTAKEN["partial"]["mmd"], 0) >= 1
     slowest = [s["seconds"] for s in report["slowest"]]
     assert slowest == sorted(slowest, reverse=True)
 

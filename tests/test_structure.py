@@ -163,3 +163,66 @@ def test_the_bench_check_finds_a_path_edit_and_a_fixture_import(tmp_path):
     assert sorted(_bench_offences(script, {"tests", "make_submissions"})) == [
         "line 2: from sys import path", "line 3: sys.path", "line 4: imports tests.fixtures.suite",
         "line 5: imports make_submissions"]
+
+
+def _constants(path: Path) -> list[ast.Constant]:
+    return [node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+
+
+def test_the_assignment_name_and_the_config_path_have_one_home():
+    """The grader names the assignment (``"gcl4sr"``) and builds the path of the repository's
+    nbgrader config (``... / "grading" / "nbgrader_config.py"``) only in
+    ``grading/instructor/course.py``; the rest imports ``ASSIGNMENT`` and ``REPO_CONFIG``.
+    (A course's own ``nbgrader_config.py``, a file of nbgrader's layout, is not that path.)"""
+    names, configs = set(), set()
+    for path in (REPO / "grading").rglob("*.py"):
+        where = str(path.relative_to(REPO))
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if any(node.value == "gcl4sr" for node in _constants(path)):
+            names.add(where)
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)
+                    and isinstance(node.right, ast.Constant)
+                    and node.right.value == "nbgrader_config.py"
+                    and isinstance(node.left, ast.BinOp)
+                    and getattr(node.left.right, "value", None) == "grading"):
+                configs.add(where)
+    assert names == configs == {"grading/instructor/course.py"}
+
+
+def test_the_nbgrader_config_sets_each_option_once_and_reads_the_kernel_limits():
+    """Each option of ``grading/nbgrader_config.py`` is set once; the per-cell timeout is
+    ``grading.kernel.limits.CELL_TIMEOUT_S``, which is also the class command's default."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from grading.instructor.course import REPO_CONFIG
+    from grading.instructor.options import DEFAULTS
+    from grading.kernel.limits import CELL_TIMEOUT_S
+
+    targets = [ast.unparse(target) for node in ast.walk(ast.parse(REPO_CONFIG.read_text()))
+               if isinstance(node, ast.Assign) for target in node.targets
+               if ast.unparse(target).startswith("c.")]
+    assert len(targets) == len(set(targets)), sorted(t for t in targets if targets.count(t) > 1)
+    config = PyFileConfigLoader(REPO_CONFIG.name, path=str(REPO_CONFIG.parent)).load_config()
+    assert config.ExecutePreprocessor.timeout == CELL_TIMEOUT_S == DEFAULTS.cell_timeout
+    assert config.OverwriteCells.add_missing_cells is True
+
+
+def test_a_typical_mistake_has_one_home():
+    """The code of a registry mistake (:mod:`grading.instructor.mistakes`) is written nowhere
+    else in the grader or the tests: the fixtures and the tests take it from the registry."""
+    from grading.instructor.mistakes import MISTAKES
+
+    bodies = {}
+    for mistake in MISTAKES.values():
+        node = ast.parse(source := mistake.source()).body[0]
+        bodies[mistake.id] = "".join(source.splitlines(keepends=True)[node.body[0].lineno - 1:])
+    copies = {}
+    for path in [*(REPO / "grading").rglob("*.py"), *(REPO / "tests").rglob("*.py")]:
+        if path.name != "mistakes.py":
+            text = path.read_text(encoding="utf-8")
+            found = [mistake for mistake, body in bodies.items() if body in text]
+            if found:
+                copies[str(path.relative_to(REPO))] = found
+    assert not copies

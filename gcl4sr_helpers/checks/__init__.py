@@ -21,7 +21,7 @@ weights, padding and node count; the internal consistency of losses and metrics)
 place of the comparisons, what was measured and ``NO_REFERENCE``: no ❌ and no mistake hint.
 """
 
-from ..trainer import LOSS_NAMES, METRIC_NAMES
+from ..names import LOSS_NAMES, METRIC_NAMES
 from .metrics import METRIC_CASES, NDCG_HINTS, RECALL_HINTS, check_metrics
 from .mmd import MMD_CASES, MMD_HINTS, check_mmd, mmd_example
 from .mode import (

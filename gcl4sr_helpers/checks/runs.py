@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from ..data import SequenceData
-from ..trainer import LOSS_NAMES, METRIC_NAMES
+from ..names import LOSS_NAMES, METRIC_NAMES
 from .mmd import MMD_HINTS
 from .mode import GRADING_MAX_BATCHES
 from .report import _close, _mistake_hints, _no_dataset_reference, _Report, dataset_constants

@@ -1,8 +1,8 @@
 """The numbers behind the students' checks.
 
 Built by ``python -m grading.make_check_constants``. Every stored number comes from the
-reference answers (:mod:`grading.instructor.reference`) or from deliberately wrong variants
-of them (:mod:`grading.instructor.mistakes`), so that a check can tell "your value is what
+reference answers (:mod:`grading.instructor.reference`) or from the typical mistakes (the
+registry :mod:`grading.instructor.mistakes`), so that a check can tell "your value is what
 forgetting X gives" without shipping any answer. The engine's
 ``gcl4sr_helpers/check_constants.json`` holds the public examples' numbers, the same for
 every dataset:
@@ -29,9 +29,12 @@ import json
 import math
 import platform
 import statistics
+import types
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from gcl4sr_helpers import checks
@@ -40,16 +43,10 @@ from gcl4sr_helpers.data import SequenceData, load_data, read_item_sequences
 from gcl4sr_helpers.dataset import CONSTANTS_FILE, HOME_CONSTANTS_PATH, DatasetInfo
 from gcl4sr_helpers.experiment import CourseConfig, run_course, start_course
 from gcl4sr_helpers.graph import convert_to_pyg_data
-from gcl4sr_helpers.trainer import LOSS_NAMES, METRIC_NAMES
+from gcl4sr_helpers.names import LOSS_NAMES, METRIC_NAMES
 
 from . import reference
-from .mistakes import (
-    _mmd_variant,
-    _ndcg_variant,
-    _recall_variant,
-    _witg_adjacency,
-    _witg_variant_counts,
-)
+from .mistakes import MISTAKES
 
 HOME_SEED_RUNS = Path(__file__).with_name("home_seed_runs.json")
 NOTEBOOK_SEED = CourseConfig.seed
@@ -57,6 +54,56 @@ QUICK_SEEDS = (NOTEBOOK_SEED, 1, 2, 3, 4, 5)
 FULL_SEEDS = (NOTEBOOK_SEED, 1, 2, 3, 4)
 MIN_LOSS_TOL = {"main": 0.002, "gcl": 0.005, "mmd": 0.005}
 MIN_METRIC_TOL = dict.fromkeys(METRIC_NAMES, 0.001)
+
+
+# --------------------------------------------------------------------------------------
+# The typical mistakes (grading.instructor.mistakes), by the key of their hint
+# --------------------------------------------------------------------------------------
+
+def _variant(check: str, kind: str) -> Callable:
+    """The registry's function of the mistake ``<check>.<kind>`` (``kind``: its hint's key)."""
+    return MISTAKES[f"{check}.{kind}"].function
+
+
+_recall_variant, _ndcg_variant, _mmd_variant = (partial(_variant, check)
+                                                for check in ("recall", "ndcg", "mmd"))
+
+
+def _solution_adjacency(sequences: Sequence[Sequence[int]],
+                        num_nodes: int) -> list[dict[int, float]]:
+    """The adjacency the solution notebook's loop builds. Its order (sequence, window,
+    position) decides the order of each node's neighbours in the graph, which the neighbour
+    sampler (and so the training numbers) depends on."""
+    adjacency: list[dict[int, float]] = [{} for _ in range(num_nodes)]
+    for seq in sequences:
+        for k in (1, 2, 3):
+            for t in range(len(seq) - k):
+                a, b = seq[t], seq[t + k]
+                adjacency[a][b] = adjacency[a].get(b, 0.0) + 1.0 / k
+                adjacency[b][a] = adjacency[b].get(a, 0.0) + 1.0 / k
+    return adjacency
+
+
+def _witg_adjacency(sequences: Sequence[Sequence[int]], num_nodes: int,
+                    kind: str = "answer") -> list[dict[int, float]]:
+    """The adjacency (float64 weights, before the graph's float32) that the solution
+    (``answer``) or the registry's mistake ``witg.<kind>`` hands to ``convert_to_pyg_data``,
+    built from ``sequences`` instead of a file."""
+    if kind == "answer":
+        return _solution_adjacency(sequences, num_nodes)
+    build = MISTAKES[f"witg.{kind}"].function
+    names = {"read_item_sequences": lambda _: (sequences, num_nodes),
+             "convert_to_pyg_data": lambda adjacency, _: adjacency}
+    rebound = types.FunctionType(build.__code__, {**build.__globals__, **names})
+    return rebound("")
+
+
+def _witg_variant_counts(sequences: Sequence[Sequence[int]], num_nodes: int,
+                         kind: str) -> dict:
+    """Directed edge count and total weight (in sixths) of one wrong way to build the WITG."""
+    adjacency = _witg_adjacency(sequences, num_nodes, kind)
+    weights = np.fromiter((w for row in adjacency for w in row.values()), dtype=np.float64)
+    return {"edges": int(weights.size), "total_sixths": int(np.rint(weights * 6).sum())}
 
 
 # --------------------------------------------------------------------------------------

@@ -12,14 +12,18 @@ from pathlib import Path
 
 import nbformat
 
+from grading import REPO
 from grading.kernel.registry import GRADE_FUNCTION
 
 from .procs import run_logged
+from .warm import nbgrader_starter
 
-REPO = Path(__file__).resolve().parents[2]
-REPO_CONFIG = REPO / "grading" / "nbgrader_config.py"
-BASE_CONFIG = "course_config.py"  # a course's copy of REPO_CONFIG: sandboxes see no repository
 ASSIGNMENT = "gcl4sr"
+"""The assignment's name, also its notebook's (``gcl4sr.ipynb``): the one home of that fact
+(:mod:`grading.release`, the class command and the tests import it)."""
+REPO_CONFIG = REPO / "grading" / "nbgrader_config.py"
+"""The repository's nbgrader config (the one home of its path)."""
+BASE_CONFIG = "course_config.py"  # a course's copy of REPO_CONFIG: sandboxes see no repository
 CHECK_CALL = re.compile(r"\b" + GRADE_FUNCTION.pattern + r"\s*\(")
 
 
@@ -56,6 +60,8 @@ def config_text(root: Path, cell_timeout: int | None) -> str:
     at ``root``."""
     base = root / BASE_CONFIG if (root / BASE_CONFIG).is_file() else REPO_CONFIG
     lines = ["# Written by grading.grade_class: the repository's config, rooted here.",
+             "import sys",
+             f"sys.path.insert(0, {str(REPO)!r})  # the kit, which the config imports",
              "c = get_config()  # noqa: F821"]
     if base.is_file():
         lines.append(f"load_subconfig({str(base)!r})  # noqa: F821")
@@ -110,7 +116,7 @@ def build_template(work: Path, source: Path, assignment: str, notebook: str,
         shutil.copy(REPO_CONFIG, template / BASE_CONFIG)
     (template / "nbgrader_config.py").write_text(config_text(template, cell_timeout))
     run_logged([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
-         template, log, timeout=600, check=True)
+               template, log, timeout=600, check=True, start_with=nbgrader_starter({}))
     source_nb = nbformat.read(template / source_dir / assignment / f"{notebook}.ipynb", 4)
     release_nb = nbformat.read(template / release_dir / assignment / f"{notebook}.ipynb", 4)
     parts, max_points, hidden = [], {}, {}

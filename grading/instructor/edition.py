@@ -16,8 +16,8 @@ import nbformat
 import tomllib
 
 from gcl4sr_helpers import __version__
+from grading import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 RELEASE_ROOT = REPO / "notebooks"
 STUDENT_README = RELEASE_ROOT / "README.md"
 MANIFEST = REPO / "gcl4sr_helpers" / "manifest.json"

@@ -19,9 +19,8 @@ from torch_geometric.data import Data
 from gcl4sr_helpers.data import SequenceData, SequenceDataset
 from gcl4sr_helpers.experiment import CourseConfig, build_model, build_trainer
 from gcl4sr_helpers.model import MMDLoss
+from gcl4sr_helpers.names import LOSS_NAMES, METRIC_NAMES
 from gcl4sr_helpers.trainer import (
-    LOSS_NAMES,
-    METRIC_NAMES,
     Metric,
     Trainer,
     load_checkpoint,

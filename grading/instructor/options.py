@@ -8,14 +8,14 @@ import os
 from dataclasses import dataclass, replace
 
 from gcl4sr_helpers.download import ENV_VAR as DATA_ENV
-from grading.kernel.limits import KERNEL_MEM_MIB
+from grading.kernel.limits import CELL_TIMEOUT_S, KERNEL_MEM_MIB
 
 
 @dataclass(frozen=True)
 class Options:
     """How one class is graded; the field defaults are the grading limits."""
 
-    cell_timeout: int | None = None  # seconds per cell (None: the nbgrader config's)
+    cell_timeout: int | None = CELL_TIMEOUT_S  # seconds per cell (None: the nbgrader config's)
     cpu: float = 600.0  # CPU seconds per submission (the work limit, whatever the load)
     timeout: float = 1800.0  # wall-clock seconds per submission: a backstop
     mem_mib: int = KERNEL_MEM_MIB  # address space of nbgrader and the kernel

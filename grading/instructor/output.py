@@ -20,6 +20,7 @@ from .discover import Submission
 from .feedback_safety import make_safe
 from .procs import run_logged
 from .records import Result
+from .warm import nbgrader_starter
 
 # Defence in depth behind make_safe: nbconvert cleans any HTML output left and writes no
 # JavaScript output (nbgrader's feedback template renders markdown cells without it).
@@ -155,7 +156,8 @@ def write_outputs(results: list[Result], course: Course, out: Path, cell_timeout
                 _write_files(path, found.files if found else {})
     if any(r.autograded is not None for r in results):
         run_logged([sys.executable, "-m", "nbgrader", "generate_feedback", course.assignment,
-              "--force", *FEEDBACK_OPTIONS], out, log, timeout=900)
+                    "--force", *FEEDBACK_OPTIONS], out, log, timeout=900,
+                   start_with=nbgrader_starter({}))
     for result in results:
         html = out / "feedback" / result.student / course.assignment / f"{course.notebook}.html"
         if not html.exists():

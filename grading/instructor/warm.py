@@ -27,6 +27,7 @@ import threading
 from pathlib import Path
 from typing import BinaryIO
 
+from grading import REPO
 from grading.kernel.limits import set_limits
 
 from .procs import Starter, command_env, hard_limits, limited_command, popen
@@ -57,8 +58,10 @@ class ForkServer:
     """The grader's side of the server: start commands, learn how they ended."""
 
     def __init__(self) -> None:
+        env = command_env()  # the kit importable whatever the grader's folder and path
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
         self._proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, env=command_env())
+                                      stdout=subprocess.PIPE, env=env, cwd=REPO)
         self._changed = threading.Condition()
         self._started: dict[int, int] = {}
         self._ended: dict[int, int] = {}
