@@ -44,7 +44,7 @@ from .calibration import sgemm_gflops
 
 REPO = Path(__file__).resolve().parents[1]
 BATCH = ["perfect", "partial", "syntax", "nearmiss"]
-TARGET_S = 10.0
+TARGET_S = 5.0  # issue 25: seconds per submission, 2 quiet cores, one job
 
 
 def run(folder: Path, out: Path, jobs: int) -> tuple[dict, list[Result]]:
@@ -59,7 +59,15 @@ def run(folder: Path, out: Path, jobs: int) -> tuple[dict, list[Result]]:
             "feedback_and_output_s": timing["output_s"],
             "grading_s_per_submission": round(timing["grading_s"] / len(results), 2),
             "per_submission_s": timing["per_submission_s"],
+            "phases_mean_s": mean_phases(timing["phases_s"].values()),
             "totals": {r.student: round(sum(r.scores.values()), 6) for r in results}}, results
+
+
+def mean_phases(phases) -> dict[str, float]:
+    """Mean seconds of each phase of ``grade_one`` (``Result.phases``) over the submissions."""
+    rows = list(phases)
+    return {name: round(sum(row.get(name, 0.0) for row in rows) / len(rows), 2)
+            for name in rows[0]}
 
 
 def _stamp(text: str) -> float:
@@ -131,11 +139,14 @@ def main(argv: list[str] | None = None) -> dict:
                               **sgemm_gflops()}},
         "single": single, "serial": serial, "parallel": parallel,
         "target_s": TARGET_S,
-        "target_met": single["breakdown"]["submission_s"] <= TARGET_S,
+        "target_met": serial["grading_s_per_submission"] <= TARGET_S,
         "speedup_grading_phase": round(serial["grading_s"] / parallel["grading_s"], 2),
         "speedup_command": round(serial["command_wall_s"] / parallel["command_wall_s"], 2),
-        "note": "seconds per submission = grading phase / submissions; the single run adds "
-                "the one-off course setup (generate_assignment) and generate_feedback",
+        "note": "seconds per submission = grading phase / submissions (the target is read "
+                "on the serial run: the single one starts the warm nbgrader); the command's "
+                "fixed cost = setup_s (generate_assignment) + feedback_and_output_s; "
+                "phases_mean_s: grade_one's phases, the notebook's cells inside 'nbgrader' "
+                "(single.breakdown)",
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")

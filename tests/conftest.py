@@ -18,11 +18,13 @@ installs with pip, starts a Dask cluster or trains on real data. Two things keep
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
 
 #: Fixtures whose setup is heavy: ``name`` in every module, ``module.py::name`` in that module
 #: only (test_hidden_checks has a quick module-scoped ``server`` of its own).
@@ -78,14 +80,35 @@ def quick_tier_guard(request):
         yield
 
 
+def _home() -> Path | None:
+    """$GCL4SR_DATA, else ../shared/datasets/home beside the repository, if Home is there."""
+    path = Path(os.environ.get("GCL4SR_DATA", REPO_ROOT.parent / "shared" / "datasets" / "home"))
+    path = (REPO_ROOT / path.expanduser()).resolve()
+    found = (path / "home.txt").is_file() and (path / "all_train_seq.txt").is_file()
+    return path if found else None
+
+
 @pytest.fixture(scope="session")
 def home_dir() -> Path:
     """The Home data folder: $GCL4SR_DATA, else ../shared/datasets/home beside the repository."""
-    path = Path(os.environ.get("GCL4SR_DATA", REPO_ROOT.parent / "shared" / "datasets" / "home"))
-    path = (REPO_ROOT / path.expanduser()).resolve()
-    if not (path / "home.txt").is_file() or not (path / "all_train_seq.txt").is_file():
-        pytest.skip(f"Home data not found in {path}; set GCL4SR_DATA to its folder")
+    path = _home()
+    if path is None:
+        pytest.skip("Home data not found; set GCL4SR_DATA to its folder")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hostile_suite_in_background(request):
+    """Start grading the hostile suite (``fixtures/suite.py``) as the session begins when a
+    selected test will need it: it grades while the tests before those run."""
+    needs = any("suite" in getattr(item, "fixturenames", ()) for item in request.session.items)
+    if needs and _home() is not None:
+        if str(FIXTURES) not in sys.path:
+            sys.path.insert(0, str(FIXTURES))  # as the tests import it: one module, one run
+        from suite import start_suite
+
+        start_suite(str(_home()))
+    yield
 
 
 @pytest.fixture(scope="session")
