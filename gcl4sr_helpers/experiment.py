@@ -89,13 +89,16 @@ class CourseRun:
 
 def start_course(data: SequenceData, graph: Data, mmd_loss: MMDLoss,
                  config: CourseConfig | None = None, device: str | None = None,
-                 progress: bool = True) -> CourseRun:
-    """A seeded, freshly initialised model, its trainer and the course's loaders."""
+                 progress: bool = True, train_batch_size: int | None = None) -> CourseRun:
+    """A seeded, freshly initialised model, its trainer and the course's loaders;
+    ``train_batch_size`` replaces ``config.batch_size`` for training (nbgrader's short run,
+    ``CourseMode.batch_size``)."""
     config = config or CourseConfig()
     trainer = build_trainer(build_model(data, graph, mmd_loss, config), config, device,
                             progress)
     train_loader = make_loader(SequenceDataset(data.splits["train"], config.max_seq_length),
-                               config.batch_size, shuffle=True, seed=config.seed)
+                               train_batch_size or config.batch_size, shuffle=True,
+                               seed=config.seed)
     test_loader = make_loader(SequenceDataset(data.splits["test"], config.max_seq_length),
                               config.batch_size)
     return CourseRun(config, data, trainer, train_loader, test_loader)

@@ -53,6 +53,7 @@ def test_course_mode(env, name, grading):
     assert (mode.max_users is None) == (name == "full")
     assert mode.max_batches == {"full": None, "quick": 1 if grading else 3}[name]
     assert mode.run_reference == (None if grading else name)
+    assert mode.batch_size == (checks.GRADING_BATCH_SIZE if grading else None)
     assert f"배치 {mode.max_batches}개" in mode.describe() if mode.quick else mode.describe()
 
 

@@ -25,6 +25,7 @@ from ..names import LOSS_NAMES, METRIC_NAMES
 from .metrics import METRIC_CASES, NDCG_HINTS, RECALL_HINTS, check_metrics
 from .mmd import MMD_CASES, MMD_HINTS, check_mmd, mmd_example
 from .mode import (
+    GRADING_BATCH_SIZE,
     QUICK_ENV,
     QUICK_MAX_BATCHES,
     QUICK_MAX_USERS,
@@ -51,7 +52,8 @@ from .witg import (
 HINT_TABLES = {"witg": WITG_HINTS, "recall": RECALL_HINTS, "ndcg": NDCG_HINTS, "mmd": MMD_HINTS}
 
 __all__ = [
-    "CONSTANTS_PATH", "HINT_TABLES", "LOSS_NAMES", "METRIC_CASES", "METRIC_NAMES", "MMD_CASES",
+    "CONSTANTS_PATH", "GRADING_BATCH_SIZE", "HINT_TABLES", "LOSS_NAMES", "METRIC_CASES",
+    "METRIC_NAMES", "MMD_CASES",
     "MMD_HINTS", "NDCG_HINTS", "NODES_HINT", "NO_REFERENCE", "QUICK_ENV", "QUICK_MAX_BATCHES",
     "QUICK_MAX_USERS", "QUICK_SUBSET_SEED", "QUICK_THREADS", "RECALL_HINTS", "WITG_EXAMPLE",
     "WITG_HINTS", "CourseMode", "check_eval", "check_losses", "check_metrics", "check_mmd",

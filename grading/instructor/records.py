@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:  # the check server imports this module: nbformat costs it 1.3 s
+    import nbformat
 
 
 class Status:

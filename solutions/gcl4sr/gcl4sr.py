@@ -59,7 +59,7 @@
 # **실행 모드.** 기본은 `full`: Home 전체로 한 epoch 전체를 학습합니다 (2코어 CPU에서 학습 약 6–7분,
 # 평가 약 15초; GPU라면 1분 안팎입니다). 환경 변수 `GCL4SR_QUICK=1`을 주면 `quick` 모드로
 # 사용자 2,000명 부분집합과 학습 배치 3개만 돌려 1분 안에 끝납니다. 채점(nbgrader)은 언제나 quick 모드로,
-# 학습 배치는 1개만 실행합니다. 점수는 여러분의 함수를 채점기가 따로 검사해서 매기므로 학습량과는 무관하고,
+# 샘플 256개짜리 학습 배치 1개만 실행합니다. 점수는 여러분의 함수를 채점기가 따로 검사해서 매기므로 학습량과는 무관하고,
 # 제출물이 full 모드에서 오래 걸려도 채점 시간에는 영향이 없습니다.
 
 # %%
@@ -752,7 +752,8 @@ for name, ours, engine in zip(("전체", "main", "gcl", "mmd"), readable_losses,
 # %%
 print(CONFIG)
 # CONFIG.seed로 시드를 다시 고정하고 모델을 초기화한 뒤, 학습기와 학습·테스트 데이터 로더를 만듭니다
-run = start_course(data, global_graph, MMD_loss, CONFIG, device=DEVICE, progress=not MODE.grading)
+run = start_course(data, global_graph, MMD_loss, CONFIG, device=DEVICE, progress=not MODE.grading,
+                   train_batch_size=MODE.batch_size)  # 채점 중에만 작은 배치
 batches = len(run.train_loader)
 steps = MODE.max_batches or batches
 print(f"학습 배치 {batches}개 중 {min(steps, batches)}개를 학습합니다 ({MODE.describe()})")
