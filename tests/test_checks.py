@@ -237,7 +237,9 @@ def test_check_losses_names_missing_cross_terms(capsys):
 def test_check_losses_rejects_nan_and_wrong_shape(capsys):
     assert not checks.check_losses([math.nan, 1.0, 1.0], "quick")
     assert not checks.check_losses([1.0, 2.0], "quick")
-    assert "averages" in capsys.readouterr().out
+    assert "run.train_epoch(...).averages" in capsys.readouterr().out  # the notebook's names
+    assert not checks.check_eval({"Recall@10": 0.1}, "quick")
+    assert "run.test(...)" in capsys.readouterr().out
 
 
 def test_missing_full_reference_is_not_a_pass(monkeypatch, capsys):

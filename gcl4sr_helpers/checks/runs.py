@@ -47,7 +47,7 @@ def check_losses(losses: Sequence[float], mode: str | None = "full", quiet: bool
             raise ValueError(f"expected 3 values, got {len(values)}")
     except (TypeError, ValueError) as error:
         report.item(False, "(main, gcl, mmd) 세 값", str(error),
-                    "trainer.train_epoch(...).averages를 넘기세요.")
+                    "run.train_epoch(...).averages를 넘기세요.")
         return report.done()
     finite = all(math.isfinite(v) for v in values)
     report.item(finite, "모든 손실이 유한한 값", ", ".join(f"{v:.4f}" for v in values),
@@ -94,7 +94,7 @@ def check_eval(metrics: Mapping[str, float], mode: str | None = "full", quiet: b
     """Test metrics: internal consistency, then the reference run of ``mode`` on ``data``'s
     dataset (Home without ``data``; ``None``: no reference, as :func:`check_losses`)."""
     report = _Report(_title("평가 지표 점검", mode), quiet)
-    m = _metric_values(report, metrics, "trainer.evaluate(...)가 돌려준 dict를 그대로 넘기세요.")
+    m = _metric_values(report, metrics, "run.test(...)가 돌려준 dict를 그대로 넘기세요.")
     if m is None:
         return report.done()
     report.item(all(0.0 <= v <= 1.0 for v in m.values()), "모든 값이 [0, 1] 안",
