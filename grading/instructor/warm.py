@@ -24,6 +24,7 @@ import select
 import subprocess
 import sys
 import threading
+import traceback
 from pathlib import Path
 from typing import BinaryIO
 
@@ -180,7 +181,10 @@ def _fork(request: dict) -> None:
         try:
             code = _nbgrader(request["args"], request["cwd"], request["env"], request["log"],
                              {int(k): v for k, v in request["limits"].items()})
+        except BaseException:  # noqa: BLE001 - the child must end here, its error in the log
+            traceback.print_exc()
         finally:
+            sys.stderr.flush()
             os._exit(code)
     _children.add(pid)
     os.write(1, f"STARTED {request['id']} {pid}\n".encode())
