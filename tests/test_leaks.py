@@ -141,6 +141,10 @@ def test_feedback_of_the_hostile_suite_is_clean(home_dir, tmp_path):
     texts = _texts(pages)
     assert any("핵심 하위 검사" in t for t in texts.values())  # reasons are there
     assert not any("Fontconfig error" in t for t in texts.values())  # the sandbox has /etc/fonts
+    # the notebook itself prints no path of the grader's work folder (a hostile one may print
+    # its working folder: the kernel's folder keeps its path inside the sandbox)
+    perfect = next(t for page, t in texts.items() if "/perfect/" in str(page))
+    assert "gcl4sr-grade-" not in perfect
     assert_clean(texts, tmp_path)
 
 

@@ -819,7 +819,8 @@ torch.save(run.trainer.model.state_dict(), checkpoint_file)
 reloaded = start_course(data, global_graph, MMD_loss, CONFIG, device=DEVICE, progress=False)
 reloaded.trainer.model.load_state_dict(torch.load(checkpoint_file, map_location=DEVICE))
 reloaded_metrics = reloaded.test(recall_at_k, ndcg_at_k)  # 새로 초기화한 모델에 불러와 평가
-print(f"저장: {checkpoint_file} ({checkpoint_file.stat().st_size / 2**20:.1f} MiB)")
+print(f"저장: 임시 폴더의 {checkpoint_file.name} ({checkpoint_file.stat().st_size / 2**20:.1f} MiB, "
+      "경로는 checkpoint_file)")
 for name, value in reloaded_metrics.items():
     print(f"  {name:>9}: 다시 불러온 모델 {value:.4f} | 학습 직후 {metrics[name]:.4f}")
 print("지표가 모두 같습니다 ✅" if reloaded_metrics == metrics else "지표가 다릅니다 ❌")
