@@ -26,7 +26,7 @@ from .course_step import course_run, timed_step  # first: the package before tor
 import torch
 
 from gcl4sr_helpers.data import load_data, read_item_sequences
-from grading.instructor import reference
+from grading.instructor.checking import reference
 
 from .calibration import sgemm_gflops
 

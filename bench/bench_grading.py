@@ -37,11 +37,11 @@ from pathlib import Path
 import nbformat
 
 from grading.instructor.classrun import grade_class
-from grading.instructor.course import ASSIGNMENT, build_template
-from grading.instructor.discover import discover
-from grading.instructor.grade_one import grade_one
-from grading.instructor.options import DATA_ENV, default_options
-from grading.instructor.records import Result
+from grading.instructor.common.options import DATA_ENV, default_options
+from grading.instructor.common.records import Result
+from grading.instructor.run.course import ASSIGNMENT, build_template
+from grading.instructor.run.discover import discover
+from grading.instructor.run.grade_one import grade_one
 from grading.kernel.registry import GRADE_FUNCTION
 
 from . import submissions

@@ -32,10 +32,11 @@ from pathlib import Path
 
 import nbformat
 
-from grading.instructor.class_report import write_report
-from grading.instructor.course import hidden_calls
-from grading.instructor.hints import hint_tables
+from grading.instructor.report.class_report import write_report
+from grading.instructor.report.hints import hint_tables
+from grading.instructor.run.course import ASSIGNMENT, hidden_calls
 from grading.kernel.registry import CHECKS
+from grading.release import RELEASE
 
 from . import submissions
 
@@ -50,7 +51,7 @@ def course(release: nbformat.NotebookNode) -> dict:
     graded = [c for c in release.cells if c.metadata.get("nbgrader", {}).get("grade")]
     points = {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
               for c in graded}
-    return {"assignment": "gcl4sr", "notebook": "gcl4sr", "parts": list(points),
+    return {"assignment": ASSIGNMENT, "notebook": RELEASE.stem, "parts": list(points),
             "max_points": points,
             "hidden": {gid: [list(call) for call in hidden_calls(c.source, points[gid])]
                        for c in graded if (gid := c.metadata["nbgrader"]["grade_id"])
@@ -85,7 +86,7 @@ def generate(folder: Path, students: int, seed: int = 0) -> None:
                     nbformat.v4.new_output("stream", name="stdout",
                                            text=f"── 점검 ──\n❌ 항목\n{shown}\n"),
                     nbformat.v4.new_output("display_data", {"image/png": image})]))
-            path = folder / folder_name / name / "gcl4sr" / "gcl4sr.ipynb"
+            path = folder / folder_name / name / ASSIGNMENT / RELEASE.name
             path.parent.mkdir(parents=True)
             nbformat.write(nb, path)
         status = "graded" if rng.random() < 0.9 else rng.choice(["time limit", "kernel died"])

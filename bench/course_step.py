@@ -12,7 +12,7 @@ import torch
 from gcl4sr_helpers.data import load_data
 from gcl4sr_helpers.experiment import CourseConfig, CourseRun, start_course
 from gcl4sr_helpers.trainer import Trainer
-from grading.instructor import reference
+from grading.instructor.checking import reference
 
 
 def course_run(data_dir: str | None, legacy: bool = False, device: str = "cpu") -> CourseRun:

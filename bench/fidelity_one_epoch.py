@@ -16,7 +16,7 @@ from pathlib import Path
 from gcl4sr_helpers.data import load_data
 from gcl4sr_helpers.experiment import CourseConfig, run_course
 from gcl4sr_helpers.names import LOSS_NAMES
-from grading.instructor import reference
+from grading.instructor.checking import reference
 
 from .calibration import sgemm_gflops
 

@@ -23,8 +23,8 @@ from gcl4sr_helpers.data import load_data
 from gcl4sr_helpers.download import load_manifest
 from gcl4sr_helpers.names import METRIC_NAMES
 from gcl4sr_helpers.trainer import score_ranking
-from grading.instructor.fulltrain import read_log
-from grading.instructor.reference import ndcg_at_k, recall_at_k
+from grading.instructor.builders.fulltrain import read_log
+from grading.instructor.checking.reference import ndcg_at_k, recall_at_k
 
 REPO = Path(__file__).resolve().parents[1]
 FULL = REPO / "bench" / "results" / "full"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[1]
-RELEASE = REPO / "notebooks" / "gcl4sr" / "gcl4sr.ipynb"
-SOLUTION = REPO / "solutions" / "gcl4sr" / "gcl4sr.ipynb"
+from grading.instructor.run.course import ASSIGNMENT
+from grading.release import RELEASE, SOLUTION
+
 MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
 
 #: variant -> grade_id -> (old, new) text replacements in the perfect answer, in order
@@ -70,6 +70,6 @@ def variant(name: str) -> nbformat.NotebookNode:
 def write(folder: Path, names: list[str]) -> None:
     """Each variant as ``folder/<name>/gcl4sr/gcl4sr.ipynb`` (nbgrader's submitted layout)."""
     for name in names:
-        path = folder / name / "gcl4sr" / "gcl4sr.ipynb"
+        path = folder / name / ASSIGNMENT / RELEASE.name
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(variant(name), path)

@@ -1,31 +1,142 @@
-"""Figures of the course notebook (matplotlib; labels in English so no font is needed)."""
+"""Figures of the course notebook (matplotlib only).
+
+Labels are Korean where a font with Hangul is installed, English otherwise, so that no label
+ever renders as missing-glyph boxes. Every label lives in ``LABELS`` as ``(English, Korean)``.
+:func:`korean_font` looks for one of ``KOREAN_FONTS`` among matplotlib's fonts, then among the
+system's font files that matplotlib's cache predates (a font installed later, for instance
+``apt-get install fonts-nanum`` on Colab), and keeps only a font that really has Hangul.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from fractions import Fraction
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import font_manager, ft2font
 from matplotlib.figure import Figure
+from matplotlib.patches import Circle
 
 from .data import SequenceData
+
+#: Families with Hangul, most wanted first (every Noto Sans CJK region has Hangul).
+KOREAN_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "NanumBarunGothic",
+                "Malgun Gothic", "Apple SD Gothic Neo", "AppleGothic", "Noto Sans CJK JP",
+                "Noto Sans CJK SC", "Noto Sans CJK TC")
+
+#: Every label of the figures: key -> (English, Korean), ``str.format`` fields in both.
+LABELS: dict[str, tuple[str, str]] = {
+    "mean": ("mean {value:.2f}", "평균 {value:.2f}"),
+    "median": ("median {value:.0f}", "중앙값 {value:.0f}"),
+    "lengths_x": ("items per user (sequence length)", "사용자별 아이템 수 (시퀀스 길이)"),
+    "lengths_y": ("users (log scale)", "사용자 수 (로그 축)"),
+    "lengths_title": ("{dataset}: sequence lengths of {users:,} users",
+                      "{dataset}: 사용자 {users:,}명의 시퀀스 길이"),
+    "degree_x": ("degree (neighbours per item)", "차수 (아이템별 이웃 수)"),
+    "degree_y": ("items", "아이템 수"),
+    "degree_title": ("Degree: mean {mean:.1f}, max {max:,}", "차수: 평균 {mean:.1f}, 최대 {max:,}"),
+    "weight_x": ("edge weight (shown up to 6)", "엣지 가중치 (6까지 표시)"),
+    "weight_y": ("directed edges (log scale)", "방향이 있는 엣지 수 (로그 축)"),
+    "weight_title": ("Edge weights: {edges:,} edges, max {max:.2f}",
+                     "엣지 가중치: 엣지 {edges:,}개, 최대 {max:.2f}"),
+    "per_batch": ("per batch", "배치별"),
+    "moving_average": ("moving average ({window})", "이동 평균 ({window})"),
+    "no_learning": ("no learning", "아무것도 배우지 않았을 때"),
+    "loss_title": ("{name} loss (epoch average {mean:.4f})", "{name} 손실 (epoch 평균 {mean:.4f})"),
+    "batch": ("batch", "배치"),
+    "score": ("score", "점수"),
+    "metrics_title": ("Test metrics on {dataset} (full ranking)",
+                      "{dataset} 테스트 지표 (전체 랭킹)"),
+    "graph_title": ("{nodes} nodes, {edges} directed edges (line width: weight)",
+                    "노드 {nodes}개, 방향이 있는 엣지 {edges}개 (선의 굵기: 가중치)"),
+    "minutes": ("training minutes on {cpu}", "학습 시간 (분, {cpu})"),
+    "course_title": ("Test {metric}, batch {batch}", "테스트 {metric}, 배치 {batch}"),
+    "mostpop": ("most popular", "인기 순위 (MostPop)"),
+    "course_model": ("GCL4SR, course configuration", "GCL4SR, 수업 설정"),
+    "epoch": ("epoch", "epoch"),
+    "full_title": ("Full training: validation {metric}, batch {batch}",
+                   "끝까지 학습: 검증 {metric}, 배치 {batch}"),
+    "run_default": ("GCL4SR", "GCL4SR"),
+    "run_nocl": ("no extra losses (λ1 = λ2 = 0)", "보조 손실 없이 (λ1 = λ2 = 0)"),
+    "run_unweighted": ("unweighted WITG", "가중치 없는 WITG"),
+    "valid_title": ("Validation {metric} of your run", "여러분의 학습: 검증 {metric}"),
+}
+
+SMALL_GRAPH_MAX_NODES = 30
+
+
+def _has_hangul(path: str) -> bool:
+    try:
+        font = ft2font.FT2Font(path)
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return all(font.get_char_index(ord(char)) for char in "가힣")
+
+
+def find_korean_font(entries: Iterable[font_manager.FontEntry],
+                     system_files: Callable[[], Iterable[str]]) -> str | None:
+    """The first of ``KOREAN_FONTS`` with Hangul among ``entries`` (matplotlib's cache), else
+    among the font files of ``system_files()`` the cache lacks (added to matplotlib)."""
+    entries = list(entries)
+    known = {entry.name: entry.fname for entry in entries}
+    for name in KOREAN_FONTS:
+        if name in known and _has_hangul(known[name]):
+            return name
+    cached = {entry.fname for entry in entries}
+    found: dict[str, list[str]] = {}  # family -> its files (every weight)
+    for path in sorted(set(system_files()) - cached):
+        try:
+            name = ft2font.FT2Font(path).family_name
+        except (OSError, RuntimeError, ValueError):
+            continue
+        if name in KOREAN_FONTS and _has_hangul(path):
+            found.setdefault(name, []).append(path)
+    name = next((name for name in KOREAN_FONTS if name in found), None)
+    for path in found.get(name, ()):
+        font_manager.fontManager.addfont(path)
+    return name
+
+
+@functools.cache
+def korean_font() -> str | None:
+    """The family name of an installed font with Hangul, or None (looked up once)."""
+    return find_korean_font(font_manager.fontManager.ttflist, font_manager.findSystemFonts)
+
+
+def label(key: str, **fields) -> str:
+    """``LABELS[key]`` in Korean if :func:`korean_font` found a font, else in English."""
+    english, korean = LABELS[key]
+    return (korean if korean_font() else english).format(**fields)
+
+
+@contextlib.contextmanager
+def _fonts() -> Iterator[None]:
+    """Texts made inside use the Korean font (DejaVu Sans for what it lacks), if there is one."""
+    font = korean_font()
+    with plt.rc_context({"font.family": [font, "DejaVu Sans"]} if font else {}):
+        yield
 
 
 def plot_sequence_lengths(data: SequenceData, bins: int = 60) -> Figure:
     """Histogram of user sequence lengths (log count axis) with mean and median."""
     lengths = np.fromiter(map(len, data.sequences), dtype=np.int64, count=len(data.sequences))
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    ax.hist(lengths, bins=bins, color="#4C72B0")
-    ax.set_yscale("log")
-    ax.axvline(lengths.mean(), color="#C44E52", ls="--", label=f"mean {lengths.mean():.2f}")
-    median = float(np.median(lengths))
-    ax.axvline(median, color="#55A868", ls=":", label=f"median {median:.0f}")
-    ax.set_xlabel("items per user (sequence length)")
-    ax.set_ylabel("users (log scale)")
-    ax.set_title(f"{data.dataset.name}: sequence lengths of {len(lengths):,} users")
-    ax.legend()
-    fig.tight_layout()
+    with _fonts():
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        ax.hist(lengths, bins=bins, color="#4C72B0")
+        ax.set_yscale("log")
+        ax.axvline(lengths.mean(), color="#C44E52", ls="--",
+                   label=label("mean", value=lengths.mean()))
+        median = float(np.median(lengths))
+        ax.axvline(median, color="#55A868", ls=":", label=label("median", value=median))
+        ax.set_xlabel(label("lengths_x"))
+        ax.set_ylabel(label("lengths_y"))
+        ax.set_title(label("lengths_title", dataset=data.dataset.name, users=len(lengths)))
+        ax.legend()
+        fig.tight_layout()
     return fig
 
 
@@ -34,24 +145,25 @@ def plot_graph_distribution(graph) -> Figure:
     src = graph.edge_index[0].cpu().numpy()
     weight = graph.edge_attr.detach().cpu().double().view(-1).numpy()
     degree = np.bincount(src, minlength=int(graph.num_nodes))[1:]  # node 0 is padding
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
-    positive = degree[degree > 0]
-    if positive.size:
-        edges = np.unique(np.logspace(0, math.log10(positive.max() + 1), 40).astype(int))
-        left.hist(positive, bins=edges, color="#4C72B0")
-    left.set_xscale("log")
-    left.set_yscale("log")
-    left.set_xlabel("degree (neighbours per item)")
-    left.set_ylabel("items")
-    left.set_title(f"Degree: mean {degree.mean():.1f}, max {degree.max(initial=0):,}")
-    sixths = np.rint(weight * 6).astype(np.int64)
-    values, counts = np.unique(sixths[sixths <= 36], return_counts=True)
-    right.bar(values / 6.0, counts, width=0.12, color="#DD8452")
-    right.set_yscale("log")
-    right.set_xlabel("edge weight (shown up to 6)")
-    right.set_ylabel("directed edges (log scale)")
-    right.set_title(f"Edge weights: {weight.size:,} edges, max {weight.max(initial=0):.2f}")
-    fig.tight_layout()
+    with _fonts():
+        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+        positive = degree[degree > 0]
+        if positive.size:
+            edges = np.unique(np.logspace(0, math.log10(positive.max() + 1), 40).astype(int))
+            left.hist(positive, bins=edges, color="#4C72B0")
+        left.set_xscale("log")
+        left.set_yscale("log")
+        left.set_xlabel(label("degree_x"))
+        left.set_ylabel(label("degree_y"))
+        left.set_title(label("degree_title", mean=degree.mean(), max=int(degree.max(initial=0))))
+        sixths = np.rint(weight * 6).astype(np.int64)
+        values, counts = np.unique(sixths[sixths <= 36], return_counts=True)
+        right.bar(values / 6.0, counts, width=0.12, color="#DD8452")
+        right.set_yscale("log")
+        right.set_xlabel(label("weight_x"))
+        right.set_ylabel(label("weight_y"))
+        right.set_title(label("weight_title", edges=weight.size, max=weight.max(initial=0)))
+        fig.tight_layout()
     return fig
 
 
@@ -67,21 +179,22 @@ def plot_losses(history: Sequence[Sequence[float]], baselines: Mapping[str, floa
     """Per-batch ``(main, gcl, mmd)`` losses; ``baselines`` draws no-learning levels."""
     values = np.asarray(history, dtype=np.float64).reshape(-1, 3)
     baselines = baselines or {}
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
     window = max(1, min(smooth, values.shape[0] // 5))
-    for ax, column, name in zip(axes, values.T, ("main", "gcl", "mmd"), strict=True):
-        steps = np.arange(1, column.size + 1)
-        ax.plot(steps, column, color="#4C72B0", alpha=0.35 if window > 1 else 1.0,
-                marker="o" if column.size < 20 else None, label="per batch")
-        if window > 1:
-            ax.plot(steps[window - 1:], _smooth(column, window), color="#4C72B0",
-                    label=f"moving average ({window})")
-        if name in baselines:
-            ax.axhline(baselines[name], color="#C44E52", ls="--", label="no learning")
-        ax.set_title(f"{name} loss (epoch average {column.mean():.4f})")
-        ax.set_xlabel("batch")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
+    with _fonts():
+        fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+        for ax, column, name in zip(axes, values.T, ("main", "gcl", "mmd"), strict=True):
+            steps = np.arange(1, column.size + 1)
+            ax.plot(steps, column, color="#4C72B0", alpha=0.35 if window > 1 else 1.0,
+                    marker="o" if column.size < 20 else None, label=label("per_batch"))
+            if window > 1:
+                ax.plot(steps[window - 1:], _smooth(column, window), color="#4C72B0",
+                        label=label("moving_average", window=window))
+            if name in baselines:
+                ax.axhline(baselines[name], color="#C44E52", ls="--", label=label("no_learning"))
+            ax.set_title(label("loss_title", name=name, mean=column.mean()))
+            ax.set_xlabel(label("batch"))
+            ax.legend(fontsize=8)
+        fig.tight_layout()
     return fig
 
 
@@ -89,15 +202,122 @@ def plot_metric_comparison(rows: Mapping[str, Mapping[str, float]], dataset: str
     """Grouped bars of Recall@k / NDCG@k for each named result on the named dataset."""
     names = list(rows)
     metrics = list(next(iter(rows.values())))
-    fig, ax = plt.subplots(figsize=(9, 3.8))
     width = 0.8 / max(len(names), 1)
     x = np.arange(len(metrics))
-    for i, name in enumerate(names):
-        ax.bar(x + i * width - 0.4 + width / 2, [rows[name][m] for m in metrics], width,
-               label=name)
-    ax.set_xticks(x, metrics)
-    ax.set_ylabel("score")
-    ax.set_title(f"Test metrics on {dataset} (full ranking)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    with _fonts():
+        fig, ax = plt.subplots(figsize=(9, 3.8))
+        for i, name in enumerate(names):
+            ax.bar(x + i * width - 0.4 + width / 2, [rows[name][m] for m in metrics], width,
+                   label=name)
+        ax.set_xticks(x, metrics)
+        ax.set_ylabel(label("score"))
+        ax.set_title(label("metrics_title", dataset=dataset))
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+    return fig
+
+
+def _weight_text(weight: float | None) -> str:
+    """A weight below 1 as its fraction (``1/3``), others as decimals (``1.5``); ``-`` when the
+    edge is missing."""
+    if weight is None:
+        return "-"
+    fraction = Fraction(weight).limit_denominator(6)
+    exact = abs(float(fraction) - weight) < 1e-4
+    return str(fraction) if exact and weight < 1 else f"{weight:.3g}"
+
+
+def plot_small_graph(graph, title: str | None = None) -> Figure:
+    """Draw a small graph as it is: nodes on a circle, one line per linked pair (width and
+    label: the weight), a ring beside a node for a self-loop. A pair whose two directions
+    differ shows both weights, ``w(a, b) / w(b, a)``; a node without edges is drawn hollow."""
+    nodes = int(graph.num_nodes)
+    if nodes > SMALL_GRAPH_MAX_NODES:
+        raise ValueError(f"plot_small_graph는 노드가 {SMALL_GRAPH_MAX_NODES}개 이하인 그래프만 "
+                         f"그립니다 (받은 그래프의 노드 {nodes}개)")
+    src, dst = graph.edge_index.cpu().tolist()
+    weights = dict(zip(zip(src, dst, strict=True), graph.edge_attr.detach().cpu().view(-1).tolist(),
+                       strict=True))
+    angle = 2 * math.pi * np.arange(nodes) / max(nodes, 1) + math.pi / 2
+    xy = np.stack([np.cos(angle), np.sin(angle)], 1)
+    linked = set(src) | set(dst)
+    with _fonts():
+        fig, ax = plt.subplots(figsize=(5, 5))
+        for a, b in sorted({(min(s, d), max(s, d)) for s, d in weights}):
+            forward, backward = weights.get((a, b)), weights.get((b, a))
+            width = 1 + 2.5 * max(w for w in (forward, backward) if w is not None)
+            text = _weight_text(forward) if forward == backward or a == b else \
+                f"{_weight_text(forward)} / {_weight_text(backward)}"
+            if a == b:  # a ring outside the circle of nodes
+                centre = xy[a] * 1.28
+                ax.add_patch(Circle(centre, 0.16, fill=False, lw=width, color="#DD8452"))
+                ax.text(*(xy[a] * 1.55), text, ha="center", va="center", fontsize=11)
+                continue
+            ax.plot(*zip(xy[a], xy[b], strict=True), color="#4C72B0", lw=width, alpha=0.75,
+                    zorder=1)
+            at = xy[a] + 0.38 * (xy[b] - xy[a])  # off the middle, where crossing lines meet
+            ax.text(*at, text, ha="center", va="center", fontsize=10,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"}, zorder=3)
+        for node in range(nodes):
+            on = node in linked
+            ax.add_patch(Circle(xy[node], 0.11, zorder=4, lw=1.5, ec="#4C72B0",
+                                fc="#4C72B0" if on else "white"))
+            ax.text(*xy[node], str(node), ha="center", va="center", zorder=5, fontsize=11,
+                    color="white" if on else "#4C72B0")
+        ax.set_xlim(-1.85, 1.85)
+        ax.set_ylim(-1.85, 1.85)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        ax.set_title(title or label("graph_title", nodes=nodes, edges=len(weights)))
+        fig.tight_layout()
+    return fig
+
+
+def _mostpop_line(ax, value: float) -> None:
+    ax.axhline(value, color="#C44E52", ls="--", label=label("mostpop"))
+
+
+def plot_lesson(lesson: Mapping) -> Figure:
+    """The kit's measured runs (:meth:`~gcl4sr_helpers.dataset.DatasetInfo.lesson`): the course
+    run's test Recall@20 and NDCG@20 against training minutes, and full training's validation
+    curves of the model and two ablations, each beside the most-popular baseline."""
+    course, full = lesson["course_run"], lesson["full_training"]
+    minutes = [p["minutes"] for p in course["points"]]
+    with _fonts():
+        fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+        for ax, metric in zip(axes[:2], ("Recall@20", "NDCG@20"), strict=True):
+            ax.plot(minutes, [p["test"][metric] for p in course["points"]], marker="o",
+                    color="#4C72B0", label=label("course_model"))
+            _mostpop_line(ax, course["mostpop"][metric])
+            ax.set_xlabel(label("minutes", cpu=course["machine"].split(",")[0]))
+            ax.set_title(label("course_title", metric=metric, batch=course["batch_size"]))
+            ax.set_xlim(left=0)
+            ax.legend(fontsize=8)
+        ax = axes[2]
+        for name, run in full["runs"].items():
+            ax.plot(range(1, len(run["valid"]) + 1), run["valid"], marker=".",
+                    label=label(f"run_{name}"))
+        _mostpop_line(ax, full["mostpop_valid"])
+        ax.set_xlabel(label("epoch"))
+        ax.set_title(label("full_title", metric=full["metric"], batch=full["batch_size"]))
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+    return fig
+
+
+def plot_validation_curve(points: Sequence[Mapping[str, float]],
+                          mostpop: Mapping[str, float]) -> Figure:
+    """Validation Recall@20 and NDCG@20 of ``points`` (``{"epoch": e, metric: value}``) by
+    epoch, beside the most-popular baseline's."""
+    epochs = [p["epoch"] for p in points]
+    with _fonts():
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+        for ax, metric in zip(axes, ("Recall@20", "NDCG@20"), strict=True):
+            ax.plot(epochs, [p[metric] for p in points], marker="o", color="#4C72B0")
+            _mostpop_line(ax, mostpop[metric])
+            ax.set_xticks(epochs)
+            ax.set_xlabel(label("epoch"))
+            ax.set_title(label("valid_title", metric=metric))
+            ax.legend(fontsize=8)
+        fig.tight_layout()
     return fig

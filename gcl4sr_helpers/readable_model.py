@@ -1,11 +1,11 @@
-"""GCL4SR written to be read: one short function per part of the paper.
+"""읽기용 GCL4SR: 논문의 부품 하나를 짧은 함수 하나로 옮겨 적었습니다.
 
 Zhang et al., *Enhancing Sequential Recommendation with Graph Contrastive Learning*, IJCAI
-2022. Every function takes the parameters of an engine model (:class:`~.model.GCL4SR`) and
-works on padded ``[B, L, ...]`` tensors, with no blocking and no recomputation: the numbers
-and gradients are those the engine computes faster (the kit's tests check it). The
-MMD loss is passed in: it is an exercise of the course. Views shared between the two
-samples (``shared_views``) are a sampling experiment of the engine and are left out here.
+2022. 모든 함수는 엔진 모델(:class:`~.model.GCL4SR`)의 파라미터를 그대로 쓰고, 패딩까지
+포함한 ``[B, L, ...]`` 텐서를 블록 나누기도 다시 계산하기도 없이 계산합니다. 값과 기울기는
+엔진이 더 빠르게 계산하는 것과 같습니다 (키트의 테스트가 확인합니다). MMD 손실은 과제이므로
+인자로 받습니다. 두 전역 뷰에 같은 이웃 샘플링을 쓰는 엔진의 실험(``shared_views``)은 여기서
+뺐습니다.
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ from .sampler import Adj, NeighborSampler
 
 def global_view(model: GCL4SR, inputs: Tensor,
                 generator: torch.Generator | None = None) -> Tensor:
-    """Graph-based augmentation + shared GNN: one global view ``H' [B, L, d]`` of ``inputs``.
+    """그래프 기반 증강 + 공유 GNN: ``inputs``의 전역 뷰 하나 ``H' [B, L, d]``.
 
-    Every entry (padding item 0 included: it has no neighbour) gets its own random sample of
-    WITG neighbours, 20 per hop; the GNN then encodes it from the outermost hop inwards.
-    Legacy, like the original code, keeps only the innermost hop.
+    배치의 모든 칸(이웃이 없는 패딩 아이템 0도)마다 WITG 이웃을 한 홉에 20개씩 따로 뽑고,
+    GNN이 바깥 홉부터 안쪽으로 인코딩합니다. legacy는 원본 코드처럼 안쪽 홉만 씁니다.
     """
     adj = CSRAdjacency(model.graph_rowptr, model.graph_col, model.graph_edge_id)
     _, n_id, adjs = NeighborSampler(adj, model._hops()).sample(inputs.flatten(), generator)
@@ -43,29 +42,38 @@ def global_view(model: GCL4SR, inputs: Tensor,
 
 
 def gnn_hop(model: GCL4SR, conv: SAGEConv, x: Tensor, adj: Adj) -> Tensor:
-    """``h = D^-1/2 (A + I) D^-1/2 X W + b`` (weighted GCN), then
-    ``h_v = normalize(W_l mean_{u in N(v)} h_u + W_r h_v)`` (GraphSAGE) on one sampled hop.
+    """``h = D^-1/2 (A + I) D^-1/2 X W + b`` (가중치 GCN), 이어서
+    ``h_v = normalize(W_l mean_{u in N(v)} h_u + W_r h_v)`` (GraphSAGE): 뽑힌 홉 하나.
 
-    ``A`` holds the WITG weights of the sampled edges, ``x`` the rows of the hop's sources;
-    the result has one row per target (the first rows of the sources).
+    ``A``는 뽑힌 엣지의 WITG 가중치, ``x``는 이 홉의 출발 노드들의 행입니다. 결과는 도착
+    노드마다 한 행입니다 (도착 노드는 출발 노드의 앞쪽 행들입니다).
     """
     edge_index, e_id, (_, num_targets) = adj
     h = model.global_gnn.gcn(x, edge_index, model.graph_weight[e_id])
     return conv((h, h[:num_targets]), edge_index)
 
 
-def user_gating(model: GCL4SR, view: Tensor, user_ids: Tensor) -> Tensor:
-    """User-specific gating: ``Q = H' ⊙ σ(H' g_item + p_u G_user)``, ``[B, L, d]``.
+def gate_values(model: GCL4SR, view: Tensor, user_ids: Tensor) -> Tensor:
+    """사용자별 게이트 값: ``g = σ(H' g_item + p_u G_user)``, ``[B, L]``, 0과 1 사이.
 
-    Each position keeps a share of its global view that depends on the item and the user.
+    위치마다 숫자 하나로, 아이템의 전역 뷰(``H' g_item``)와 사용자(``p_u G_user``)에 따라
+    정해집니다.
     """
-    gate = torch.sigmoid((view @ model.gate_item).squeeze(-1)
+    return torch.sigmoid((view @ model.gate_item).squeeze(-1)
                          + model.user_embeddings(user_ids) @ model.gate_user)
+
+
+def user_gating(model: GCL4SR, view: Tensor, user_ids: Tensor) -> Tensor:
+    """사용자별 게이트: ``Q = H' ⊙ g`` (게이트 뷰), ``[B, L, d]``.
+
+    위치마다 전역 뷰를 게이트 값 ``g``(:func:`gate_values`)만큼만 남깁니다.
+    """
+    gate = gate_values(model, view, user_ids)
     return F.dropout(view * gate.unsqueeze(-1), model.gnn_dropout.p, model.training)
 
 
 def transformer_layer(layer: EncoderLayer, x: Tensor, mask: Tensor) -> Tensor:
-    """``x = LN(x + MultiHead(x, x, x))``, then ``x = LN(x + W_2 GELU(W_1 x))`` (post-norm)."""
+    """``x = LN(x + MultiHead(x, x, x))``, 이어서 ``x = LN(x + W_2 GELU(W_1 x))`` (post-norm)."""
     batch, length, hidden = x.shape
     p = layer.p if layer.training else 0.0
     q, k, v = F.linear(x, layer.in_proj_weight, layer.in_proj_bias).chunk(3, dim=-1)
@@ -78,10 +86,10 @@ def transformer_layer(layer: EncoderLayer, x: Tensor, mask: Tensor) -> Tensor:
 
 
 def local_view(model: GCL4SR, inputs: Tensor) -> Tensor:
-    """Basic sequence encoder: ``H = Transformer(Dropout(LN(E[s])))``, ``[B, L, d]``.
+    """시퀀스 인코더: 지역 표현 ``H = Transformer(Dropout(LN(E[s])))``, ``[B, L, d]``.
 
-    Position ``t`` attends to the real items up to ``t`` (causal mask). A padding position
-    attends to itself only, so its row stays finite; later steps mask it out.
+    위치 ``t``는 ``t``까지의 실제 아이템만 봅니다 (인과 마스크). 패딩 위치는 자기 자신만 보므로
+    그 행도 유한한 값이고, 뒤의 단계에서 빠집니다.
     """
     real = inputs != 0
     length = inputs.shape[1]
@@ -98,10 +106,10 @@ def local_view(model: GCL4SR, inputs: Tensor) -> Tensor:
 
 
 def attention_pooling(model: GCL4SR, hidden: Tensor, real: Tensor) -> Tensor:
-    """``α_t = w_2ᵀ σ(W_1' tanh([p_t ‖ h_t] W_1) + W_2' h̄)``, ``z = Σ_t α_t h_t`` (real t).
+    """``α_t = w_2ᵀ σ(W_1' tanh([p_t ‖ h_t] W_1) + W_2' h̄)``, ``z = Σ_t α_t h_t`` (실제 위치 t).
 
-    ``hidden [B, L, d]`` is the fused sequence; ``h̄`` its mean over real positions and
-    ``p_t`` the position embedding. Returns the sequence vector ``z [B, d]``.
+    ``hidden [B, L, d]``은 합친 표현, ``h̄``는 그 실제 위치의 평균, ``p_t``는 위치 임베딩입니다.
+    시퀀스 벡터 ``z [B, d]``를 돌려줍니다.
     """
     mask = real.unsqueeze(-1).to(hidden.dtype)
     mean = (hidden * mask).sum(1) / mask.sum(1)
@@ -111,10 +119,31 @@ def attention_pooling(model: GCL4SR, hidden: Tensor, real: Tensor) -> Tensor:
     return ((score @ model.w_2) * hidden * mask).sum(1)
 
 
-def main_loss(model: GCL4SR, z: Tensor, targets: Tensor) -> Tensor:
-    """Prediction loss: ``-log softmax(z Eᵀ)[target]``, averaged over the batch.
+def sequence_vector(model: GCL4SR, local: Tensor, gated: list[Tensor], real: Tensor) -> Tensor:
+    """``z = AttentionPooling([H ‖ Q' ‖ Q''] W_T)``: 세 표현을 합친 시퀀스 벡터 ``[B, d]``.
 
-    Padding item 0 is no candidate by default; legacy keeps it, as the original.
+    ``[B, L, 3d]``를 선형 변환 ``W_T``로 ``[B, L, d]``에 되돌린 뒤 :func:`attention_pooling`.
+    """
+    hidden = model.linear_transform(torch.cat([local, *gated], -1))
+    return attention_pooling(model, hidden, real)
+
+
+def encode(model: GCL4SR, user_ids: Tensor, inputs: Tensor,
+           generator: torch.Generator | None = None) -> tuple[Tensor, list[Tensor], list[Tensor]]:
+    """``H', H''`` → ``Q', Q''`` → ``z``: 시퀀스 벡터, 두 전역 뷰, 두 게이트 뷰.
+
+    이웃을 두 번 뽑아 전역 뷰 두 개를 만들고, 지역 표현 ``H``와 합쳐 ``z``를 계산합니다.
+    """
+    views = [global_view(model, inputs, generator) for _ in range(2)]
+    gated = [user_gating(model, view, user_ids) for view in views]
+    z = sequence_vector(model, local_view(model, inputs), gated, inputs != 0)
+    return z, views, gated
+
+
+def main_loss(model: GCL4SR, z: Tensor, targets: Tensor) -> Tensor:
+    """예측 손실: ``-log softmax(z Eᵀ)[정답]``의 배치 평균.
+
+    기본 모드에서 패딩 아이템 0은 후보가 아닙니다. legacy는 원본처럼 0도 후보로 둡니다.
     """
     z = F.dropout(z, model.dropout.p, model.training)
     items = model.item_embeddings.weight
@@ -125,10 +154,10 @@ def main_loss(model: GCL4SR, z: Tensor, targets: Tensor) -> Tensor:
 
 def contrastive_loss(view_a: Tensor, view_b: Tensor, real: Tensor,
                      temperature: float = 0.5) -> Tensor:
-    """GCL loss (NT-Xent): ``-log exp(cos(z'_i, z''_i)/τ) / Σ_{j≠i} exp(cos(z_i, z_j)/τ)``.
+    """대조 손실 (NT-Xent): ``-log exp(cos(z'_i, z''_i)/τ) / Σ_{j≠i} exp(cos(z_i, z_j)/τ)``.
 
-    ``z'``, ``z''`` are the means of the two views over real positions; every other sequence
-    of both views is a negative. Returns the mean over view-a rows plus view-b rows.
+    ``z'``, ``z''``는 두 전역 뷰를 실제 위치에서 평균한 것이고, 두 뷰의 다른 시퀀스는 모두
+    음성(negative)입니다. H' 쪽 행의 평균과 H'' 쪽 행의 평균을 더해 돌려줍니다.
     """
     mask = real.unsqueeze(-1).to(view_a.dtype)
     means = [(view * mask).sum(1) / mask.sum(1) for view in (view_a, view_b)]
@@ -140,19 +169,20 @@ def contrastive_loss(view_a: Tensor, view_b: Tensor, real: Tensor,
 
 
 def mmd_term(model: GCL4SR, inputs: Tensor, gated: list[Tensor], mmd_loss: MMDLoss) -> Tensor:
-    """``Σ_view MMD(w_e(E[s]), w_g(Q_view))``: each ``[B, L]``, one number per position."""
+    """``Σ_Q MMD(w_e(E[s]), w_g(Q))``: 사영한 아이템 임베딩과 사영한 게이트 뷰, 각각 ``[B, L]``.
+
+    위치마다(패딩 위치 포함) 숫자 하나입니다. 지역 표현 ``H``가 아니라 Transformer에 들어가기
+    전의 아이템 임베딩 ``E[s]``를 사영합니다 (원본 과제 코드와 같습니다).
+    """
     local = model.w_e(model.item_embeddings(inputs)).squeeze(-1)
     return sum(mmd_loss(local, model.w_g(view).squeeze(-1)) for view in gated)
 
 
 def losses(model: GCL4SR, user_ids: Tensor, inputs: Tensor, targets: Tensor,
            mmd_loss: MMDLoss, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
-    """``L = L_main + λ_1 L_GCL + λ_2 L_MMD``; returns ``(L, L_main, L_GCL, L_MMD)``."""
-    real = inputs != 0
-    views = [global_view(model, inputs, generator) for _ in range(2)]
-    gated = [user_gating(model, view, user_ids) for view in views]
-    hidden = model.linear_transform(torch.cat([local_view(model, inputs), *gated], -1))
-    main = main_loss(model, attention_pooling(model, hidden, real), targets)
-    gcl = contrastive_loss(*views, real)
+    """``L = L_main + λ_1 L_GCL + λ_2 L_MMD``; ``(L, L_main, L_GCL, L_MMD)``를 돌려줍니다."""
+    z, views, gated = encode(model, user_ids, inputs, generator)
+    main = main_loss(model, z, targets)
+    gcl = contrastive_loss(*views, inputs != 0)
     mmd = mmd_term(model, inputs, gated, mmd_loss)
     return main + model.lam1 * gcl + model.lam2 * mmd, main, gcl, mmd

@@ -4,10 +4,12 @@
   of the hidden test cells, tamper detection, the function bundler, the check-server
   client, the check registry and the kernel's resource limits. It imports only the
   standard library and ``grading.kernel.*``.
-* :mod:`grading.instructor` runs only on the instructor's side: the check server and its
-  sandbox, the hidden inputs (battery), the reference answers, the check constants, the
-  class run in phases (discover, course, grade one, verify, output, class report), the
-  process utilities and full training.
+* :mod:`grading.instructor` runs only on the instructor's side, in folders by what they do
+  (its docstring maps them): ``run`` (a class run's phases: discover, course, grade one,
+  verify, output), ``report`` (the class report), ``checking`` (the check server and its
+  sandbox, the hidden inputs, the reference answers, bubblewrap), ``builders`` (the check
+  constants, the typical mistakes, the student edition, full training) and ``common`` (the
+  limits, the records, the process utilities).
 * The top-level modules are the instructor's commands (``python -m grading.grade_class``,
   ``grading.release``, ``grading.reference_run``, ``grading.train``,
   ``grading.make_check_constants``) and the nbgrader configuration.

@@ -21,9 +21,9 @@ How each submission is graded
    ``add_missing_cells`` would, without its crash when neighbours were deleted too).
 2. It is graded in a private copy of the course (its own folder and SQLite gradebook), so
    code that deletes or rewrites files around the notebook only damages its own copy.
-3. A trusted check server (:mod:`grading.instructor.check_server`) is started for it
+3. A trusted check server (:mod:`grading.instructor.checking.check_server`) is started for it
    *before* its kernel; the hidden test cells send the student's functions there.
-4. ``nbgrader autograde`` runs under :mod:`grading.instructor.procs` (``RLIMIT_AS`` etc.,
+4. ``nbgrader autograde`` runs under :mod:`grading.instructor.common.procs` (``RLIMIT_AS`` etc.,
    inherited by the kernel), with the per-cell timeout of the config and a wall-clock limit for the
    whole submission; its process group is killed afterwards. A crashed kernel, a time or
    memory limit: 0 on every part, with the reason.
@@ -45,10 +45,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from grading.instructor.checking.isolation import MODES
 from grading.instructor.classrun import grade_class
-from grading.instructor.isolation import MODES
-from grading.instructor.options import DEFAULTS, add_check_options, default_options
-from grading.instructor.records import Result
+from grading.instructor.common.options import DEFAULTS, add_check_options, default_options
+from grading.instructor.common.records import Result
+from grading.kernel.limits import CELL_TIMEOUT_S
 
 
 def main(argv: list[str] | None = None) -> list[Result]:
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> list[Result]:
     parser.add_argument("--source", type=Path, help="assignment source folder "
                         "(default: solutions/gcl4sr)")
     parser.add_argument("--cell-timeout", type=int,
-                        help="seconds per cell (default: the nbgrader config's)")
+                        help=f"seconds per cell (default {CELL_TIMEOUT_S}, the nbgrader config's)")
     parser.add_argument("--cpu", type=float, default=DEFAULTS.cpu,
                         help="CPU seconds per submission, its processes together: the work "
                         "limit, whatever the load (default %(default)g)")

@@ -8,12 +8,12 @@ metrics, loss and metric bands over seeds) to ``DIR/check_constants.json``; Home
 ``gcl4sr_helpers/home_check_constants.json``, beside its manifest, together with the public
 examples' numbers in ``gcl4sr_helpers/check_constants.json``. For a dataset other than Home
 the full-data bands come from one course run per ``--full-seeds`` seed (Home's from
-``grading/instructor/home_seed_runs.json``, which ``--run-full-seeds`` reruns: about 17
+``grading/instructor/builders/home_seed_runs.json``, which ``--run-full-seeds`` reruns: about 17
 minutes a seed on a 2-core CPU). ``--check`` recomputes the cheap sections (public examples,
 quick WITG, quick MostPop) and exits 1 if they differ from the stored files. ``--skip-runs``
 keeps the stored run references instead of re-running them (Home's quick runs: about a
 minute).
-What each section holds: :mod:`grading.instructor.check_constants`.
+What each section holds: :mod:`grading.instructor.builders.check_constants`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from gcl4sr_helpers import checks
 from gcl4sr_helpers.data import load_data
-from grading.instructor.check_constants import (
+from grading.instructor.builders.check_constants import (
     FULL_SEEDS,
     HOME_SEED_RUNS,
     build_dataset_constants,
@@ -35,7 +35,7 @@ from grading.instructor.check_constants import (
     full_seed_runs,
     stale_sections,
 )
-from grading.instructor.options import add_dataset_options
+from grading.instructor.common.options import add_dataset_options
 
 
 def _read(path: Path) -> dict | None:

@@ -12,8 +12,8 @@ import time
 from gcl4sr_helpers.data import load_data
 from gcl4sr_helpers.experiment import CourseConfig, run_course
 from gcl4sr_helpers.names import LOSS_NAMES
-from grading.instructor import reference
-from grading.instructor.options import add_dataset_options
+from grading.instructor.checking import reference
+from grading.instructor.common.options import add_dataset_options
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -46,7 +46,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from grading.instructor.course import ASSIGNMENT, REPO, REPO_CONFIG
+from grading.instructor.run.course import ASSIGNMENT, REPO, REPO_CONFIG
 from grading.kernel.registry import GRADE_FUNCTION
 
 SOURCE_PY = REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.py"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from grading.instructor.class_report import REPORT_HTML, REPORT_JSON, write_report
+from grading.instructor.report.class_report import REPORT_HTML, REPORT_JSON, write_report
 
 
 def main(argv: list[str] | None = None) -> dict:

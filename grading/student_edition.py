@@ -26,7 +26,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from grading.instructor.edition import build
+from grading.instructor.builders.edition import build
 
 
 def main(argv: list[str] | None = None) -> int:

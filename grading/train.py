@@ -21,9 +21,14 @@ import gcl4sr_helpers  # noqa: F401  (before torch: it sets libgomp's wait polic
 import torch
 
 from gcl4sr_helpers.data import load_data
-from grading.instructor import reference
-from grading.instructor.fulltrain import FullConfig, plot_learning_curve, read_log, train_full
-from grading.instructor.options import add_dataset_options
+from grading.instructor.builders.fulltrain import (
+    FullConfig,
+    plot_learning_curve,
+    read_log,
+    train_full,
+)
+from grading.instructor.checking import reference
+from grading.instructor.common.options import add_dataset_options
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -11,7 +11,7 @@ installs with pip, starts a Dask cluster or trains on real data. Two things keep
 * ``quick_tier_guard``: in a run whose ``-m`` says ``not slow``, starting a process whose
   command line names one of ``HEAVY_COMMANDS`` raises :class:`QuickTierError` ("mark it
   @pytest.mark.slow"); nbgrader commands go through ``Popen`` there (the warm fork server of
-  :mod:`grading.instructor.warm` is off), so the guard sees them. Tests that start such
+  :mod:`grading.instructor.run.warm` is off), so the guard sees them. Tests that start such
   things themselves carry ``@pytest.mark.slow``.
 """
 
@@ -72,7 +72,7 @@ def quick_tier_guard(request):
                                  "mark it @pytest.mark.slow")
         start(self, args, *rest, **kwargs)
 
-    from grading.instructor import warm
+    from grading.instructor.run import warm
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(subprocess.Popen, "__init__", guarded)
@@ -130,6 +130,6 @@ def small_data(home_dir, tmp_path_factory):
 @pytest.fixture(scope="session")
 def small_graph(small_data):
     """Reference WITG of the subset (instructor-side builder)."""
-    from grading.instructor.reference import build_weighted_item_transition_graph
+    from grading.instructor.checking.reference import build_weighted_item_transition_graph
 
     return build_weighted_item_transition_graph(str(small_data.train_sequence_file))

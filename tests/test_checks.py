@@ -2,7 +2,10 @@
 
 import json
 import math
+import re
+import tempfile
 import warnings
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -11,8 +14,8 @@ import torch
 
 from gcl4sr_helpers import baselines, checks, plots
 from gcl4sr_helpers.graph import convert_to_pyg_data
-from grading.instructor import check_constants as mcc
-from grading.instructor import reference
+from grading.instructor.builders import check_constants as mcc
+from grading.instructor.checking import reference
 
 matplotlib.use("Agg")
 
@@ -133,7 +136,27 @@ def test_check_witg_detects_mode_from_node_count(quick_graph):
 def test_check_witg_names_each_mistake(quick_data, kind, capsys):
     assert not checks.check_witg(wrong_graph(quick_data, kind), "quick")
     out = capsys.readouterr().out
-    assert checks.WITG_HINTS[kind].splitlines()[0] in out
+    assert out.count(checks.WITG_HINTS[kind].splitlines()[0]) == 1  # once, however many items
+
+
+FINGERPRINT_HINT = "개수는 맞지만 어떤 엣지의 가중치가 다릅니다"
+
+
+def test_the_fingerprint_hint_needs_the_counts_to_match(quick_data, quick_graph, capsys):
+    """Two different weights swapped: the counts match, the graph differs, so the hint; a
+    mistake that changes the counts gets its own hints, never this one."""
+    from torch_geometric.data import Data
+
+    weight = quick_graph.edge_attr.clone().view(-1)
+    other = int((weight != weight[0]).nonzero()[0])
+    weight[[0, other]] = weight[[other, 0]]
+    swapped = Data(x=quick_graph.x, edge_index=quick_graph.edge_index, edge_attr=weight.view(-1, 1))
+    assert not checks.check_witg(swapped, "quick")
+    out = capsys.readouterr().out
+    assert "✅ 엣지 수" in out and "✅ 가중치 합" in out and FINGERPRINT_HINT in out
+    assert not checks.check_witg(wrong_graph(quick_data, "overwrite"), "quick")
+    out = capsys.readouterr().out
+    assert "❌ 가중치 합" in out and "❌ 정답 그래프와 동일" in out and FINGERPRINT_HINT not in out
 
 
 def test_check_witg_rejects_something_else(capsys):
@@ -145,8 +168,47 @@ def test_witg_example_matches_the_notebook_table(tmp_path):
     graph = reference.build_weighted_item_transition_graph(
         str(checks.write_witg_example(tmp_path / "example.txt")))
     got = checks.graph_as_dict(graph)
-    assert graph.num_nodes == 6 and len(got) == 16
+    assert graph.num_nodes == 7 and len(got) == 19  # 8 pairs × 2, the self-loop, {5, 6} × 2
     assert got[(2, 3)] == got[(3, 2)] == 2.0 and got[(1, 4)] == pytest.approx(1 / 3, abs=1e-4)
+    assert got[(5, 5)] == 2.0 and got[(5, 6)] == got[(6, 5)] == 1.5  # [5, 5, 6]
+
+
+def _public_witg_test(build) -> None:
+    """Run the release notebook's visible WITG test cell against ``build``."""
+    import nbformat
+    from torch_geometric.data import Data
+
+    from grading.release import RELEASE
+
+    cell = next(c.source for c in nbformat.read(RELEASE, as_version=4).cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "witg_tests")
+    example = checks.write_witg_example(Path(tempfile.mkdtemp()) / "example.txt")
+    exec(cell, {"math": math, "Data": Data, "graph_as_dict": checks.graph_as_dict,  # noqa: S102
+                "example_file": example, "build_weighted_item_transition_graph": build})
+
+
+def _self_loops_scaled(factor: float):
+    """The reference WITG with every self-loop's weight times ``factor`` (0: dropped)."""
+    from torch_geometric.data import Data
+
+    def build(path: str):
+        graph = reference.build_weighted_item_transition_graph(path)
+        loop = graph.edge_index[0] == graph.edge_index[1]
+        weight = graph.edge_attr.clone()
+        weight[loop] *= factor
+        keep = ~loop | (weight.view(-1) > 0)
+        return Data(x=graph.x, edge_index=graph.edge_index[:, keep], edge_attr=weight[keep])
+    return build
+
+
+def test_the_visible_witg_test_passes_the_answer():
+    _public_witg_test(reference.build_weighted_item_transition_graph)
+
+
+@pytest.mark.parametrize("factor", [0.0, 0.5], ids=["no-self-loop", "self-loop-added-once"])
+def test_the_visible_witg_test_catches_a_wrong_self_loop_with_a_hint(factor):
+    with pytest.raises(AssertionError, match=r"자기 루프 w\(5, 5\) = (0\.0|1\.0), 기대값 2"):
+        _public_witg_test(_self_loops_scaled(factor))
 
 
 # ---------------------------------------------------------------------------- metrics
@@ -167,7 +229,7 @@ def test_check_metrics_names_each_ndcg_mistake(kind, capsys):
     assert not checks.check_metrics(reference.recall_at_k, mcc._ndcg_variant(kind))
     out = capsys.readouterr().out
     if kind == "rank_from_zero":  # log2(1) = 0: the function crashes
-        assert "ZeroDivisionError" in out and "log₂(1+1)" in out
+        assert "ZeroDivisionError" in out and "1/log₂(1 + 1) = 1" in out
     else:
         assert checks.NDCG_HINTS[kind] in out
 
@@ -304,23 +366,107 @@ def test_most_popular_matches_the_course_notebook(home_data):
         assert not set(predicted[user]) & set(seen[user].indices) and 0 not in predicted[user]
 
 
-def test_plots_draw_without_warnings(quick_data, quick_graph):
+# ---------------------------------------------------------------------------- plots
+
+def _all_figures(data, graph):
     history = [(9.2, 16.6, 5.0), (9.1, 16.5, 4.0), (9.0, 16.4, 3.0)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        figures = [plots.plot_sequence_lengths(quick_data),
-                   plots.plot_graph_distribution(quick_graph),
-                   plots.plot_losses(history, {"main": 9.18}),
-                   plots.plot_losses(np.tile(history, (20, 1))),
-                   plots.plot_metric_comparison({"a": {"Recall@10": 0.1}, "b": {"Recall@10": 0.2}},
-                                                "Home")]
+    return [plots.plot_sequence_lengths(data), plots.plot_graph_distribution(graph),
+            plots.plot_losses(history, {"main": 9.18}),
+            plots.plot_losses(np.tile(history, (20, 1))),
+            plots.plot_metric_comparison({"a": {"Recall@10": 0.1}, "b": {"Recall@10": 0.2}},
+                                         "Home"),
+            plots.plot_small_graph(graph_of({(1, 2): 1.0, (2, 1): 1.0, (2, 2): 2.0}, 3))]
+
+
+def _draw_and_close(make) -> tuple[list, list[str]]:
+    """The figures ``make()`` returns, each rendered and closed, and the warnings raised while
+    making and rendering them (glyphs are looked up by the layout and the drawing)."""
+    import io
+
     import matplotlib.pyplot as plt
 
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figures = make()
+        for figure in figures:
+            figure.savefig(io.BytesIO(), format="png", dpi=40)
+            plt.close(figure)
+    return figures, [str(w.message) for w in caught]
+
+
+def graph_of(weights: dict[tuple[int, int], float], nodes: int):
+    from torch_geometric.data import Data
+
+    edges = sorted(weights)
+    return Data(x=torch.arange(nodes).view(-1, 1), num_nodes=nodes,
+                edge_index=torch.tensor(edges, dtype=torch.long).t().reshape(2, -1),
+                edge_attr=torch.tensor([weights[e] for e in edges]).view(-1, 1))
+
+
+def test_without_a_korean_font_the_plots_are_english_and_miss_no_glyph(quick_data, quick_graph,
+                                                                      monkeypatch):
+    monkeypatch.setattr(plots, "korean_font", lambda: None)
+    figures, caught = _draw_and_close(lambda: _all_figures(quick_data, quick_graph))
+    assert caught == []
     assert figures[0].axes[0].get_title() == "Home: sequence lengths of 2,000 users"
-    assert figures[-1].axes[0].get_title() == "Test metrics on Home (full ranking)"
-    for figure in figures:
-        assert figure.axes
-        plt.close(figure)
+    assert figures[4].axes[0].get_title() == "Test metrics on Home (full ranking)"
+    assert figures[2].axes[0].get_legend().get_texts()[-1].get_text() == "no learning"
+
+
+def test_a_hangul_label_without_a_korean_font_would_warn(monkeypatch):
+    """What the test above would see if an English path leaked a Korean label."""
+    monkeypatch.setattr(plots, "korean_font", lambda: None)
+    monkeypatch.setitem(plots.LABELS, "score", ("점수", "점수"))
+    _, caught = _draw_and_close(lambda: [plots.plot_metric_comparison({"a": {"R": 0.1}}, "Home")])
+    assert any("Glyph" in message and "missing" in message for message in caught)
+
+
+def test_with_a_korean_font_the_plots_are_korean_and_miss_no_glyph(quick_data, quick_graph):
+    font = plots.korean_font()
+    if font is None:
+        pytest.skip("no font with Hangul installed here (.ci/run installs fonts-nanum)")
+    figures, caught = _draw_and_close(lambda: _all_figures(quick_data, quick_graph))
+    assert caught == []
+    title = figures[0].axes[0].title
+    assert title.get_text() == "Home: 사용자 2,000명의 시퀀스 길이"
+    assert title.get_fontfamily()[0] == font
+    assert figures[4].axes[0].get_title() == "Home 테스트 지표 (전체 랭킹)"
+    assert figures[2].axes[0].get_legend().get_texts()[-1].get_text() == "아무것도 배우지 않았을 때"
+
+
+def test_every_label_has_an_english_form_any_font_draws():
+    for key, (english, korean) in plots.LABELS.items():
+        assert not re.search("[가-힣]", english), key  # DejaVu Sans draws it
+        assert korean == english or re.search("[가-힣]", korean), key  # "epoch" stays "epoch"
+        assert re.findall(r"{(\w+)", english) == re.findall(r"{(\w+)", korean), key
+
+
+def test_a_font_is_taken_only_if_it_has_hangul(tmp_path):
+    from matplotlib import font_manager
+
+    dejavu = font_manager.findfont("DejaVu Sans")
+    impostor = font_manager.FontEntry(fname=dejavu, name="NanumGothic")
+    assert plots.find_korean_font([impostor], lambda: [dejavu]) is None
+    nanum = [path for path in font_manager.findSystemFonts() if "NanumGothic.ttf" in path]
+    if nanum:  # a file matplotlib's cache may predate: found among the system's files
+        assert plots.find_korean_font([], lambda: nanum) == "NanumGothic"
+
+
+def test_the_small_graph_shows_each_weight_once_and_the_self_loop(monkeypatch):
+    """The worked example's third sequence [5, 5, 6] and a pair linked one way only."""
+    monkeypatch.setattr(plots, "korean_font", lambda: None)
+    figure = plots.plot_small_graph(graph_of({(5, 5): 2.0, (5, 6): 1.5, (6, 5): 1.5,
+                                              (1, 2): 1 / 3, (2, 1): 1 / 3, (3, 4): 0.5}, 7))
+    texts = sorted(text.get_text() for text in figure.axes[0].texts)
+    assert texts == sorted(["2", "1.5", "1/3", "1/2 / -", *map(str, range(7))])
+    patches = figure.axes[0].patches
+    assert len([patch for patch in patches if not patch.get_fill()]) == 1  # the self-loop's ring
+    white = [patch for patch in patches if patch.get_fill()
+             and tuple(patch.get_facecolor()[:3]) == (1.0, 1.0, 1.0)]
+    assert len(white) == 1  # node 0, which has no edge, drawn hollow
+    assert figure.axes[0].get_title() == "7 nodes, 6 directed edges (line width: weight)"
+    with pytest.raises(ValueError, match="31"):
+        plots.plot_small_graph(graph_of({(1, 2): 1.0}, 31))
 
 
 def test_full_reference_comes_from_the_stored_seed_runs(tmp_path):

@@ -10,7 +10,7 @@ from gcl4sr_helpers.data import SequenceDataset
 from gcl4sr_helpers.experiment import CourseConfig, build_model, build_trainer
 from gcl4sr_helpers.model import GCL4SR
 from gcl4sr_helpers.trainer import load_checkpoint, make_loader, save_checkpoint
-from grading.instructor.reference import mmd_loss
+from grading.instructor.checking.reference import mmd_loss
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 

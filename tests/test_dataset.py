@@ -20,10 +20,11 @@ from gcl4sr_helpers.data import load_data
 from gcl4sr_helpers.dataset import CONSTANTS_FILE, HOME_CONSTANTS_PATH, describe_dataset
 from gcl4sr_helpers.download import ChecksumError, sha256_file
 from grading import reference_run, train
-from grading.instructor import reference
+from grading.instructor.checking import reference
+from grading.instructor.run.course import ASSIGNMENT
+from grading.release import SOLUTION
 
 REPO = Path(__file__).resolve().parents[1]
-SOLUTION = REPO / "solutions" / "gcl4sr" / "gcl4sr.ipynb"
 CONFIG = REPO / "grading" / "nbgrader_config.py"
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
 
@@ -103,9 +104,9 @@ def test_checks_without_constants_measure_and_never_blame(tiny, capsys):
                               "NDCG@20": 0.03}, "full", data=data)
     out = capsys.readouterr().out
     assert "❌" not in out and "💡" not in out and out.count(checks.NO_REFERENCE) == 3
-    assert f"엣지 수 (방향 포함): {graph.num_edges:,}" in out and "main loss: 5.1000" in out
+    assert f"엣지 수 (방향 포함): {graph.num_edges:,}" in out and "main 손실: 5.1000" in out
     from gcl4sr_helpers.graph import convert_to_pyg_data
-    from grading.instructor.check_constants import _witg_adjacency
+    from grading.instructor.builders.check_constants import _witg_adjacency
 
     sequences = [seq[:-2] for seq in data.sequences]
     one_way = convert_to_pyg_data(_witg_adjacency(sequences, graph.num_nodes, "one_direction"),
@@ -196,7 +197,7 @@ def test_nbgrader_validate_and_grading_on_the_generated_data(tiny, with_constant
     done = _run([sys.executable, "-m", "nbgrader", "validate", str(SOLUTION),
                  f"--NbGrader.config_file={CONFIG}"], tiny)
     assert "Success! Your notebook passes all the tests." in done.stdout
-    student = tmp_path / "subs" / "alice" / "gcl4sr" / "gcl4sr.ipynb"
+    student = tmp_path / "subs" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     student.parent.mkdir(parents=True)
     shutil.copyfile(SOLUTION, student)
     _run([sys.executable, "-m", "grading.grade_class", str(tmp_path / "subs"), "--out",

@@ -1,5 +1,5 @@
 """The class command's feedback is bounded in bytes and runs no student markup
-(:mod:`grading.instructor.feedback_safety`): unit checks of ``make_safe`` on real nbformat
+(:mod:`grading.instructor.run.feedback_safety`): unit checks of ``make_safe`` on real nbformat
 notebooks, renderings with nbgrader's own feedback template, and one class output run
 through ``write_outputs`` and the real ``nbgrader generate_feedback``."""
 
@@ -14,7 +14,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
-from grading.instructor.feedback_safety import (
+from grading.instructor.run.course import ASSIGNMENT
+from grading.instructor.run.feedback_safety import (
     MAX_CELL_TEXT_BYTES,
     MAX_ERROR_NAME_BYTES,
     MAX_IMAGE_BYTES,
@@ -102,7 +103,7 @@ def render(nb: nbformat.NotebookNode) -> str:
     exporter = HTMLExporter(
         template_name="feedback", extra_template_basedirs=[str(root / "templates")],
         extra_template_paths=[str(root / "static/node_modules/bootstrap/dist/css")])
-    resources = {"nbgrader": {"notebook": "gcl4sr", "score": 0, "max_score": 0,
+    resources = {"nbgrader": {"notebook": ASSIGNMENT, "score": 0, "max_score": 0,
                               "late_penalty": 0}}
     return exporter.from_notebook_node(nb, resources=resources)[0]
 
@@ -186,11 +187,11 @@ def test_normal_outputs_survive_unchanged_beside_a_dropped_one():
 def test_class_feedback_page_is_bounded_and_inert(tmp_path):
     """``write_outputs`` writes the safe notebook and the real ``nbgrader generate_feedback``
     renders it with the grades."""
-    from grading.instructor.course import build_template
-    from grading.instructor.output import write_outputs
-    from grading.instructor.records import Result
+    from grading.instructor.common.records import Result
+    from grading.instructor.run.course import build_template
+    from grading.instructor.run.output import write_outputs
 
-    source = tmp_path / "source" / "gcl4sr"
+    source = tmp_path / "source" / ASSIGNMENT
     source.mkdir(parents=True)
     answer = new_code_cell("x = 1", metadata={"nbgrader": {
         "grade_id": "answer", "grade": True, "points": 1, "solution": False, "locked": True,
@@ -198,16 +199,17 @@ def test_class_feedback_page_is_bounded_and_inert(tmp_path):
     nb = new_notebook(cells=[answer])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
-    nbformat.write(nb, source / "gcl4sr.ipynb")
+    nbformat.write(nb, source / f"{ASSIGNMENT}.ipynb")
     log = tmp_path / "log.txt"
-    course = build_template(tmp_path / "work", source, "gcl4sr", "gcl4sr", None, log)
+    course = build_template(tmp_path / "work", source, ASSIGNMENT, ASSIGNMENT, None, log)
     graded = hostile_notebook()
     graded.cells.append(copy.deepcopy(course.release_nb.cells[0]))
     graded.cells[-1].outputs = [new_output("stream", name="stdout",
                                            text="w" * (FORTY_MB // 10))]
     result = Result("mallory", scores={"answer": 1.0}, autograded=graded)
     write_outputs([result], course, tmp_path / "out", None, log)
-    page = (tmp_path / "out/feedback/mallory/gcl4sr/gcl4sr.html").read_text()
+    page = (tmp_path / "out" / "feedback" / "mallory" / ASSIGNMENT
+            / f"{ASSIGNMENT}.html").read_text()
     assert 'id="toc"' in page and "Score: 1.0 / 1.0" in page, log.read_text()[-2000:]
     assert live_markup(page) == []
     assert len(page.encode()) < 1 << 20

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from grading.instructor.fulltrain import FullConfig, read_log, train_full
-from grading.instructor.reference import mmd_loss, ndcg_at_k, recall_at_k
+from grading.instructor.builders.fulltrain import FullConfig, read_log, train_full
+from grading.instructor.checking.reference import mmd_loss, ndcg_at_k, recall_at_k
 
 CONFIG = FullConfig(epochs=2, batch_size=512, eval_batch_size=512, seed=3)
 

@@ -19,17 +19,20 @@ import nbformat
 import pytest
 
 from grading.instructor.classrun import grade_class
-from grading.instructor.course import Course, hidden_calls
-from grading.instructor.discover import discover
-from grading.instructor.grade_one import read_notebook, restore_missing_cells
-from grading.instructor.options import default_options
-from grading.instructor.records import Result
-from grading.instructor.verify import annotate_claims, trusted_scores
+from grading.instructor.common.options import default_options
+from grading.instructor.common.records import Result
+from grading.instructor.run.course import ASSIGNMENT, Course, hidden_calls
+from grading.instructor.run.discover import discover
+from grading.instructor.run.grade_one import read_notebook, restore_missing_cells
+from grading.instructor.run.verify import annotate_claims, trusted_scores
 from grading.kernel.registry import CHECKS
+from grading.release import SOLUTION
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
 from suite import graded_suite, load_maker  # noqa: E402
+
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"  # the assignment's notebook file: its name is the assignment's
 
 EXPECTED = json.loads((REPO / "tests" / "fixtures" / "submissions" / "expected.json").read_text())
 
@@ -42,27 +45,27 @@ def _nb(path: Path, text: str = "x = 1") -> Path:
 
 
 def test_both_layouts_are_discovered(tmp_path):
-    _nb(tmp_path / "ann" / "gcl4sr" / "gcl4sr.ipynb")
-    _nb(tmp_path / "bob" / "gcl4sr" / "my copy.ipynb")
-    _nb(tmp_path / "cy" / "gcl4sr" / "a.ipynb")
-    _nb(tmp_path / "cy" / "gcl4sr" / "b.ipynb")
+    _nb(tmp_path / "ann" / ASSIGNMENT / NOTEBOOK)
+    _nb(tmp_path / "bob" / ASSIGNMENT / "my copy.ipynb")
+    _nb(tmp_path / "cy" / ASSIGNMENT / "a.ipynb")
+    _nb(tmp_path / "cy" / ASSIGNMENT / "b.ipynb")
     _nb(tmp_path / "dee_gcl4sr.ipynb")
     _nb(tmp_path / "eve_attempt_2.ipynb")
     _nb(tmp_path / "ann_extra.ipynb")
-    (tmp_path / "fay" / "gcl4sr").mkdir(parents=True)
+    (tmp_path / "fay" / ASSIGNMENT).mkdir(parents=True)
     subs = {s.student: s for s in discover(tmp_path)}
     assert sorted(subs) == ["ann", "bob", "cy", "dee", "eve", "fay"]
-    assert subs["ann"].path.name == "gcl4sr.ipynb" and "ignored ann_extra.ipynb" in \
+    assert subs["ann"].path.name == NOTEBOOK and "ignored ann_extra.ipynb" in \
         subs["ann"].notes[0]
-    assert subs["bob"].notes == ["graded bob/my copy.ipynb as gcl4sr.ipynb"]
+    assert subs["bob"].notes == [f"graded bob/my copy.ipynb as {ASSIGNMENT}.ipynb"]
     assert subs["cy"].path is None and "several notebooks" in subs["cy"].problem
     assert subs["dee"].path.name == "dee_gcl4sr.ipynb" and not subs["dee"].notes
-    assert subs["eve"].notes == ["graded eve_attempt_2.ipynb as gcl4sr.ipynb"]
+    assert subs["eve"].notes == [f"graded eve_attempt_2.ipynb as {ASSIGNMENT}.ipynb"]
     assert subs["fay"].problem.startswith("no notebook")
 
 
 def test_a_course_root_with_submitted_is_accepted(tmp_path):
-    _nb(tmp_path / "submitted" / "ann" / "gcl4sr" / "gcl4sr.ipynb")
+    _nb(tmp_path / "submitted" / "ann" / ASSIGNMENT / NOTEBOOK)
     assert [s.student for s in discover(tmp_path)] == ["ann"]
 
 
@@ -129,11 +132,11 @@ def test_scores_come_from_the_server_records_alone():
 
 def test_a_check_that_never_reached_the_server_scores_zero_with_the_reason():
     course = _course([_cell("t_tests", True), _cell("t_hidden", True)])
-    for records, why in (([], ""), (None, " (검사 서버가 멈췄습니다)")):
+    for records, why in (([], ""), (None, " (채점 서버가 멈췄습니다)")):
         result = Result("s")
         trusted_scores(result, records, course)
         assert result.scores == {"t_tests": 0.0, "t_hidden": 0.0}
-        assert f"t_hidden: 숨은 검사(Recall@k)가 실행되지 않았습니다{why}" in result.reasons
+        assert f"t_hidden: 숨은 테스트(Recall@k)가 실행되지 않았습니다{why}" in result.reasons
         assert any(r.startswith("t_tests: ") and "확인하지 못했습니다" in r
                    for r in result.reasons)
 
@@ -166,12 +169,12 @@ def test_a_cell_that_showed_more_than_the_server_gave_says_so_first():
 
 
 def test_each_visible_test_cell_is_judged_by_the_check_after_it():
-    source = nbformat.read(REPO / "solutions" / "gcl4sr" / "gcl4sr.ipynb", as_version=4)
+    source = nbformat.read(SOLUTION, as_version=4)
     graded = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
     parts = [c.metadata["nbgrader"]["grade_id"] for c in graded]
     hidden = {c.metadata["nbgrader"]["grade_id"]: hidden_calls(c.source, 1.0) for c in graded
               if hidden_calls(c.source, 1.0)}
-    course = Course(Path("."), "source", "release", "gcl4sr", "gcl4sr", parts,
+    course = Course(Path("."), "source", "release", ASSIGNMENT, ASSIGNMENT, parts,
                     dict.fromkeys(parts, 1.0), hidden, source)
     assert course.visible == {"witg_tests": "witg", "recall_tests": "recall",
                               "ndcg_tests": "ndcg", "mmd_tests": "mmd"}
@@ -197,7 +200,7 @@ def _toy_source(folder: Path) -> Path:
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
-    path = folder / "gcl4sr" / "gcl4sr.ipynb"
+    path = folder / ASSIGNMENT / NOTEBOOK
     path.parent.mkdir(parents=True)
     nbformat.write(nb, path)
     return path.parent
@@ -224,9 +227,9 @@ def toy_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("toy")
     source = _toy_source(root / "source")
     subs = root / "subs"
-    nb = source / "gcl4sr.ipynb"
-    _toy_student(nb, subs / "good" / "gcl4sr" / "gcl4sr.ipynb")
-    _toy_student(nb, subs / "wrong" / "gcl4sr" / "gcl4sr.ipynb",
+    nb = source / NOTEBOOK
+    _toy_student(nb, subs / "good" / ASSIGNMENT / NOTEBOOK)
+    _toy_student(nb, subs / "wrong" / ASSIGNMENT / NOTEBOOK,
                  answer="def recall_at_k(actual, predicted, topk):\n    return 0.0")
     _toy_student(nb, subs / "sleepy_gcl4sr.ipynb", extra="import time\ntime.sleep(3600)")
     # after every test, an endless loop whose bare except swallows the cell-timeout interrupt
@@ -255,11 +258,11 @@ def test_toy_class_scores_and_outputs(toy_run):
         "reasons"]
     assert "longer than 30 s" in rows["sleepy"]["reasons"]
     for student in results:
-        assert (out / "feedback" / student / "gcl4sr" / "gcl4sr.html").is_file()
+        assert (out / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
-        total = {student: gb.find_submission_notebook("gcl4sr", "gcl4sr", student).score
+        total = {student: gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student).score
                  for student in results}
     assert total == {"good": 4.0, "wrong": 0.0, "sleepy": 0.0, "looper": 4.0}
 
@@ -296,10 +299,10 @@ def test_hostile_suite_outputs_for_every_student(suite):
     header = next(csv.reader(open(out / "grades.csv")))
     assert header == ["student", "status", *EXPECTED["parts"], "total", "max", "reasons"]
     for student in EXPECTED["students"]:
-        html = out / "feedback" / student / "gcl4sr" / "gcl4sr.html"
+        html = out / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
         assert html.is_file() and html.stat().st_size > 200
     assert "perfect" in suite["stdout"] and "total" in suite["stdout"]  # the summary table
-    perfect = (out / "feedback" / "perfect" / "gcl4sr" / "gcl4sr.html").read_text()
+    perfect = (out / "feedback" / "perfect" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "20 / 20" in perfect or "20.0 / 20.0" in perfect
 
 
@@ -309,7 +312,7 @@ def test_no_visible_cell_shows_a_pass_under_zero_without_a_reason(suite):
     examples failed) says why, first, in the autograded cell that the feedback shows."""
     annotated = set()
     for student, want in EXPECTED["students"].items():
-        path = suite["out"] / "autograded" / student / "gcl4sr" / "gcl4sr.ipynb"
+        path = suite["out"] / "autograded" / student / ASSIGNMENT / NOTEBOOK
         if not path.is_file():
             continue
         for cell in nbformat.read(path, as_version=4).cells:
@@ -322,7 +325,7 @@ def test_no_visible_cell_shows_a_pass_under_zero_without_a_reason(suite):
                 annotated.add((student, grade_id))
     assert {("stubs", "witg_tests"), ("patcher", "recall_tests"), ("liar", "recall_tests")} \
         <= annotated
-    feedback = (suite["out"] / "feedback" / "stubs" / "gcl4sr" / "gcl4sr.html").read_text()
+    feedback = (suite["out"] / "feedback" / "stubs" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "채점 서버가 확인한 점수는 0점" in html.unescape(feedback)
 
 
@@ -336,12 +339,12 @@ def test_no_grade_is_lost_or_changed_by_a_neighbour(suite):
     stored = {}
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         for student in EXPECTED["students"]:
-            notebook = gb.find_submission_notebook("gcl4sr", "gcl4sr", student)
+            notebook = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
             stored.update({(student, g.name): g.score for g in notebook.grades})
     for student, want in EXPECTED["students"].items():
         for part, points in zip(EXPECTED["parts"], want["points"], strict=True):
             assert stored[(student, part)] == pytest.approx(points, abs=1e-6)
-    assert (suite["submissions"] / "perfect" / "gcl4sr" / "gcl4sr.ipynb").is_file()
+    assert (suite["submissions"] / "perfect" / ASSIGNMENT / NOTEBOOK).is_file()
     assert (REPO / "grading" / "nbgrader_config.py").is_file()
 
 
@@ -371,10 +374,10 @@ def test_the_server_tells_nothing_and_the_feedback_stays_small(suite):
     exists, one that does not, a traversal) got one identical reply, and its 40 MB line left
     a feedback page under 1 MiB."""
     out = suite["out"]
-    nb = nbformat.read(out / "autograded" / "everything" / "gcl4sr" / "gcl4sr.ipynb", 4)
+    nb = nbformat.read(out / "autograded" / "everything" / ASSIGNMENT / NOTEBOOK, 4)
     flood = next(c for c in nb.cells if c.get("id") == "student-flood")
     assert "distinct replies to probes: 1" in "".join(o.get("text", "") for o in flood.outputs)
-    page = out / "feedback" / "everything" / "gcl4sr" / "gcl4sr.html"
+    page = out / "feedback" / "everything" / ASSIGNMENT / f"{ASSIGNMENT}.html"
     assert page.stat().st_size < 1 << 20
 
 
@@ -386,9 +389,9 @@ def test_cpu_time_is_the_work_limit_and_a_hog_meets_the_memory_limit(tmp_path):
     the load never decides a grade."""
     source = _toy_source(tmp_path / "source")
     subs = tmp_path / "subs"
-    _toy_student(source / "gcl4sr.ipynb", subs / "spinner" / "gcl4sr" / "gcl4sr.ipynb",
+    _toy_student(source / NOTEBOOK, subs / "spinner" / ASSIGNMENT / NOTEBOOK,
                  extra="while True:\n    pass")
-    _toy_student(source / "gcl4sr.ipynb", subs / "hog" / "gcl4sr" / "gcl4sr.ipynb",
+    _toy_student(source / NOTEBOOK, subs / "hog" / ASSIGNMENT / NOTEBOOK,
                  extra="blocks = []\nwhile True:\n    blocks.append(bytearray(1 << 28))")
     options = default_options(2, cell_timeout=1800, timeout=1800, cpu=10, mem_mib=2048,
                               check_wall=40, case_wall=10)  # a toy grading uses ~2 CPU-s

@@ -1,8 +1,9 @@
 """Hidden checks: the reference passes, each typical mistake loses exactly its sub-checks,
 and nothing the notebook did to the kernel's state changes a result.
 
-The typical mistakes come from the registry :mod:`grading.instructor.mistakes`, defined in a
-notebook cell from their source (:func:`mistaken`), as a student's cell would define them."""
+The typical mistakes come from the registry :mod:`grading.instructor.builders.mistakes`,
+defined in a notebook cell from their source (:func:`mistaken`), as a student's cell would
+define them."""
 
 from __future__ import annotations
 
@@ -26,9 +27,9 @@ import pytest
 import torch
 
 from gcl4sr_helpers.checks import HINT_TABLES
-from grading.instructor import battery, reference
-from grading.instructor.mistakes import MISTAKES
-from grading.instructor.server_process import SERVER_SCRIPT
+from grading.instructor.builders.mistakes import MISTAKES
+from grading.instructor.checking import battery, reference
+from grading.instructor.run.server_process import SERVER_SCRIPT
 from grading.kernel import grade_mmd, grade_ndcg, grade_recall, grade_witg
 from grading.kernel.client import SOCKET_ENV, request
 from grading.kernel.registry import CHECKS
@@ -198,7 +199,7 @@ def test_a_correct_answer_gets_full_points(server, capsys, grade, make, points):
 
 def test_reference_itself_passes_every_case(tmp_path):
     for check in battery.SUBCHECKS:
-        from grading.instructor.cases import run_cases
+        from grading.instructor.checking.cases import run_cases
 
         inputs = battery.make_inputs(check, tmp_path)
         want = run_cases(check, battery.reference_function(check), inputs)
@@ -322,6 +323,40 @@ def test_counting_empty_truths_as_zero_is_caught(server, capsys):
     assert labels("recall", 0, 4) == lost(capsys)
 
 
+# Rules the docstrings state and no registry mistake breaks: each loses its own sub-check.
+RECALL_TRUTH_AS_LIST = """
+def recall_at_k(actual, predicted, topk):
+    scores = [sum(item in pred[:topk] for item in truth) / len(truth)
+              for truth, pred in zip(actual, predicted) if truth]
+    return sum(scores) / len(scores) if scores else 0.0
+"""
+NDCG_TRUTH_AS_LIST = NDCG.replace("        truth = set(truth)\n", "")
+NDCG_IDCG_CAPPED_BY_LIST = NDCG.replace("min(topk, len(truth))", "min(topk, len(pred), len(truth))")
+WITG_SELF_LOOP_SKIPPED = WITG.replace("s, t = sequence[i], sequence[i + window_size]\n",
+                                      "s, t = sequence[i], sequence[i + window_size]\n"
+                                      "                if s == t:\n"
+                                      "                    continue\n")
+WITG_SELF_LOOP_ONCE = WITG.replace("adjacency_list[t][s] = ", "if s != t: adjacency_list[t][s] = ")
+
+
+@pytest.mark.parametrize("grade, source, points, kept, lost_indices", [
+    (grade_recall, RECALL_TRUTH_AS_LIST, 2, 5 / 3, (2,)),  # [3, 3] as two targets
+    (grade_ndcg, NDCG_TRUTH_AS_LIST, 2, 5 / 3, (2,)),  # [7, 7]: an IDCG of two hits
+    (grade_ndcg, NDCG_IDCG_CAPPED_BY_LIST, 2, 5 / 3, (4,)),  # 5 targets, 3 recommended, k=10
+    # [5, 5, 6] and the long sequence of items 1..30 repeat items at distances 1 to 3
+    (grade_witg, WITG_SELF_LOOP_SKIPPED, 3, 2.0, (4, 5)),  # no w(5, 5)
+    (grade_witg, WITG_SELF_LOOP_ONCE, 3, 2.0, (4, 5)),  # w(5, 5) = 1, not 2
+], ids=["recall-duplicates", "ndcg-duplicates", "ndcg-idcg-list", "witg-no-self-loop",
+        "witg-self-loop-once"])
+def test_each_rule_of_the_docstrings_has_its_sub_check(server, capsys, grade, source, points,
+                                                        kept, lost_indices):
+    assert source not in (RECALL, NDCG, WITG)  # the replacement took place
+    function = next(value for name, value in notebook(PRELUDE + CONVERT + source).items()
+                    if name in ("recall_at_k", "ndcg_at_k", "build_weighted_item_transition_graph"))
+    assert grade(function, points) == pytest.approx(kept)
+    assert lost(capsys) == labels(grade.__name__.removeprefix("grade_"), *lost_indices)
+
+
 def test_hard_coded_home_graph_fails_on_hidden_inputs(server, capsys, tmp_path):
     home = tmp_path / "home_train.txt"
     home.write_text("1 1,2,3,4\n2 2,5,3\n3 6,1\n")
@@ -329,7 +364,7 @@ def test_hard_coded_home_graph_fails_on_hidden_inputs(server, capsys, tmp_path):
                   "    return ANSWER\n")
     ns["ANSWER"] = reference.build_weighted_item_transition_graph(str(home))
     assert grade_witg(ns["build_weighted_item_transition_graph"], 3) == 0.0
-    assert "노드 수가 기준 구현과 다릅니다" in capsys.readouterr().out
+    assert "노드 수가 참조 답안과 다릅니다" in capsys.readouterr().out
 
 
 def test_helpers_constants_closures_and_tensor_globals_travel(server, capsys):
@@ -370,14 +405,16 @@ def test_objects_that_are_not_notebook_functions_get_zero_with_a_reason(server, 
 
 
 def test_a_notebook_function_that_calls_the_reference_is_refused(server, capsys):
-    ns = notebook("import grading.instructor.reference as ref\n\ndef recall_at_k(a, p, k):\n"
+    ns = notebook("import grading.instructor.checking.reference as ref\n\n"
+                  "def recall_at_k(a, p, k):\n"
                   "    return ref.recall_at_k(a, p, k)\n")
     assert grade_recall(ns["recall_at_k"], 2) == 0.0
     assert "강사 전용 grading 패키지" in capsys.readouterr().out
 
 
 def test_importing_grading_inside_the_sandbox_fails(server, capsys):
-    ns = notebook("def recall_at_k(a, p, k):\n    import grading.instructor.reference as ref\n"
+    ns = notebook("def recall_at_k(a, p, k):\n"
+                  "    import grading.instructor.checking.reference as ref\n"
                   "    return ref.recall_at_k(a, p, k)\n")
     assert grade_recall(ns["recall_at_k"], 2) == 0.0
     assert "ImportError: grading is not available to student code" in capsys.readouterr().out
@@ -386,7 +423,7 @@ def test_importing_grading_inside_the_sandbox_fails(server, capsys):
 # --------------------------------------------------------------------------- isolation
 def test_monkeypatched_kernel_state_changes_nothing(server, capsys, monkeypatch):
     import gcl4sr_helpers.losses
-    import grading.instructor.reference
+    import grading.instructor.checking.reference
 
     right_mmd, wrong_mmd, right_witg = mmd(), mistaken("mmd.sign"), witg()
     wrong_recall = mistaken("recall.precision")
@@ -397,8 +434,9 @@ def test_monkeypatched_kernel_state_changes_nothing(server, capsys, monkeypatch)
     monkeypatch.setattr(random, "Random", lambda seed=None: random.SystemRandom())
     monkeypatch.setattr(gcl4sr_helpers.losses, "gaussian_kernel",
                         lambda s, t, *a, **k: torch.zeros(2 * len(s), 2 * len(s)))
-    monkeypatch.setattr(grading.instructor.reference, "recall_at_k", wrong_recall)
-    monkeypatch.setattr(grading.instructor.reference, "mmd_loss", lambda *a, **k: torch.tensor(0.0))
+    monkeypatch.setattr(grading.instructor.checking.reference, "recall_at_k", wrong_recall)
+    monkeypatch.setattr(grading.instructor.checking.reference, "mmd_loss",
+                        lambda *a, **k: torch.tensor(0.0))
     monkeypatch.setattr(battery, "judge", lambda *a, **k: [])
     assert grade_recall(wrong_recall, 2) < 2.0
     assert grade_recall(recall(), 2) == 2.0
@@ -483,7 +521,7 @@ def test_server_records_every_request(server):
 
 
 def test_reasons_never_quote_an_expected_value(server, capsys, tmp_path):
-    from grading.instructor.cases import run_cases
+    from grading.instructor.checking.cases import run_cases
 
     wrong = mistaken("ndcg.idcg_k")
     grade_ndcg(wrong, 2)

@@ -25,11 +25,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_grade_class import _toy_source, _toy_student
+from test_grade_class import NOTEBOOK, _toy_source, _toy_student
 
-from grading.instructor import isolation
+from grading.instructor.checking import isolation
 from grading.instructor.classrun import grade_class
-from grading.instructor.options import default_options
+from grading.instructor.common.options import default_options
+from grading.instructor.run.course import ASSIGNMENT
 
 pytestmark = pytest.mark.slow  # both tests grade a class
 REPO = Path(__file__).resolve().parents[1]
@@ -46,7 +47,7 @@ def attacks():
     import os, socket, sys
     from pathlib import Path
     where = "kernel" if os.environ.get("GCL4SR_GRADER_SOCKET") else "check"
-    target = "grading/instructor/reference.py"
+    target = "grading/instructor/checking/reference.py"
     seen = []
 
     def search():
@@ -140,15 +141,16 @@ def _class(root: Path, port: int) -> tuple[Path, Path, Path]:
     victim.parent.mkdir(parents=True)
     victim.write_text("victim's private work")  # graded as an invalid notebook: no kernel
     outside = root / "outside-"
-    code = ATTACK_CODE.format(reference=str(REPO / "grading" / "instructor" / "reference.py"),
+    reference = REPO / "grading" / "instructor" / "checking" / "reference.py"
+    code = ATTACK_CODE.format(reference=str(reference),
                               port=port, outside=str(outside), peer=str(victim))
-    _toy_student(source / "gcl4sr.ipynb", subs / "mallory" / "gcl4sr" / "gcl4sr.ipynb",
+    _toy_student(source / NOTEBOOK, subs / "mallory" / ASSIGNMENT / NOTEBOOK,
                  answer=code, extra=code + "\nprint(attacks())")
     return source, subs, outside
 
 
 def _kernel_report(out: Path) -> dict[str, str]:
-    nb = nbformat.read(out / "autograded" / "mallory" / "gcl4sr" / "gcl4sr.ipynb", 4)
+    nb = nbformat.read(out / "autograded" / "mallory" / ASSIGNMENT / NOTEBOOK, 4)
     texts = [o.get("text", "") for cell in nb.cells for o in cell.get("outputs", [])]
     return _report("\n".join(texts))
 

@@ -6,12 +6,11 @@ covers every cell students receive: markdown, the TODO docstrings, messages and 
 """
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
 
-RELEASE = Path(__file__).resolve().parents[1] / "notebooks" / "gcl4sr" / "gcl4sr.ipynb"
+from grading.release import RELEASE
 
 PARTICLES = (
     "은", "는", "이", "가", "을", "를", "의", "에", "에서", "에서는", "에는", "에도",

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from grading.instructor import battery, reference
-from grading.instructor.cases import run_cases
-from grading.instructor.course import config_text
+from grading.instructor.checking import battery, reference
+from grading.instructor.checking.cases import run_cases
+from grading.instructor.run.course import ASSIGNMENT, config_text
+from grading.release import RELEASE, SOLUTION
 
 REPO = Path(__file__).resolve().parents[1]
-RELEASE = REPO / "notebooks" / "gcl4sr" / "gcl4sr.ipynb"
-SOLUTION = REPO / "solutions" / "gcl4sr" / "gcl4sr.ipynb"
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
 from suite import graded_suite  # noqa: E402
 
@@ -120,12 +119,12 @@ def test_student_release_is_clean(tmp_path):
 def test_generated_solution_is_clean(tmp_path):
     course = tmp_path / "course"
     (course / "solutions").mkdir(parents=True)
-    subprocess.run(["cp", "-r", str(REPO / "solutions" / "gcl4sr"),
-                    str(course / "solutions" / "gcl4sr")], check=True)
+    subprocess.run(["cp", "-r", str(SOLUTION.parent),
+                    str(course / "solutions" / ASSIGNMENT)], check=True)
     (course / "nbgrader_config.py").write_text(config_text(course, None))
     quick = dict(os.environ, GCL4SR_QUICK="1")  # generate_solution runs the notebook
     for command in ("generate_assignment", "generate_solution"):
-        done = subprocess.run([sys.executable, "-m", "nbgrader", command, "gcl4sr", "--force"],
+        done = subprocess.run([sys.executable, "-m", "nbgrader", command, ASSIGNMENT, "--force"],
                               cwd=course, capture_output=True, text=True, env=quick)
         assert done.returncode == 0, done.stdout + done.stderr
     generated = sorted((course / "solution").rglob("*.ipynb"))

@@ -16,7 +16,7 @@ from gcl4sr_helpers.data import SequenceDataset
 from gcl4sr_helpers.graph import CSRAdjacency
 from gcl4sr_helpers.model import GCL4SR
 from gcl4sr_helpers.sampler import NeighborSampler
-from grading.instructor.reference import mmd_loss
+from grading.instructor.checking.reference import mmd_loss
 
 
 def original_gnn_encode(model, items, generator):

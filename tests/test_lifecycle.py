@@ -27,14 +27,14 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 
-from grading.instructor.grade_one import forget_foreign_cells, release_differences
-from grading.instructor.procs import run_logged
-from grading.instructor.warm import nbgrader_starter
+from grading.instructor.common.procs import run_logged
+from grading.instructor.run.course import ASSIGNMENT
+from grading.instructor.run.grade_one import forget_foreign_cells, release_differences
+from grading.instructor.run.warm import nbgrader_starter
+from grading.release import SOLUTION
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE_ID = "gcl4sr-2026"
-ASSIGNMENT = "gcl4sr"
-SOLUTION = REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 FILLED = {"alice": ("witg", "recall", "ndcg", "mmd"), "bob": ("witg",), "carol": ()}
 RENAMED = "gcl4sr (older copy).ipynb"
 #: The points each student must end with: the test cells of the TODOs they filled.
@@ -74,7 +74,7 @@ def nbgrader(cwd: Path, *args: str, ok: bool = True) -> str:
 def student_nbgrader(home: Path, *args: str) -> str:
     """A student's ``nbgrader *args`` (fetch, submit: their own config, no course code): the
     same command line, folder and environment, forked from a Python that already imported
-    nbgrader (:mod:`grading.instructor.warm`) to save its 2 s import, 13 times a run."""
+    nbgrader (:mod:`grading.instructor.run.warm`) to save its 2 s import, 13 times a run."""
     log = home.parent / f"{home.name}-nbgrader.log"
     done = run_logged([sys.executable, "-m", "nbgrader", *args], home, log, 900, _env(),
                       start_with=nbgrader_starter({}))

@@ -11,7 +11,7 @@ from gcl4sr_helpers.graph import CSRAdjacency
 from gcl4sr_helpers.losses import gcl_loss
 from gcl4sr_helpers.model import GCL4SR
 from gcl4sr_helpers.sampler import NeighborSampler
-from grading.instructor.reference import mmd_loss
+from grading.instructor.checking.reference import mmd_loss
 
 
 def make_model(data, graph, legacy=False, seed=0):

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from grading import release
-from grading.instructor.course import REPO_CONFIG
+from grading.instructor.run.course import REPO_CONFIG
 from grading.release import RELEASE, SOLUTION, SOURCE_PY
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,14 +8,15 @@ the readable model writes out the way the original notebook computed them.
 """
 
 import inspect
+import re
 
 import pytest
 import torch
 
-from gcl4sr_helpers import readable_model
+from gcl4sr_helpers import readable_model, readable_trainer
 from gcl4sr_helpers.data import SequenceDataset
 from gcl4sr_helpers.model import GCL4SR
-from grading.instructor.reference import mmd_loss
+from grading.instructor.checking.reference import mmd_loss
 
 NAMES = ("loss", "main", "gcl", "mmd")
 
@@ -63,10 +64,13 @@ def test_another_sample_fails_the_comparison(small_data, small_graph):
     assert not torch.allclose(got, want, rtol=1e-4, atol=1e-6)
 
 
-def test_every_function_is_short_and_documented():
-    functions = [f for _, f in inspect.getmembers(readable_model, inspect.isfunction)
-                 if f.__module__ == readable_model.__name__]
-    assert len(functions) >= 9
+@pytest.mark.parametrize("module, count", [(readable_model, 12), (readable_trainer, 5)],
+                         ids=["readable_model", "readable_trainer"])
+def test_every_readable_function_is_short_with_a_korean_docstring(module, count):
+    """The notebook prints these functions (docstrings included) inside a Korean lesson."""
+    functions = [f for _, f in inspect.getmembers(module, inspect.isfunction)
+                 if f.__module__ == module.__name__]
+    assert len(functions) >= count
     for function in functions:
-        assert function.__doc__, function.__name__
+        assert re.search("[가-힣]", function.__doc__ or ""), function.__name__
         assert len(inspect.getsource(function).splitlines()) <= 25, function.__name__

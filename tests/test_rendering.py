@@ -7,7 +7,7 @@ Hangul particle (``**추천(recommendation)**은``) is not right-flanking there 
 literal asterisks. Write ``**추천**(recommendation)은`` instead.
 
 Relative links (markdown links and images) of the notebook and of the student README must
-resolve inside the student edition, whose layout :func:`grading.instructor.edition.layout`
+resolve inside the student edition, whose layout :func:`grading.instructor.builders.edition.layout`
 gives without building it.
 """
 
@@ -23,7 +23,7 @@ import nbformat
 import pytest
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
-from grading.instructor import edition
+from grading.instructor.builders import edition
 from grading.release import RELEASE
 
 REPO = Path(__file__).resolve().parents[1]
@@ -201,7 +201,7 @@ def test_layout_matches_the_edition_builder():
 def test_checker_resolves_links_against_the_layout():
     files = edition.layout()
     notebook = _edition_path(RELEASE)
-    assert unresolved(notebook, ["../README.md", "../manifest.json#urls", "gcl4sr.ipynb"],
+    assert unresolved(notebook, ["../README.md", "../manifest.json#urls", RELEASE.name],
                       files) == []
     assert unresolved(notebook, ["../REPRODUCTION.md", "../../bench/x.png", "/etc/passwd",
                                  "README.md"], files) == [

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from grading.instructor.hints import fired_hints, hint_tables
-from grading.instructor.mistakes import MISTAKES
-from grading.instructor.similarity import similar_pairs
+from grading.instructor.builders.mistakes import MISTAKES
+from grading.instructor.report.hints import fired_hints, hint_tables
+from grading.instructor.report.similarity import similar_pairs
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))

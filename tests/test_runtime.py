@@ -13,9 +13,9 @@ from gcl4sr_helpers.data import SequenceDataset
 from gcl4sr_helpers.experiment import CourseConfig, build_model, build_trainer
 from gcl4sr_helpers.runtime import THREADS_ENV, _busy_seconds, requested_threads
 from gcl4sr_helpers.trainer import make_loader
-from grading.instructor.grade_one import kernel_env
-from grading.instructor.options import default_options
-from grading.instructor.reference import mmd_loss
+from grading.instructor.checking.reference import mmd_loss
+from grading.instructor.common.options import default_options
+from grading.instructor.run.grade_one import kernel_env
 
 REPO = Path(__file__).resolve().parents[1]
 BURNER = REPO / "bench" / "burner.py"

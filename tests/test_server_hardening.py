@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from test_hidden_checks import ndcg, notebook
 
-from grading.instructor import isolation
-from grading.instructor.options import Options
-from grading.instructor.procs import tree
-from grading.instructor.server_process import server_line, start_server, stop_server
+from grading.instructor.checking import isolation
+from grading.instructor.common.options import Options
+from grading.instructor.common.procs import tree
+from grading.instructor.run.server_process import server_line, start_server, stop_server
 from grading.kernel import grade_ndcg, grade_recall, grade_witg
 from grading.kernel.client import SOCKET_ENV
 from grading.kernel.registry import CHECKS
@@ -143,7 +143,7 @@ def refusals(exchange: Path) -> dict[str, str]:
 
 
 def test_copy_bundle_opens_nothing_outside_the_exchange_folder(tmp_path, monkeypatch):
-    from grading.instructor import intake
+    from grading.instructor.checking import intake
 
     exchange = tmp_path / "exchange"
     (exchange / "sub").mkdir(parents=True)
@@ -244,8 +244,9 @@ def test_the_limits_wrapper_sets_hard_limits():
              "    except ValueError:\n"
              "        pass\n"
              "    print(*resource.getrlimit(kind))\n")
-    done = subprocess.run([sys.executable, "-m", "grading.instructor.procs", "--as-mib", "2048",
-                           "--fsize-mib", "8", "--cpu", "100", "--", sys.executable, "-c", probe],
+    done = subprocess.run([sys.executable, "-m", "grading.instructor.common.procs",
+                           "--as-mib", "2048", "--fsize-mib", "8", "--cpu", "100", "--",
+                           sys.executable, "-c", probe],
                           capture_output=True, text=True, timeout=60, check=True,
                           cwd=Path(__file__).resolve().parents[1])
     assert done.stdout.split("\n")[:3] == [f"{2048 << 20} {2048 << 20}", f"{8 << 20} {8 << 20}",
@@ -290,7 +291,7 @@ def ndcg_at_k(actual, predicted, topk):
 @needs_bwrap
 @pytest.mark.slow
 def test_a_fork_bomb_stays_under_the_process_cap(server, capsys):
-    from grading.instructor.sandbox import CHECK_TASKS
+    from grading.instructor.checking.sandbox import CHECK_TASKS
 
     assert grade_recall(notebook(FORK_BOMB)["recall_at_k"], 2) == 0.0
     started = {float(n) - 0.5 for n in re.findall(r"반환값 ([\d.e+]+)\)", capsys.readouterr().out)}

@@ -81,6 +81,21 @@ def test_no_import_cycle_in_the_engine_or_the_grader():
     assert find_cycle(import_graph()) is None
 
 
+def test_the_instructor_folders_import_one_way():
+    """Taken whole, the parts of ``grading/instructor`` (its folders and ``classrun``) import
+    one another without a cycle: ``classrun`` above them all, ``common`` below them all."""
+    parts: dict[str, set[str]] = {}
+    for name, targets in import_graph().items():
+        if name.startswith("grading.instructor."):
+            part = ".".join(name.split(".")[:3])
+            found = {".".join(t.split(".")[:3]) for t in targets
+                     if t.startswith("grading.instructor.")}
+            parts.setdefault(part, set()).update(found - {part})
+    assert {"grading.instructor.common", "grading.instructor.classrun"} <= set(parts)
+    assert find_cycle(parts) is None
+    assert not parts["grading.instructor.common"]
+
+
 def test_the_data_variable_is_named_in_one_module():
     """``GCL4SR_DATA`` is a string literal only in ``gcl4sr_helpers/download.py`` (prose in
     docstrings may name it); everything else imports ``download.ENV_VAR``."""
@@ -173,13 +188,15 @@ def _constants(path: Path) -> list[ast.Constant]:
 def test_the_assignment_name_and_the_config_path_have_one_home():
     """The grader names the assignment (``"gcl4sr"``) and builds the path of the repository's
     nbgrader config (``... / "grading" / "nbgrader_config.py"``) only in
-    ``grading/instructor/course.py``; the rest imports ``ASSIGNMENT`` and ``REPO_CONFIG``.
+    ``grading/instructor/run/course.py``; the rest imports ``ASSIGNMENT`` and ``REPO_CONFIG``.
     (A course's own ``nbgrader_config.py``, a file of nbgrader's layout, is not that path.)"""
+    from grading.instructor.run.course import ASSIGNMENT
+
     names, configs = set(), set()
     for path in (REPO / "grading").rglob("*.py"):
         where = str(path.relative_to(REPO))
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        if any(node.value == "gcl4sr" for node in _constants(path)):
+        if any(node.value == ASSIGNMENT for node in _constants(path)):
             names.add(where)
         for node in ast.walk(tree):
             if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)
@@ -188,7 +205,7 @@ def test_the_assignment_name_and_the_config_path_have_one_home():
                     and isinstance(node.left, ast.BinOp)
                     and getattr(node.left.right, "value", None) == "grading"):
                 configs.add(where)
-    assert names == configs == {"grading/instructor/course.py"}
+    assert names == configs == {"grading/instructor/run/course.py"}
 
 
 def test_the_nbgrader_config_sets_each_option_once_and_reads_the_kernel_limits():
@@ -196,8 +213,8 @@ def test_the_nbgrader_config_sets_each_option_once_and_reads_the_kernel_limits()
     ``grading.kernel.limits.CELL_TIMEOUT_S``, which is also the class command's default."""
     from traitlets.config.loader import PyFileConfigLoader
 
-    from grading.instructor.course import REPO_CONFIG
-    from grading.instructor.options import DEFAULTS
+    from grading.instructor.common.options import DEFAULTS
+    from grading.instructor.run.course import REPO_CONFIG
     from grading.kernel.limits import CELL_TIMEOUT_S
 
     targets = [ast.unparse(target) for node in ast.walk(ast.parse(REPO_CONFIG.read_text()))
@@ -210,9 +227,10 @@ def test_the_nbgrader_config_sets_each_option_once_and_reads_the_kernel_limits()
 
 
 def test_a_typical_mistake_has_one_home():
-    """The code of a registry mistake (:mod:`grading.instructor.mistakes`) is written nowhere
-    else in the grader or the tests: the fixtures and the tests take it from the registry."""
-    from grading.instructor.mistakes import MISTAKES
+    """The code of a registry mistake (:mod:`grading.instructor.builders.mistakes`) is written
+    nowhere else in the grader or the tests: the fixtures and the tests take it from the
+    registry."""
+    from grading.instructor.builders.mistakes import MISTAKES
 
     bodies = {}
     for mistake in MISTAKES.values():

@@ -16,7 +16,8 @@ from test_leaks import MARKERS, OPERATIONS, assert_clean
 
 from gcl4sr_helpers import __version__
 from grading import student_edition
-from grading.instructor import edition
+from grading.instructor.run.course import ASSIGNMENT
+from grading.release import RELEASE
 
 NAME = f"gcl4sr-student-{__version__}"
 WHEEL = f"gcl4sr_course_kit-{__version__}-py3-none-any.whl"
@@ -66,13 +67,13 @@ def _files(root: Path) -> set[str]:
 def test_edition_holds_only_student_files(built, unpacked):
     assert built.name == f"{NAME}.zip"
     assert _files(unpacked) == {"README.md", "requirements.txt", "manifest.json",
-                                "gcl4sr/gcl4sr.ipynb", f"gcl4sr/{WHEEL}"}
+                                f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb", f"{ASSIGNMENT}/{WHEEL}"}
     assert _files(built.with_suffix("")) == _files(unpacked)  # the tree beside the zip
-    cells = nbformat.read(unpacked / "gcl4sr" / "gcl4sr.ipynb", as_version=4).cells
+    cells = nbformat.read(unpacked / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4).cells
     first_code = next(c for c in cells if c.cell_type == "code")
     assert first_code.source.startswith(f"# {NAME}: 키트 버전 {__version__}\n")
     assert "ENGINE_URL = None" in first_code.source
-    with zipfile.ZipFile(unpacked / "gcl4sr" / WHEEL) as wheel:
+    with zipfile.ZipFile(unpacked / ASSIGNMENT / WHEEL) as wheel:
         tops = {name.split("/")[0] for name in wheel.namelist()}
     assert tops == {"gcl4sr_helpers", f"gcl4sr_course_kit-{__version__}.dist-info"}
 
@@ -127,8 +128,8 @@ def test_no_answer_anywhere_in_the_edition(unpacked, tmp_path):
 def test_first_code_cell_names_the_edition_and_the_engine_url(tmp_path):
     """Only the first code cell differs from the release, and it is unlocked."""
     student_edition.main(["--out", str(tmp_path), "--engine-url", ENGINE_URL])
-    cells = nbformat.read(tmp_path / NAME / "gcl4sr" / "gcl4sr.ipynb", as_version=4).cells
-    release = nbformat.read(edition.RELEASE_ROOT / "gcl4sr" / "gcl4sr.ipynb", 4).cells
+    cells = nbformat.read(tmp_path / NAME / ASSIGNMENT / RELEASE.name, as_version=4).cells
+    release = nbformat.read(RELEASE, 4).cells
     first_code = next(i for i, c in enumerate(cells) if c.cell_type == "code")
     assert [i for i, (a, b) in enumerate(zip(cells, release, strict=True))
             if a.source != b.source] == [first_code]
@@ -162,7 +163,7 @@ def test_edition_installs_and_runs_from_an_empty_folder(unpacked, home_dir, tmp_
     script = tmp_path / "run_until_todo.py"
     script.write_text(RUN_UNTIL_TODO)
     executed = tmp_path / "executed.ipynb"
-    done = subprocess.run([python, str(script), str(unpacked / "gcl4sr" / "gcl4sr.ipynb"),
+    done = subprocess.run([python, str(script), str(unpacked / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
                            str(executed)], cwd=tmp_path, capture_output=True, text=True,
                           env=_clean_env(env_dir, GCL4SR_DATA=str(home_dir), GCL4SR_QUICK="1",
                                          MPLBACKEND="Agg"))
@@ -180,7 +181,7 @@ def test_edition_installs_and_runs_from_an_empty_folder(unpacked, home_dir, tmp_
 def test_setup_cell_needs_the_engine_or_a_wheel(tmp_path):
     """Without the engine (no site-packages) and no wheel beside it, the setup cell says what
     to do instead of calling pip."""
-    nb = nbformat.read(edition.RELEASE_ROOT / "gcl4sr" / "gcl4sr.ipynb", 4)
+    nb = nbformat.read(RELEASE, 4)
     setup = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
     code = "ENGINE_URL = None\n" + setup.source
     done = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=tmp_path,

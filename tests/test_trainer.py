@@ -13,7 +13,7 @@ from scipy.sparse import csr_matrix
 from gcl4sr_helpers.data import SequenceDataset
 from gcl4sr_helpers.experiment import CourseConfig, build_model, build_trainer
 from gcl4sr_helpers.trainer import load_checkpoint, make_loader, mask_seen, save_checkpoint
-from grading.instructor.reference import mmd_loss, ndcg_at_k, recall_at_k
+from grading.instructor.checking.reference import mmd_loss, ndcg_at_k, recall_at_k
 
 CONFIG = CourseConfig(batch_size=128, seed=11)
 
@@ -68,8 +68,8 @@ def test_checkpoint_reloads_in_a_new_process_to_the_same_numbers(trained, small_
         from gcl4sr_helpers.data import SequenceDataset, load_data
         from gcl4sr_helpers.experiment import CourseConfig, build_model, build_trainer
         from gcl4sr_helpers.trainer import load_checkpoint, make_loader
-        from grading.instructor.reference import (build_weighted_item_transition_graph, mmd_loss,
-                                       ndcg_at_k, recall_at_k)
+        from grading.instructor.checking.reference import (
+            build_weighted_item_transition_graph, mmd_loss, ndcg_at_k, recall_at_k)
         data = load_data({str(home_dir)!r}, max_users=400, seed=7, cache_dir={str(tmp_path)!r})
         graph = build_weighted_item_transition_graph(str(data.train_sequence_file))
         config = CourseConfig(batch_size=128, seed=99)  # another seed: weights must come from disk

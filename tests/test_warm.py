@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from grading.instructor import warm
-from grading.instructor.procs import popen, run_logged
+from grading.instructor.common.procs import popen, run_logged
+from grading.instructor.run import warm
 
 NBGRADER = [sys.executable, "-m", "nbgrader"]
 
@@ -54,7 +54,7 @@ def test_without_fork_nbgrader_runs_cold(monkeypatch):
     monkeypatch.setattr(warm, "can_fork", lambda: False)
     command, start = warm.nbgrader_command(["autograde", "a"], 2048, 64, 30)
     assert start is popen
-    assert command[1:3] == ["-m", "grading.instructor.procs"] and "--cpu" in command
+    assert command[1:3] == ["-m", "grading.instructor.common.procs"] and "--cpu" in command
 
 
 def test_a_command_stopped_at_its_wall_clock_leaves_the_server_working(tmp_path):

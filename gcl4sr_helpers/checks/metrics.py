@@ -32,7 +32,7 @@ RECALL_HINTS = {
                  "Recall은 |정답 ∩ top-k| / |정답|입니다.",
     "empty_as_zero": "정답이 빈 사용자까지 평균에 넣은 것 같아요 (0점으로 세거나 전체 사용자 수로 "
                      "나누기). 그런 사용자는 건너뛰고, 평가한 사용자 수로 나눕니다.",
-    "no_cut": "추천 목록을 k개로 자르지 않은 것 같아요: predicted[u][:k]만 보세요.",
+    "no_cut": "추천 목록을 전부 본 것 같아요. 지표는 추천 목록의 상위 k개만 봅니다.",
     "capped_denominator": "min(k, |정답|)으로 나눈 것 같아요. 이 과제의 Recall은 |정답|으로 "
                           "나눕니다.",
 }
@@ -43,9 +43,10 @@ NDCG_HINTS = {
     "idcg_truth": "IDCG를 |정답|개로 계산한 것 같아요. k보다 정답이 많으면 min(k, |정답|)개로 "
                   "잘라야 합니다.",
     "no_idcg": "DCG를 IDCG로 나누지 않은 것 같아요 (정답이 여러 개일 때 1을 넘을 수 있음).",
-    "rank_from_zero": "할인의 순위가 하나 밀렸어요. 1등의 할인은 1/log₂(1+1) = 1입니다: "
-                      "0부터 세는 인덱스 i라면 log₂(i + 2)로 나누세요.",
-    "rank_plus_two": "할인의 순위가 하나 밀렸어요. 1부터 세는 순위 i의 할인은 1/log₂(i + 1)입니다.",
+    "rank_from_zero": "할인의 순위가 하나 밀렸어요. 순위는 1부터 세므로 1등의 할인은 "
+                      "1/log₂(1 + 1) = 1입니다: 0부터 세는 위치를 그대로 순위로 쓰지 않았는지 "
+                      "확인하세요.",
+    "rank_plus_two": "할인의 순위가 하나 밀렸어요. 1등의 할인이 1/log₂(1 + 1) = 1인지 확인하세요.",
     "natural_log_dcg": "DCG와 IDCG의 로그 밑이 다른 것 같아요. 둘 다 밑이 2인 로그를 쓰세요.",
     "empty_as_zero": RECALL_HINTS["empty_as_zero"],
     "no_cut": RECALL_HINTS["no_cut"],
@@ -62,7 +63,8 @@ def _check_metric(report: _Report, name: str, fn: Callable, stored: Mapping,
             hint = _crash_hint(error)
             if isinstance(error, ZeroDivisionError):
                 hint += ("\n평가할 사용자가 없으면 0.0을 반환하세요." if case_id == "no_users"
-                         else "\n0으로 나눴어요: log₂(1) = 0이므로 1등의 할인은 log₂(1+1)입니다.")
+                         else "\n0으로 나눴어요: log₂(1) = 0입니다. 순위는 1부터 세므로 1등의 "
+                              "할인은 1/log₂(1 + 1) = 1입니다.")
             report.item(False, f"{name} — {label}", "", hint)
             continue
         report.item(_close(value, ref["expected"]), f"{name} — {label}",

@@ -25,8 +25,8 @@ MMD_CASES: tuple[tuple[str, str, int, float, dict], ...] = (
 )
 
 MMD_HINTS = {
-    "sign": "부호가 반대입니다: MMD = mean(K_xx + K_yy − K_xy − K_yx). 같은 분포끼리의 "
-            "커널(xx, yy)은 더하고 교차 항(xy, yx)은 뺍니다.",
+    "sign": "부호가 반대입니다. 같은 분포끼리의 블록(K_xx, K_yy)은 더하고, 교차 블록"
+            "(K_xy, K_yx)은 뺍니다.",
     "no_cross": "교차 항 K_xy, K_yx를 빼지 않은 것 같아요.",
     "cross_only": "K_xx와 K_yy를 빠뜨린 것 같아요.",
     "sum": "평균(mean) 대신 합(sum)을 쓴 것 같아요.",
@@ -57,7 +57,7 @@ def _mmd_value(fn: Callable, source: Tensor, target: Tensor, **kwargs) -> float:
 def check_mmd(mmd_fn: Callable, quiet: bool = False) -> bool:
     """The MMD function on the public examples, plus properties every MMD has."""
     stored = load_constants()["mmd"]
-    report = _Report("MMD loss 점검", quiet)
+    report = _Report("MMD 손실 점검", quiet)
     for case_id, label, batch, shift, kwargs in MMD_CASES:
         ref = stored[case_id]
         try:
@@ -83,8 +83,8 @@ def check_mmd(mmd_fn: Callable, quiet: bool = False) -> bool:
         scalar = isinstance(value, Tensor) and value.dim() == 0
         report.item(scalar, "0차원 텐서(스칼라)를 반환",
                     f"{type(value).__name__} {tuple(getattr(value, 'shape', ()))}",
-                    "torch.mean(...)의 결과(텐서)를 그대로 반환하세요: float()이나 .item()은 "
-                    "역전파를 끊습니다.")
+                    "평균을 낸 텐서를 그대로 반환하세요: float()이나 .item()으로 바꾸면 "
+                    "역전파가 끊깁니다.")
         if scalar:
             value.backward()
             flows = leaf.grad is not None and bool(torch.isfinite(leaf.grad).all())

@@ -32,12 +32,14 @@ def dataset_constants(data: SequenceData | None = None) -> dict | None:
 
 
 class _Report:
-    """Collects pass/fail lines of one check and prints them as they come."""
+    """Collects pass/fail lines of one check and prints them as they come (a hint line only the
+    first time: two failed items with one cause show its hint once)."""
 
     def __init__(self, title: str, quiet: bool = False) -> None:
         self.ok = True
         self.skipped = False
         self.quiet = quiet
+        self._hinted: set[str] = set()
         self._say(f"── {title} ──")
 
     def _say(self, text: str) -> None:
@@ -50,7 +52,9 @@ class _Report:
         self._say(f"{mark} {label}" + (f": {detail}" if detail else ""))
         if not passed and hint:
             for line in hint.strip().splitlines():
-                self._say(f"     💡 {line}")
+                if line not in self._hinted:
+                    self._hinted.add(line)
+                    self._say(f"     💡 {line}")
         return bool(passed)
 
     def info(self, text: str) -> None:

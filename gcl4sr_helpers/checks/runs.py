@@ -59,7 +59,7 @@ def check_losses(losses: Sequence[float], mode: str | None = "full", quiet: bool
     constants = dataset_constants(data)
     if constants is None:
         return _no_dataset_reference(report, data, {
-            f"{name} loss": f"{value:.4f}" for name, value in zip(LOSS_NAMES, values,
+            f"{name} 손실": f"{value:.4f}" for name, value in zip(LOSS_NAMES, values,
                                                                    strict=True)})
     ref = _reference(constants, "losses", mode)
     if ref is None:
@@ -74,7 +74,7 @@ def check_losses(losses: Sequence[float], mode: str | None = "full", quiet: bool
         if name != "mmd" or not hint:
             hint = ("MMD 점검(check_mmd)을 먼저 통과했는지 확인하세요. 통과했는데도 벗어나면 "
                     "하이퍼파라미터(CourseConfig)를 바꾸지 않았는지 확인하세요.")
-        report.item(abs(value - want) <= tol, f"{name} loss",
+        report.item(abs(value - want) <= tol, f"{name} 손실",
                     f"{value:.4f} (기준 {want:.4f} ± {tol:.4f})", hint)
     return report.done()
 
@@ -101,7 +101,7 @@ def check_eval(metrics: Mapping[str, float], mode: str | None = "full", quiet: b
                 hint="평균을 사용자 수로 나눴는지 확인하세요.")
     report.item(m["Recall@20"] >= m["Recall@10"] and m["NDCG@20"] >= m["NDCG@10"],
                 "k가 커지면 지표가 줄지 않음",
-                hint="predicted[u][:k]로 k개만 보고 있는지 확인하세요.")
+                hint="추천 목록의 상위 k개만 보는지 확인하세요.")
     report.item(m["NDCG@10"] <= m["Recall@10"] + 1e-12 and m["NDCG@20"] <= m["Recall@20"] + 1e-12,
                 "NDCG@k ≤ Recall@k (정답이 하나일 때)",
                 hint="정답이 하나면 NDCG@k는 적중했을 때 1/log₂(순위 + 1) ≤ 1이므로 Recall@k를 "

@@ -20,21 +20,21 @@ from .report import _no_dataset_reference, _Report, dataset_constants
 if TYPE_CHECKING:
     from torch_geometric.data import Data
 
-#: The worked example of the notebook (also what ``write_witg_example`` writes).
-WITG_EXAMPLE = ([1, 2, 3, 4], [3, 2, 5])
+#: The worked example of the notebook (also what ``write_witg_example`` writes); the third
+#: sequence repeats item 5 at distance 1, a self-loop.
+WITG_EXAMPLE = ([1, 2, 3, 4], [3, 2, 5], [5, 5, 6])
 
 WITG_HINTS = {
     "one_direction": "엣지를 한 방향으로만 더한 것 같아요. WITG는 무방향 그래프입니다: "
                      "w(a, b)에 더할 때 w(b, a)에도 같은 값을 더하세요.",
     "weight_one": "거리와 상관없이 가중치 1을 더한 것 같아요. 거리 k인 쌍에는 1/k를 더합니다.",
     "weight_k": "가중치를 k로 더한 것 같아요. 가까울수록 커야 하므로 1/k입니다.",
-    "windows_1_2": "윈도우가 하나 모자랍니다 (k = 1, 2만 사용). range(1, 4)처럼 k = 1, 2, 3을 "
-                   "모두 돌았는지 확인하세요.",
-    "windows_1_4": "윈도우가 하나 많습니다 (k = 4까지 사용). k는 1, 2, 3까지입니다.",
-    "last_pair_missed": "각 시퀀스의 마지막 쌍을 빠뜨린 것 같아요 (off-by-one). t + k < len(s)인 "
-                        "모든 t, 즉 range(len(s) - k)를 도세요.",
-    "overwrite": "같은 쌍이 다시 나올 때 가중치를 누적하지 않고 덮어쓴 것 같아요. "
-                 "기존 값에 1/k를 더하세요 (dict.get(b, 0.0) + 1/k).",
+    "windows_1_2": "거리 k = 3인 쌍이 빠진 것 같아요 (k = 1, 2만 사용). 거리는 1, 2, 3입니다.",
+    "windows_1_4": "거리 k = 4인 쌍까지 더한 것 같아요. 거리는 1, 2, 3까지입니다.",
+    "last_pair_missed": "거리마다 각 시퀀스의 마지막 쌍을 빠뜨린 것 같아요 (off-by-one). 시퀀스의 "
+                        "마지막 아이템도 쌍의 뒤쪽 s[t + k]가 되는지 확인하세요.",
+    "overwrite": "같은 쌍이 다시 나올 때 가중치를 누적하지 않고 덮어쓴 것 같아요. 이미 쌓인 "
+                 "가중치에 1/k를 더해야 합니다.",
 }
 
 NODES_HINT = ("노드는 0..최대 아이템 ID입니다: read_item_sequences가 돌려준 num_nodes를 "
@@ -148,14 +148,15 @@ def check_witg(graph: Data, mode: str | None = None, quiet: bool = False,
     mistake_hint = "\n".join(WITG_HINTS[name] for name in matches)
     report.item(summary["edges"] == ref["edges"], "엣지 수 (방향 포함)",
                 f"{summary['edges']:,} (기대 {ref['edges']:,})",
-                mistake_hint or "윈도우 범위(k = 1, 2, 3)와 위치 범위(t + k < len(s))를 "
-                "확인하세요.")
+                mistake_hint or "거리 k(1, 2, 3)와 위치 t의 범위(t + k < len(s))를 확인하세요.")
     total, want = summary["total_sixths"] / 6.0, ref["total_sixths"] / 6.0
     report.item(summary["total_sixths"] == ref["total_sixths"], "가중치 합",
                 f"{total:,.3f} (기대 {want:,.3f})",
-                mistake_hint or "가중치 1/k와 누적(+=)을 확인하세요.")
+                mistake_hint or "거리 k인 쌍의 가중치 1/k와, 같은 쌍이 다시 나올 때 가중치가 "
+                "쌓이는지 확인하세요.")
+    counts_match = got == (ref["edges"], ref["total_sixths"])  # the premise of the hint below
     report.item(summary["fingerprint"] == ref["fingerprint"], "정답 그래프와 동일 (지문 비교)",
                 summary["fingerprint"],
                 "개수는 맞지만 어떤 엣지의 가중치가 다릅니다: 어떤 쌍에 어떤 값을 더하는지 "
-                "작은 예제로 다시 확인하세요.")
+                "작은 예제로 다시 확인하세요." if counts_match else "")
     return report.done()

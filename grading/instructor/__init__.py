@@ -1,20 +1,33 @@
 """The instructor's side of the grader: nothing here runs in a student's kernel.
 
-Its modules, by what they do (a map for now; the folders do not group them yet):
+Its parts, by what they do (each folder's ``__init__`` lists its modules in order):
 
-* **A class run**, in the order :func:`~grading.instructor.classrun.grade_class` runs it:
-  :mod:`.options` (limits), :mod:`.discover` (the submissions), :mod:`.course` (the course
-  template), :mod:`.executors` (here or on Dask), :mod:`.grade_one` (one submission:
-  :mod:`.warm` forks nbgrader, :mod:`.server_process` runs its check server), :mod:`.verify`
-  (points from the server's records), :mod:`.output` (gradebook, feedback, ``grades.csv``,
-  with :mod:`.feedback_safety`), then the class report (:mod:`.class_report`,
-  :mod:`.report_page`, :mod:`.results`, :mod:`.hints`, :mod:`.similarity`). Every phase
-  shares :mod:`.records`.
-* **The check server and the sandboxes**: :mod:`.check_server` (with :mod:`.intake` and
-  :mod:`.cases`), :mod:`.battery` (hidden inputs and verdicts), :mod:`.reference` (the
-  answers), :mod:`.sandbox` (the untrusted side), :mod:`.isolation` (bubblewrap) and
-  :mod:`.procs` (processes, limits).
-* **Builders**: :mod:`.check_constants` (the numbers behind the students' checks, from the
-  registry of typical mistakes in :mod:`.mistakes`), :mod:`.edition` (the student edition),
-  :mod:`.fulltrain` (full training).
+* :mod:`.classrun`: a class run, phase by phase (:func:`~.classrun.grade_class`): the
+  phases of :mod:`.run`, then the class report of :mod:`.report`.
+* :mod:`.run`: a class run's phases: :mod:`.run.discover` (the submissions),
+  :mod:`.run.course` (the course template), :mod:`.run.executors` (here or on Dask),
+  :mod:`.run.grade_one` (one submission: :mod:`.run.warm` forks nbgrader,
+  :mod:`.run.server_process` runs its check server), :mod:`.run.verify` (points from the
+  server's records), :mod:`.run.output` (gradebook, feedback, ``grades.csv``, with
+  :mod:`.run.feedback_safety`).
+* :mod:`.report`: the class report: :mod:`.report.class_report` (``report.json``,
+  ``report.html``), :mod:`.report.report_page`, :mod:`.report.results`,
+  :mod:`.report.hints`, :mod:`.report.similarity`.
+* :mod:`.checking`: the check server and the sandboxes: :mod:`.checking.check_server` (with
+  :mod:`.checking.intake` and :mod:`.checking.cases`), :mod:`.checking.battery` (hidden
+  inputs and verdicts), :mod:`.checking.reference` (the answers), :mod:`.checking.sandbox`
+  (the untrusted side), :mod:`.checking.isolation` (bubblewrap).
+* :mod:`.common`: what several parts share: :mod:`.common.options` (the limits and their
+  defaults), :mod:`.common.records` (a submission's result: every phase and the report),
+  :mod:`.common.procs` (processes, limits).
+* :mod:`.builders`: :mod:`.builders.check_constants` (the numbers behind the students'
+  checks, from the registry of typical mistakes in :mod:`.builders.mistakes` and the seed runs
+  in ``home_seed_runs.json``), :mod:`.builders.edition` (the student edition),
+  :mod:`.builders.fulltrain` (full training).
+
+Imports go one way: :mod:`.classrun` uses every part; :mod:`.report` uses :mod:`.run` (the
+course) and :mod:`.common`; :mod:`.run` uses :mod:`.checking` (the sandboxes) and
+:mod:`.common`; :mod:`.builders` uses :mod:`.checking` (the reference); :mod:`.checking`
+uses only :mod:`.common`, which uses none of them. The folders' ``__init__`` modules import
+nothing: the check sandbox imports :mod:`.checking.sandbox` with nothing else of this side.
 """

@@ -9,15 +9,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from .class_report import write_class_report
-from .course import ASSIGNMENT, REPO, build_template
-from .discover import Submission, discover
-from .executors import Assignment, grade_here, grade_on_dask
-from .grade_one import grade_one
-from .isolation import unsandboxed, use_bwrap
-from .options import Options, default_options
-from .output import summary_table, write_outputs
-from .records import Result, Status
+from .checking.isolation import unsandboxed, use_bwrap
+from .common.options import Options, default_options
+from .common.records import Result, Status
+from .report.class_report import write_class_report
+from .run.course import ASSIGNMENT, REPO, build_template
+from .run.discover import Submission, discover
+from .run.executors import Assignment, grade_here, grade_on_dask
+from .run.grade_one import grade_one
+from .run.output import summary_table, write_outputs
 
 
 def grade_class(submissions: Path, out: Path, jobs: int = 1, options: Options | None = None,

@@ -5,7 +5,7 @@
 
 Each ``grade_*`` function compares the student's function with the reference on inputs the
 student never saw, prints one Korean line per lost sub-check (``-0.667 WITG [길이 2인
-시퀀스]: 엣지 집합이 기준 구현과 다릅니다 ...``) and returns the points earned as a plain
+시퀀스]: 엣지 집합이 참조 답안과 다릅니다 ...``) and returns the points earned as a plain
 ``float``: the cell's last expression, which nbgrader reads as partial credit. Every check
 has six sub-checks of equal weight that count only when its core sub-check passes (see
 :mod:`grading.kernel.registry`); reasons never quote an expected value.
@@ -16,13 +16,14 @@ How a check runs
    it was given*: its source (``inspect``), the source of notebook functions and classes it
    uses, and how to rebuild each other global it uses (an import by module name, a literal,
    or a pickle).
-2. The bundle goes to the trusted check server (:mod:`grading.instructor.check_server`): the
-   class command starts one per submission before the kernel and passes its socket in
+2. The bundle goes to the trusted check server
+   (:mod:`grading.instructor.checking.check_server`): the class command starts one per
+   submission before the kernel and passes its socket in
    ``$GCL4SR_GRADER_SOCKET``; without it the first check starts a private server.
 3. The server built the hidden inputs and the expected outputs at start-up, in its own
    process, with the reference loaded from disk. It runs the bundle in a fresh,
-   resource-limited sandbox process (:mod:`grading.instructor.sandbox`) that cannot import
-   ``grading``, and compares the outputs there.
+   resource-limited sandbox process (:mod:`grading.instructor.checking.sandbox`) that cannot
+   import ``grading``, and compares the outputs there.
 
 Threat model (what a submission may do, and what happens)
 ---------------------------------------------------------
@@ -64,7 +65,7 @@ Threat model (what a submission may do, and what happens)
 * Read instructor files (by absolute path or by searching ``sys.path`` and parent folders),
   open a connection, write outside its folder, read another student's work: under
   ``grading.grade_class`` only the kernel runs in bubblewrap, and ``nbgrader autograde``
-  outside it (:mod:`grading.instructor.isolation`): no network, and a read-only file system
+  outside it (:mod:`grading.instructor.checking.isolation`): no network, and a read-only file system
   that holds the kit, the data, and as working folder a private copy of the submission's
   folder; never the course copy (the source notebook with the answers, the gradebook), the
   repository, ``grading.instructor`` or other submissions, so each attempt fails with its
@@ -138,7 +139,7 @@ def _grade(check: str, student_fn, points: float) -> float:
                 os.unlink(os.path.join(tmp, name))
             os.rmdir(tmp)
     if "error" in reply:
-        print(f"-{points:g} {CHECKS[check].title}: 숨은 검사를 실행하지 못했습니다 "
+        print(f"-{points:g} {CHECKS[check].title}: 숨은 테스트를 실행하지 못했습니다 "
               f"({reply['error']})")
         return 0.0
     for line in reply["lines"]:

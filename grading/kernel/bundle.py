@@ -3,7 +3,7 @@
 :func:`make_bundle` captures the function object it is given: its source, the source of
 the notebook functions and classes it uses, and how to rebuild each other global (an
 import by module name, a literal, or a pickle);
-:func:`grading.instructor.sandbox.load_function` rebuilds it.
+:func:`grading.instructor.checking.sandbox.load_function` rebuilds it.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def _server_script() -> str:
     """The server runs as a script in its own process: nothing of it is imported here."""
-    return str(Path(__file__).resolve().parents[1] / "instructor" / "check_server.py")
+    return str(Path(__file__).resolve().parents[1] / "instructor" / "checking" / "check_server.py")
 
 
 def _private_socket() -> str:
@@ -49,7 +49,7 @@ def _private_socket() -> str:
     line = proc.stdout.readline().decode()
     if not line.startswith("READY "):
         proc.kill()
-        raise RuntimeError(f"검사 서버가 시작되지 않았습니다 ({folder}/server.log 참고)")
+        raise RuntimeError(f"채점 서버가 시작되지 않았습니다 ({folder}/server.log 참고)")
     _PRIVATE.update(proc=proc, socket=path)
     atexit.register(_stop_private, proc, folder)
     return path
@@ -94,5 +94,5 @@ def request(payload: dict) -> dict:
             data += chunk
     reply = json.loads(data)
     if not isinstance(reply, dict) or ("error" not in reply and "lines" not in reply):
-        raise ValueError("검사 서버의 응답 형식이 잘못되었습니다")
+        raise ValueError("채점 서버의 응답 형식이 잘못되었습니다")
     return reply

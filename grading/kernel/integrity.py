@@ -2,7 +2,7 @@
 score is displayed (reported to the check server, which then gives the check 0).
 
 This is a deterrent, not evidence: points come only from the check server's own runs
-(:mod:`grading.instructor.verify`), so a kernel that hides its tampering gains nothing."""
+(:mod:`grading.instructor.run.verify`), so a kernel that hides its tampering gains nothing."""
 
 from __future__ import annotations
 

@@ -2,12 +2,12 @@
 the limits of a graded kernel (the one home of their numbers).
 
 It runs in the student's kernel (its memory cap, from the nbgrader config), around
-``nbgrader autograde`` (:mod:`grading.instructor.procs`) and in the sandbox child. All three
+``nbgrader autograde`` (:mod:`grading.instructor.common.procs`) and in the sandbox child. All three
 set their limits ``hard``: student code can lower a soft limit, never raise one.
 
 The graded kernel's limits, :data:`KERNEL_MEM_MIB` and :data:`CELL_TIMEOUT_S`, are read by the
 nbgrader config (``grading/nbgrader_config.py``) and are the defaults of the class command
-(:mod:`grading.instructor.options`).
+(:mod:`grading.instructor.common.options`).
 """
 
 from __future__ import annotations

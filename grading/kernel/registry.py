@@ -2,7 +2,7 @@
 (read by both sides).
 
 A check's name is the suffix of its ``grade_<name>`` function; the instructor side maps
-each sub-check label to the hidden cases behind it (:mod:`grading.instructor.battery`).
+each sub-check label to the hidden cases behind it (:mod:`grading.instructor.checking.battery`).
 Labels are the Korean text students see in their feedback.
 
 Points only for evidence: a part earns points only when its **core** sub-check passes, the
@@ -48,7 +48,7 @@ CHECKS: dict[str, Check] = {check.name: check for check in (
     Check("recall", "Recall@k", (
         "무작위 사용자, k=20",
         "사용자마다 정답 1개, k=10",
-        "사용자마다 정답 여러 개, k=5",
+        "사용자마다 정답 여러 개 (중복 포함), k=5",
         "k가 추천 목록보다 긴 경우",
         "정답이 빈 사용자는 건너뜀",
         "정답이 있는 사용자가 없으면 0.0"),
@@ -56,9 +56,9 @@ CHECKS: dict[str, Check] = {check.name: check for check in (
     Check("ndcg", "NDCG@k", (
         "무작위 사용자, k=20",
         "사용자마다 정답 1개, k=1",
-        "사용자마다 정답 1개, k=10",
+        "사용자마다 정답 1개 (중복 포함), k=10",
         "정답이 k개보다 많은 경우",
-        "k가 추천 목록보다 긴 경우",
+        "k가 추천 목록보다 긴 경우 (정답이 목록보다 많을 때 포함)",
         "정답이 있는 사용자가 없으면 0.0"),
         core="무작위 사용자, k=20"),
     Check("mmd", "MMD", (

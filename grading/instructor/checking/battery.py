@@ -4,8 +4,8 @@ Each check (``witg``, ``recall``, ``ndcg``, ``mmd``) has six sub-checks worth th
 of the cell's points, counted only when the check's core sub-check passes (the rule and the
 lines students see: :mod:`grading.kernel.registry`). Inputs are generated here,
 deterministically, at grading time; they never appear in anything students receive. Expected
-outputs come from :mod:`~grading.instructor.reference` through the same
-:func:`~grading.instructor.cases.run_cases` path as the student's outputs, inside the
+outputs come from :mod:`~grading.instructor.checking.reference` through the same
+:func:`~grading.instructor.checking.cases.run_cases` path as the student's outputs, inside the
 trusted check server. Reasons never quote an expected value: they name the case and describe
 the student's output, in Korean.
 """
@@ -45,10 +45,10 @@ CASES: dict[str, tuple[tuple[str, ...], ...]] = {  # the cases behind each sub-c
     "witg": (("random", "length2", "repeated_pairs", "repeat_inside", "gaps", "long"),
              ("random",), ("random",), ("length2",), ("repeated_pairs", "repeat_inside"),
              ("gaps", "long")),
-    "recall": (("random",), ("one_target",), ("several",), ("k_beyond",), ("empty_truth",),
-               ("no_users",)),
-    "ndcg": (("random",), ("one_target_k1",), ("one_target",), ("several",), ("k_beyond",),
-             ("no_users",)),
+    "recall": (("random",), ("one_target",), ("several", "duplicates"), ("k_beyond",),
+               ("empty_truth",), ("no_users",)),
+    "ndcg": (("random",), ("one_target_k1",), ("one_target", "duplicates"), ("several",),
+             ("k_beyond", "short_list"), ("no_users",)),
     "mmd": (("batch16",), ("batch2",), ("fix_sigma",), ("kernel_args",), ("identical",),
             ("model",)),
 }
@@ -121,6 +121,14 @@ def metric_cases(check: str) -> list[dict]:
         for index in range(0, 60, 2):
             actual[index] = []
         cases.append(case("empty_truth", (actual, predicted), 10))
+    # T_u is a set: each truth written twice or three times (Recall: several targets, k=5;
+    # NDCG: one target, k=10, where a list would make the IDCG hold more hits than one)
+    actual, predicted = _users(rng, 40, (2, 4) if check == "recall" else (1, 1), 20)
+    cases.append(case("duplicates", ([[item for item in truth for _ in range(rng.randint(2, 3))]
+                                      for truth in actual], predicted),
+                      5 if check == "recall" else 10))
+    if check == "ndcg":  # the IDCG holds min(k, |T_u|) hits, more than the list's length
+        cases.append(case("short_list", _users(rng, 40, (4, 6), 3, hit_rate=0.7), 10))
     cases.append(case("no_users", ([[], [], []], [[1, 2, 3], [4, 5], [6]]), 5))
     return cases
 
@@ -249,7 +257,7 @@ def graph_problem(want: dict, got: dict, aspect: str = "all") -> str | None:
     if not got["ok"]:
         return _failure(got)
     if got["num_nodes"] != want["num_nodes"]:
-        return (f"노드 수가 기준 구현과 다릅니다 (반환한 노드 {got['num_nodes']}개; "
+        return (f"노드 수가 참조 답안과 다릅니다 (반환한 노드 {got['num_nodes']}개; "
                 "노드는 0..가장 큰 아이템 번호입니다)")
     if aspect == "nodes":
         return None
@@ -261,12 +269,12 @@ def graph_problem(want: dict, got: dict, aspect: str = "all") -> str | None:
     if got_keys.shape != want_keys.shape or not torch.equal(got_keys, want_keys):
         count = (f"반환한 방향 엣지 {got_keys.numel()}개" if got_keys.shape != want_keys.shape
                  else "엣지 수는 같지만 일부 엣지가 다릅니다")
-        return (f"엣지 집합이 기준 구현과 다릅니다 ({count}"
+        return (f"엣지 집합이 참조 답안과 다릅니다 ({count}"
                 f"{_symmetry_hint(got_keys, got['num_nodes'])})")
     if aspect == "edges":
         return None
     if not torch.allclose(got_weight, want_weight, rtol=1e-5, atol=1e-6):
-        return "엣지 가중치가 기준 구현과 다릅니다 (거리 1, 2, 3의 가중치 1, 1/2, 1/3을 더했나요?)"
+        return "엣지 가중치가 참조 답안과 다릅니다 (거리 1, 2, 3의 가중치 1, 1/2, 1/3을 더했나요?)"
     return None
 
 
@@ -278,9 +286,9 @@ def _value_problem(want: dict, got: dict, rel: float, abs_: float) -> str | None
         return f"값이 틀렸습니다 (반환값 {value:.6g})"
     if "loss" in want:
         if not math.isclose(got["loss"], want["loss"], rel_tol=rel, abs_tol=abs_):
-            return f"학습 손실이 기준 구현과 다릅니다 (반환값 {got['loss']:.6g})"
+            return f"학습 손실이 참조 답안과 다릅니다 (반환값 {got['loss']:.6g})"
         if not math.isclose(got["grad"], want["grad"], rel_tol=1e-3, abs_tol=1e-7):
-            return ("MMD를 거쳐 흐르는 기울기가 기준 구현과 다릅니다 "
+            return ("MMD를 거쳐 흐르는 기울기가 참조 답안과 다릅니다 "
                     "(결과를 detach()하거나 .item()으로 바꿨나요?)")
     return None
 

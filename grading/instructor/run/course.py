@@ -15,7 +15,7 @@ import nbformat
 from grading import REPO
 from grading.kernel.registry import GRADE_FUNCTION
 
-from .procs import run_logged
+from ..common.procs import run_logged
 from .warm import nbgrader_starter
 
 ASSIGNMENT = "gcl4sr"

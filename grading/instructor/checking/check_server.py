@@ -1,6 +1,6 @@
 """Trusted check server: grades student functions on hidden inputs, outside the kernel.
 
-    python -I grading/instructor/check_server.py --socket PATH [--bundle-root DIR]
+    python -I grading/instructor/checking/check_server.py --socket PATH [--bundle-root DIR]
         [--work-root DIR] [--every-request] [--check-wall S] [--case-wall S]
         [--check-mem-mib MIB]
 
@@ -10,7 +10,8 @@ graded without the class command, lazily by the first hidden test cell. At start
 1. launches the sandbox zygote (``sandbox.py zygote``: torch and the engine, no
    reference, no expected values),
 2. generates every hidden input and computes every expected output with
-   :mod:`grading.instructor.reference` in *this* process, which the student's code never runs in,
+   :mod:`grading.instructor.checking.reference` in *this* process, which the student's code
+   never runs in,
 3. listens on a Unix socket and prints ``READY {"socket": ..., "pid": ...}`` on stdout.
 
 Each request (one JSON line: ``{"check", "bundle", "points", "tamper"}``) names a bundle
@@ -44,12 +45,12 @@ import time
 from pathlib import Path
 
 if __name__ == "__main__":  # run as a script under -I: make the grading package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 import torch  # noqa: E402
 
-from grading.instructor import battery, cases, isolation, sandbox  # noqa: E402
-from grading.instructor.intake import (  # noqa: E402
+from grading.instructor.checking import battery, cases, isolation, sandbox  # noqa: E402
+from grading.instructor.checking.intake import (  # noqa: E402
     MAX_PATH,
     MAX_POINTS,
     MAX_REFUSED,
@@ -60,8 +61,8 @@ from grading.instructor.intake import (  # noqa: E402
     points_of,
     texts,
 )
-from grading.instructor.options import add_check_options  # noqa: E402
-from grading.instructor.procs import hand_over, kill_group, sandbox_uid  # noqa: E402
+from grading.instructor.common.options import add_check_options  # noqa: E402
+from grading.instructor.common.procs import hand_over, kill_group, sandbox_uid  # noqa: E402
 from grading.kernel.client import clean_env  # noqa: E402
 from grading.kernel.registry import CHECKS as REGISTRY  # noqa: E402
 from grading.kernel.registry import explain, fraction  # noqa: E402
@@ -194,7 +195,7 @@ class CheckServer:
     (with ``every_request``, for tests and interactive use, each is graded and the latest
     record per check kept). Every field taken from a request is bounded, so a record is at
     most seven reasons of ``MAX_REASON`` characters (about 13 KB of JSON) and the RESULTS
-    line holds one per check. Student code runs as :func:`~grading.instructor.procs.
+    line holds one per check. Student code runs as :func:`~grading.instructor.common.procs.
     sandbox_uid` when the server is root, to which each check's folders are handed over."""
 
     def __init__(self, workdir: Path, wall: float, case_wall: float, mem_mib: int,
@@ -301,7 +302,7 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         if not self.slots.acquire(blocking=False):
-            reply = {"error": "검사 서버가 다른 요청을 처리하고 있습니다"}
+            reply = {"error": "채점 서버가 다른 요청을 처리하고 있습니다"}
         else:
             try:
                 reply = self._reply()

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import grading
 
-from .records import Result
+from ..common.records import Result
 
 MODES = ("auto", "bwrap", "none")
 MODE_ENV = "GCL4SR_SANDBOX"
@@ -172,21 +172,25 @@ def write_kernel_spec(jupyter_dir: Path, argv: list[str]) -> None:
 
 def zygote_command(command: list[str], workdir: Path, uid: int | None = None) -> list[str]:
     """The check server's zygote command, sandboxed unless ``$GCL4SR_SANDBOX`` says otherwise:
-    besides the kit it sees its own code (``sandbox.py``, ``cases.py`` and the process utilities it
-    imports) and the server's exchange folder ``workdir`` (inputs, bundles, outputs); it runs
-    as ``uid`` when one is given (:func:`~grading.instructor.procs.as_uid`).
+    besides the kit it sees its own code (``sandbox.py``, ``cases.py``, the process utilities
+    it imports and their packages' ``__init__.py``) and the server's exchange folder
+    ``workdir`` (inputs, bundles, outputs); it runs as ``uid`` when one is given
+    (:func:`~grading.instructor.common.procs.as_uid`).
 
     The sandbox dies with the server (``--die-with-parent``: the server starts every zygote
     from one lasting thread, as that flag follows the thread) and has its own PID namespace,
     which the zygote is told (``--own-pid-namespace``): after each check it kills every
-    process in it but itself and bwrap's init (:func:`~grading.instructor.sandbox.zygote_main`),
-    and killing bwrap ends them all."""
-    from .procs import as_uid
+    process in it but itself and bwrap's init
+    (:func:`~grading.instructor.checking.sandbox.zygote_main`), and killing bwrap ends them
+    all."""
+    from ..common.procs import as_uid
 
     if not use_bwrap(os.environ.get(MODE_ENV, "auto")):
         return command
     here = Path(__file__).resolve().parent
-    code = [here / "__init__.py", here / "sandbox.py", here / "cases.py", here / "procs.py"]
+    instructor, common = here.parent, here.parent / "common"
+    code = [instructor / "__init__.py", here / "__init__.py", here / "sandbox.py",
+            here / "cases.py", common / "__init__.py", common / "procs.py"]
     return as_uid(bwrap_command([*command, "--own-pid-namespace"], [workdir], code), uid)
 
 

@@ -5,8 +5,9 @@ notebook function with the TODO's signature, using only names the notebook has (
 ``torch``, ``Tensor``, ``Data``, ``read_item_sequences``, ``convert_to_pyg_data``,
 ``gaussian_kernel``; ``zip`` without ``strict``). Its id is ``<check>.<key>``; where the
 students' checks name the mistake, ``key`` is its hint's key in ``gcl4sr_helpers.checks
-.HINT_TABLES`` (the id is the one :mod:`.hints` reports, :attr:`Mistake.hint` the text). Those
-without a hint (``mmd.detached``, ``mmd.wrong_bandwidth``) only the hidden checks catch.
+.HINT_TABLES`` (the id is the one :mod:`grading.instructor.report.hints` reports,
+:attr:`Mistake.hint` the text). Those without a hint (``mmd.detached``,
+``mmd.wrong_bandwidth``) only the hidden checks catch.
 Nothing else restates a mistake: :mod:`.check_constants` stores what each hinted one gives,
 the hostile submissions (``tests/fixtures/make_submissions.py``) put a mistake's source,
 renamed to the notebook's function (:meth:`Mistake.source`), into a TODO cell, and the tests

@@ -2,7 +2,7 @@
 command under limits with its output logged, the environment of the grader's subprocesses,
 and the ``limits`` wrapper command.
 
-    python -m grading.instructor.procs --as-mib 6144 [--cpu 900] [--fsize-mib 1024]
+    python -m grading.instructor.common.procs --as-mib 6144 [--cpu 900] [--fsize-mib 1024]
         [--nproc 64] -- CMD...
 
 Limits are per process, inherited and hard (soft = hard: no process below can raise them):
@@ -101,7 +101,7 @@ class Started(Protocol):
 
 Starter = Callable[[list[str], Path, dict, BinaryIO], Started]
 """Starts ``cmd`` in ``cwd`` with ``env``, its output to the open log, in a session of its
-own: :func:`popen` or :func:`grading.instructor.warm.nbgrader_starter`."""
+own: :func:`popen` or :func:`grading.instructor.run.warm.nbgrader_starter`."""
 
 
 def popen(cmd: list[str], cwd: Path, env: dict, log: BinaryIO) -> subprocess.Popen:
@@ -185,8 +185,8 @@ def unprivileged_prefix(uid: int) -> list[str]:
 
 
 def as_uid(bwrap_args: list[str], uid: int | None, first: list[str] = ()) -> list[str]:
-    """A bwrap command (:func:`~grading.instructor.isolation.bwrap_command`) whose command runs
-    as ``uid`` (unchanged for ``None``): bwrap, as root, mounts what it must and keeps
+    """A bwrap command (:func:`~grading.instructor.checking.isolation.bwrap_command`) whose
+    command runs as ``uid`` (unchanged for ``None``): bwrap, as root, mounts what it must and keeps
     ``SETUID_CAPS`` for :func:`unprivileged_prefix`, which then drops every capability; bwrap's
     ``no_new_privs`` keeps set-uid programs from regaining any. The kernel sandbox can use it
     the same way: ``as_uid(bwrap_command(...), sandbox_uid())``.

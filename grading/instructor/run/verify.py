@@ -16,8 +16,8 @@ import nbformat
 
 from grading.kernel.registry import CHECKS, explain
 
+from ..common.records import Result, grade_id
 from .course import Course
-from .records import Result, grade_id
 
 
 def first_records(records: list[dict] | None) -> dict[str, dict]:
@@ -30,13 +30,13 @@ def first_records(records: list[dict] | None) -> dict[str, dict]:
 
 def trusted_scores(result: Result, records: list[dict] | None, course: Course) -> None:
     """Set ``result.scores`` from ``records`` and add the reasons of lost points."""
-    first, lost = first_records(records), "검사 서버가 멈췄습니다" if records is None else ""
+    first, lost = first_records(records), "채점 서버가 멈췄습니다" if records is None else ""
     for part, calls in course.hidden.items():
         earned, lines = 0.0, []
         for check, points in calls:
             record = first.get(check)
             if record is None:
-                lines.append(f"숨은 검사({CHECKS[check].title})가 실행되지 않았습니다"
+                lines.append(f"숨은 테스트({CHECKS[check].title})가 실행되지 않았습니다"
                              + (f" ({lost})" if lost else ""))
                 continue
             earned += (points or 0.0) * float(record["fraction"])
@@ -47,7 +47,7 @@ def trusted_scores(result: Result, records: list[dict] | None, course: Course) -
         public = (first.get(check) or {}).get("public") or {}
         result.scores[part] = course.max_points[part] if public.get("passed") else 0.0
         if not public.get("passed"):
-            why = public.get("reason") or (f"숨은 검사({CHECKS[check].title})가 실행되지 않아 "
+            why = public.get("reason") or (f"숨은 테스트({CHECKS[check].title})가 실행되지 않아 "
                                            "공개 테스트를 확인하지 못했습니다")
             result.reasons.append(f"{part}: 채점 서버의 공개 테스트: {why}")
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import nbformat
 
+from ..common.procs import run_logged
+from ..common.records import Result
 from .course import Course, config_text
 from .discover import Submission
 from .feedback_safety import make_safe
-from .procs import run_logged
-from .records import Result
 from .warm import nbgrader_starter
 
 # Defence in depth behind make_safe: nbconvert cleans any HTML output left and writes no

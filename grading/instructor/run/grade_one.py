@@ -18,11 +18,9 @@ import nbformat
 from grading.kernel import launch
 from grading.kernel.client import SOCKET_ENV
 
-from .course import REPO, Course, config_text
-from .discover import Submission
-from .isolation import KERNEL_NAME, bwrap_command, use_bwrap, warning, write_kernel_spec
-from .options import Options
-from .procs import (
+from ..checking.isolation import KERNEL_NAME, bwrap_command, use_bwrap, warning, write_kernel_spec
+from ..common.options import Options
+from ..common.procs import (
     as_uid,
     command_env,
     hand_over,
@@ -30,7 +28,9 @@ from .procs import (
     nproc_limit,
     run_logged,
 )
-from .records import Result, Status, grade_id
+from ..common.records import Result, Status, grade_id
+from .course import REPO, Course, config_text
+from .discover import Submission
 from .server_process import start_server, stop_server
 from .verify import annotate_claims, cell_reasons, trusted_scores
 from .warm import nbgrader_command
@@ -283,7 +283,7 @@ def sandboxed_kernel(folder: Path, submitted: Path, course: Course, options: Opt
     gradebook, the release), which only nbgrader reads and writes. It talks to nbgrader over
     Unix sockets in a folder of its own (``ipc`` transport: it has no network) and gets exactly
     ``env`` (plus ``NBGRADER_EXECUTION``) as its environment. When the grader is root it runs
-    as ``uid`` (:func:`~grading.instructor.procs.kernel_uid`), under a hard process cap of
+    as ``uid`` (:func:`~grading.instructor.common.procs.kernel_uid`), under a hard process cap of
     ``KERNEL_TASKS`` (:mod:`grading.kernel.launch`)."""
     workdir = folder / "course" / "autograded" / submitted.parent.name / course.assignment
     scratch, ipc, runtime = folder / "scratch", folder / "ipc", folder / "runtime"

@@ -15,9 +15,9 @@ from pathlib import Path
 from gcl4sr_helpers.files import atomic_file
 from grading.kernel.registry import CHECKS
 
-from .course import Course
+from ..common.records import Result, Status
+from ..run.course import Course
 from .hints import hint_counts
-from .records import Result, Status
 from .results import read_results, write_results
 from .similarity import THRESHOLD, groups, similar_pairs
 

@@ -2,17 +2,17 @@
 imported nbgrader once, instead of a new Python per submission (importing nbgrader takes
 2.3 s on the project's 2-core machine; a fork, milliseconds).
 
-    python -m grading.instructor.warm      # the server: started by the grader, one per process
+    python -m grading.instructor.run.warm      # the server: started by the grader, one per process
 
 The server reads one request per line on stdin (JSON: nbgrader's arguments, working folder,
 environment, log file, limits), forks, answers ``STARTED <request> <pid>`` and, when the
 child ends, ``EXIT <pid> <code>``. It holds no student data and runs nothing of a
 submission's. Each child becomes exactly what the cold path starts: its working folder, its
 environment (``os.environ`` replaced), its output appended to the log, a session of its own
-(so :func:`~grading.instructor.procs.kill_tree` reaches the kernel) and the hard limits of
-:func:`~grading.instructor.procs.hard_limits`; :func:`~grading.instructor.procs.run_logged`
-watches and stops it like any process. Without ``fork`` (not POSIX) commands run cold,
-through the limits wrapper.
+(so :func:`~grading.instructor.common.procs.kill_tree` reaches the kernel) and the hard
+limits of :func:`~grading.instructor.common.procs.hard_limits`;
+:func:`~grading.instructor.common.procs.run_logged` watches and stops it like any process.
+Without ``fork`` (not POSIX) commands run cold, through the limits wrapper.
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ from typing import BinaryIO
 from grading import REPO
 from grading.kernel.limits import set_limits
 
-from .procs import Starter, command_env, hard_limits, limited_command, popen
+from ..common.procs import Starter, command_env, hard_limits, limited_command, popen
 
 
 class WarmProcess:
     """A forked ``nbgrader`` command, with the part of ``subprocess.Popen``'s interface that
-    :func:`~grading.instructor.procs.run_logged` uses."""
+    :func:`~grading.instructor.common.procs.run_logged` uses."""
 
     def __init__(self, server: ForkServer, pid: int) -> None:
         self._server, self.pid = server, pid
@@ -128,7 +128,7 @@ def can_fork() -> bool:
 
 
 def nbgrader_starter(limits: dict[int, int]) -> Starter:
-    """A starter for :func:`~grading.instructor.procs.run_logged` that forks
+    """A starter for :func:`~grading.instructor.common.procs.run_logged` that forks
     ``[python, -m, nbgrader, *args]`` from the warm server under ``limits``."""
     def start(cmd: list[str], cwd: Path, env: dict, log: BinaryIO) -> WarmProcess:
         return fork_server().start(_nbgrader_args(cmd), cwd, dict(env), log.name, limits)
@@ -139,7 +139,7 @@ def nbgrader_command(args: list[str], as_mib: int, fsize_mib: int,
                      cpu: float) -> tuple[list[str], Starter]:
     """``nbgrader *args`` under the limits wrapper's limits, and how to start it: warm
     (:func:`nbgrader_starter`) where :func:`can_fork`, else cold through
-    :func:`~grading.instructor.procs.limited_command`."""
+    :func:`~grading.instructor.common.procs.limited_command`."""
     command = [sys.executable, "-m", "nbgrader", *args]
     if can_fork():
         return command, nbgrader_starter(hard_limits(as_mib, fsize_mib, cpu))

@@ -1,8 +1,8 @@
 """The numbers behind the students' checks.
 
 Built by ``python -m grading.make_check_constants``. Every stored number comes from the
-reference answers (:mod:`grading.instructor.reference`) or from the typical mistakes (the
-registry :mod:`grading.instructor.mistakes`), so that a check can tell "your value is what
+reference answers (:mod:`grading.instructor.checking.reference`) or from the typical mistakes (the
+registry :mod:`grading.instructor.builders.mistakes`), so that a check can tell "your value is what
 forgetting X gives" without shipping any answer. The engine's
 ``gcl4sr_helpers/check_constants.json`` holds the public examples' numbers, the same for
 every dataset:
@@ -19,7 +19,7 @@ A dataset's own numbers are stored with it (``<folder>/check_constants.json``; H
   mode) with the reference answers for several seeds; the tolerance is derived from the
   measured seed-to-seed spread, which is recorded next to it (``reference_from_seeds``);
 * ``runs.full``: the same for the full data. Home's come from the seed runs stored in
-  ``grading/instructor/home_seed_runs.json`` (:func:`full_seed_runs` makes them: about
+  ``grading/instructor/builders/home_seed_runs.json`` (:func:`full_seed_runs` makes them: about
   17 minutes a seed on a 2-core CPU); another dataset's are run by the command.
 """
 
@@ -45,7 +45,7 @@ from gcl4sr_helpers.experiment import CourseConfig, run_course, start_course
 from gcl4sr_helpers.graph import convert_to_pyg_data
 from gcl4sr_helpers.names import LOSS_NAMES, METRIC_NAMES
 
-from . import reference
+from ..checking import reference
 from .mistakes import MISTAKES
 
 HOME_SEED_RUNS = Path(__file__).with_name("home_seed_runs.json")
@@ -57,7 +57,7 @@ MIN_METRIC_TOL = dict.fromkeys(METRIC_NAMES, 0.001)
 
 
 # --------------------------------------------------------------------------------------
-# The typical mistakes (grading.instructor.mistakes), by the key of their hint
+# The typical mistakes (grading.instructor.builders.mistakes), by the key of their hint
 # --------------------------------------------------------------------------------------
 
 def _variant(check: str, kind: str) -> Callable:
@@ -220,8 +220,8 @@ def reference_from_seeds(per_seed: dict[int, dict], names: Sequence[str], floor:
         spread[name] = max(abs(v - base[name]) for v in values)
         tolerance[name] = max(spread[name], 3 * math.sqrt(2) * statistics.stdev(values),
                               floor[name])
-    note = (f"기준값: {source}, seed {NOTEBOOK_SEED} 실행. 허용 오차: seed {len(seeds)}개 실행에서 "
-            "잰 편차로 정했습니다 (다른 하드웨어에서 돌리면 이웃 샘플링·드롭아웃 난수와 "
+    note = (f"기준값: {source}의 seed {NOTEBOOK_SEED} 실행. 허용 오차: seed {len(seeds)}개 "
+            "실행에서 잰 편차로 정했습니다 (다른 하드웨어에서 돌리면 이웃 샘플링·드롭아웃 난수와 "
             "부동소수점 합산 순서가 달라지는데, 그 효과는 시드를 바꾸는 것과 같거나 더 작습니다).")
     return {"values": _round({n: base[n] for n in names}), "tolerance": _round(tolerance),
             "spread": _round(spread), "seeds": seeds,
@@ -237,7 +237,7 @@ def quick_runs(data_dir: str | None, file: str | None = None) -> dict:
     if threads:
         torch.set_num_threads(threads)  # as the notebook does in quick mode
     runs = {seed: quick_run(data, graph, seed) for seed in QUICK_SEEDS}
-    source = "이 키트의 참조 답안으로 quick 모드 실행 (python -m grading.make_check_constants)"
+    source = "참조 답안으로 강사가 돌린 quick 모드"
     out = {
         "losses": reference_from_seeds({s: r["losses"] for s, r in runs.items()},
                                        LOSS_NAMES, MIN_LOSS_TOL, source),
@@ -277,7 +277,7 @@ def runs_reference(runs: Sequence[dict], source: str) -> dict:
 def full_runs(path: Path = HOME_SEED_RUNS) -> dict:
     """Reference values and tolerances of full Home from the seed runs stored in ``path``."""
     runs = json.loads(path.read_text(encoding="utf-8"))["runs"]
-    return runs_reference(runs, "Home 전체 1 epoch, 참조 답안 (강사가 잰 seed 실행)")
+    return runs_reference(runs, "참조 답안으로 강사가 돌린 Home 전체 1 epoch")
 
 
 # --------------------------------------------------------------------------------------
@@ -338,8 +338,7 @@ def build_dataset_constants(data_dir: str | None, previous: dict | None, skip_ru
         full = previous["runs"]["full"]
     else:
         full = runs_reference(full_seed_runs(data_dir, full_seeds, file),
-                              f"{data.dataset.name} 전체 1 epoch, 참조 답안 "
-                              "(python -m grading.make_check_constants)")
+                              f"참조 답안으로 강사가 돌린 {data.dataset.name} 전체 1 epoch")
     constants["runs"] = {"quick": quick_ref, "full": full}
     constants["generated_by"] = (previous["generated_by"] if keep and "generated_by" in previous
                                  else _generated_by())

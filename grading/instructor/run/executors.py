@@ -2,7 +2,7 @@
 distributed cluster (``grade_class --executor dask --scheduler ADDRESS``).
 
 A Dask task gets the assignment's source files and one notebook's bytes (with the student id
-and discovery notes) and returns the :class:`~grading.instructor.grade_one.Result`: points,
+and discovery notes) and returns the :class:`~grading.instructor.run.grade_one.Result`: points,
 reasons, the autograded notebook and the log. Only the parent writes the gradebook. Each
 worker builds the course template once (``nbgrader generate_assignment``) and grades in its
 own temporary folder, so a worker needs the kit installed (the repository and its
@@ -25,11 +25,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..common.options import DATA_ENV, Options
+from ..common.records import Result, Status
 from .course import Course, build_template
 from .discover import Submission
 from .grade_one import grade_one
-from .options import DATA_ENV, Options
-from .records import Result, Status
 
 _TEMPLATES: dict[str, tuple[Course, Path]] = {}  # per worker process: source digest ->
 _LOCK = threading.Lock()

@@ -1,8 +1,8 @@
 """Untrusted side of the hidden checks: run a student's function on hidden inputs.
 
 Nothing in this module knows an expected value or imports the reference answers; the
-trusted check server (:mod:`grading.instructor.check_server`) calls the same
-:func:`~grading.instructor.cases.run_cases` with the reference functions, so student and
+trusted check server (:mod:`grading.instructor.checking.check_server`) calls the same
+:func:`~grading.instructor.checking.cases.run_cases` with the reference functions, so student and
 reference outputs are produced by one code path.
 
 Student code runs in a child process forked from a *zygote*: a fresh ``python -I``
@@ -13,12 +13,12 @@ process that has imported torch, PyG and the engine (so a check costs a fork, no
 * sends stdin to ``/dev/null`` and stdout/stderr to a log file,
 * runs under hard ``RLIMIT_AS`` (memory), ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and, where the
   kernel counts the sandbox's tasks alone, ``RLIMIT_NPROC`` (``CHECK_TASKS`` more: a fork
-  bomb stays small; see :func:`grading.instructor.procs.nproc_limit`; the sandbox runs as
-  an unprivileged uid when the server is root, :func:`~grading.instructor.procs.
+  bomb stays small; see :func:`grading.instructor.common.procs.nproc_limit`; the sandbox runs as
+  an unprivileged uid when the server is root, :func:`~grading.instructor.common.procs.
   sandbox_uid`), and a per-case alarm; the zygote kills its process group at the
   wall-clock limit and, when the check ends, every process it started (:func:`end_check`),
 * works in an empty temporary folder and cannot import the ``grading`` package,
-* runs, like the zygote, in a bubblewrap sandbox (:func:`grading.instructor.isolation.
+* runs, like the zygote, in a bubblewrap sandbox (:func:`grading.instructor.checking.isolation.
   zygote_command`): no network, and of the server's files only its exchange folder,
 * writes its outputs (plain tensors and numbers) to a file that the server reads with
   ``torch.load(weights_only=True)``.
@@ -46,13 +46,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 if __name__ == "__main__":  # run as a script under -I: make the grading package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 import torch  # noqa: E402
 
 from gcl4sr_helpers.files import atomic_file  # noqa: E402
-from grading.instructor.cases import describe, run_cases  # noqa: E402
-from grading.instructor.procs import kill_group, nproc_limit, tree  # noqa: E402
+from grading.instructor.checking.cases import describe, run_cases  # noqa: E402
+from grading.instructor.common.procs import kill_group, nproc_limit, tree  # noqa: E402
 from grading.kernel.limits import set_limits  # noqa: E402
 
 CHECK_TASKS = 48  # processes and threads a check may start (RLIMIT_NPROC above its own)

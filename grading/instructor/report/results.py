@@ -11,8 +11,8 @@ from pathlib import Path
 
 from gcl4sr_helpers.files import atomic_file
 
-from .course import Course
-from .records import Result
+from ..common.records import Result
+from ..run.course import Course
 
 RESULTS_FILE = "results.json"
 

@@ -12,11 +12,12 @@ from pathlib import Path
 
 from grading.kernel.client import clean_env
 
-from .isolation import MODE_ENV
-from .options import Options
-from .procs import kill_group
+from ..checking.isolation import MODE_ENV
+from ..common.options import Options
+from ..common.procs import kill_group
 
-SERVER_SCRIPT = Path(__file__).with_name("check_server.py")  # a script: torch stays out
+#: A script: torch stays out of this process.
+SERVER_SCRIPT = Path(__file__).parents[1] / "checking" / "check_server.py"
 
 
 def start_server(folder: Path, exchange: Path, options: Options, log: Path,

@@ -7,7 +7,7 @@ import base64
 import html
 import io
 
-from .records import Status
+from ..common.records import Status
 
 MAX_PAIRS = 50  # pairs per TODO shown on the page (report.json lists them all)
 
