@@ -6,13 +6,15 @@ Run each from the repository root as ``python -m bench.<name>``:
 - ``bench_epoch_memory``: peak RSS of the course run, sampled every second;
 - ``bench_allocator``: glibc allocator settings against CPU time and memory of a step;
 - ``bench_contention``: the course step beside CPU-bound neighbours, per thread setting;
-- ``profile_step``: where a course training step's time goes (torch.profiler);
+- ``profile_step``: where a course training step's time goes, by part, against the floor;
+- ``bench_lesson``: when the course model passes the most-popular baseline (test metrics
+  along two epochs, training minutes); ``lesson_data`` writes what the notebook shows of it;
 - ``fidelity_one_epoch``: one-epoch course runs over seeds, legacy and fixed;
   ``fidelity_table`` prints their table;
 - ``full_table``: the full-training table and validation curves of ``results/full/``;
 - ``bench_grading``: where one submission's grading time goes, serial and parallel;
 - ``bench_report``: the class report on a generated class;
-- ``calibration``: the machine's sgemm speed, stored beside every figure;
+- ``calibration``: the machine's CPU, sgemm speed and copy bandwidth, beside every figure;
 - ``burner``: a CPU-bound neighbour for ``bench_contention``.
 
 Helper modules: ``course_step`` (the course run the step benchmarks time) and

@@ -25,6 +25,7 @@ from .download import MANIFEST_PATH, TRAIN_FILE, ChecksumError, load_manifest, s
 DATASET_FILE = "dataset.json"
 CONSTANTS_FILE = "check_constants.json"
 HOME_CONSTANTS_PATH = MANIFEST_PATH.with_name("home_check_constants.json")
+HOME_LESSON_PATH = MANIFEST_PATH.with_name("home_lesson.json")  # python -m bench.lesson_data
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ class DatasetInfo:
     def constants(self) -> dict | None:
         """The stored student-check constants of this dataset, or None where it has none."""
         return _read_json(self.constants_path) if self.constants_path else None
+
+    def lesson(self) -> dict | None:
+        """The kit's measured results the notebook shows for this dataset (Home only): the
+        course run's test metrics along training and the full-training curves."""
+        return _read_json(HOME_LESSON_PATH) if self.is_home else None
 
     def describe(self) -> str:
         """One Korean line for the notebook: name, file, whether checks have reference values."""

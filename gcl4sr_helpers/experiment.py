@@ -86,6 +86,14 @@ class CourseRun:
         return self.trainer.evaluate(self.test_loader, self.data.test_history, recall_at_k,
                                      ndcg_at_k, seed=self.config.seed)
 
+    def validate(self, recall_at_k: Metric, ndcg_at_k: Metric) -> dict[str, float]:
+        """Recall@k and NDCG@k on the validation split (each user's second-to-last item,
+        ranked with only what came before it: what choosing the number of epochs may see)."""
+        loader = make_loader(SequenceDataset(self.data.splits["valid"],
+                                             self.config.max_seq_length), self.config.batch_size)
+        return self.trainer.evaluate(loader, self.data.valid_history, recall_at_k, ndcg_at_k,
+                                     seed=self.config.seed)
+
 
 def start_course(data: SequenceData, graph: Data, mmd_loss: MMDLoss,
                  config: CourseConfig | None = None, device: str | None = None,

@@ -43,6 +43,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
+from torch.profiler import record_function
 from torch.utils.checkpoint import checkpoint
 from torch_geometric.data import Data
 
@@ -55,6 +56,16 @@ from .sampler import NeighborSampler
 
 MMDLoss = Callable[[Tensor, Tensor], Tensor]
 PADDING_CHUNK = 16384  # padding entries recomputed together in the backward pass
+PARTS = ("sampler", "GNN views", "Transformer", "gates and pooling", "main loss",
+         "contrastive loss", "MMD")
+"""The parts of a training step, as ``torch.profiler`` sees them: each is a
+``record_function("gcl4sr: <part>")`` around its forward code (``bench.profile_step``
+credits a backward node to the part of its forward operator)."""
+
+
+def part(name: str) -> record_function:
+    """The profiler label of one of :data:`PARTS` (nothing is recorded unless profiling)."""
+    return record_function(f"gcl4sr: {name}")
 
 
 def segment_mean(values: Tensor, index: Tensor, size: int) -> Tensor:
@@ -145,13 +156,15 @@ class GCL4SR(nn.Module):
         from the sampled subgraph, with the same dropout draws (``checkpoint``).
         """
         adj = CSRAdjacency(self.graph_rowptr, self.graph_col, self.graph_edge_id)
-        _, n_id, adjs = NeighborSampler(adj, self._hops()).sample(items, generator)
+        with part("sampler"):
+            _, n_id, adjs = NeighborSampler(adj, self._hops()).sample(items, generator)
         if not torch.is_grad_enabled():
             return self._encode_sample(n_id, adjs)
         return checkpoint(self._encode_sample, n_id, adjs, use_reentrant=False)
 
     def _encode_sample(self, n_id: Tensor, adjs: list) -> Tensor:
-        return self.global_gnn(self.item_embeddings(n_id), adjs, self.graph_weight)
+        with part("GNN views"):
+            return self.global_gnn(self.item_embeddings(n_id), adjs, self.graph_weight)
 
     def _hops(self) -> list[int]:
         return self.sample_size[:1] if self.legacy else self.sample_size  # legacy: inner hop
@@ -170,20 +183,25 @@ class GCL4SR(nn.Module):
         batch_index, position = real.nonzero(as_tuple=True)
         items, num_padding = inputs[real], int(batch * length - batch_index.numel())
         global_a = self.gnn_encode(items, generator)
-        masks_a = self.global_gnn.padding_masks(num_padding, len(self._hops()), global_a)
+        with part("MMD"):  # the padding entries' dropout draws (their MMD targets)
+            masks_a = self.global_gnn.padding_masks(num_padding, len(self._hops()), global_a)
         if self._views_shared(generator):
             global_b, masks_b = global_a, masks_a
         else:
             global_b = self.gnn_encode(items, generator)
-            masks_b = self.global_gnn.padding_masks(num_padding, len(self._hops()), global_b)
+            with part("MMD"):
+                masks_b = self.global_gnn.padding_masks(num_padding, len(self._hops()),
+                                                        global_b)
 
-        local = self.item_encoder(inputs, self.item_embeddings)
-        user_gate = self.user_embeddings(user_ids) @ self.gate_user  # [B, L]
-        dropped_a = self.gnn_dropout.draw((batch, length, global_a.shape[1]), global_a)
-        dropped_b = self.gnn_dropout.draw((batch, length, global_b.shape[1]), global_b)
-        gated_a = self._gated(global_a, user_gate[real], _rows(dropped_a, real))
-        gated_b = self._gated(global_b, user_gate[real], _rows(dropped_b, real))
-        hidden = self.linear_transform(torch.cat([local, gated_a, gated_b], -1))
+        with part("Transformer"):
+            local = self.item_encoder(inputs, self.item_embeddings)
+        with part("gates and pooling"):
+            user_gate = self.user_embeddings(user_ids) @ self.gate_user  # [B, L]
+            dropped_a = self.gnn_dropout.draw((batch, length, global_a.shape[1]), global_a)
+            dropped_b = self.gnn_dropout.draw((batch, length, global_b.shape[1]), global_b)
+            gated_a = self._gated(global_a, user_gate[real], _rows(dropped_a, real))
+            gated_b = self._gated(global_b, user_gate[real], _rows(dropped_b, real))
+            hidden = self.linear_transform(torch.cat([local, gated_a, gated_b], -1))
         padding = dict(user_gate=user_gate[~real], masks=(masks_a, masks_b),
                        dropped=(dropped_a, dropped_b))
         return dict(hidden=hidden, batch_index=batch_index, position=position, gated_a=gated_a,
@@ -243,22 +261,24 @@ class GCL4SR(nn.Module):
         """Return ``(loss, main_loss, gcl_loss, mmd_loss)`` for one training batch."""
         out = self.forward(user_ids, inputs, generator)
         batch = inputs.shape[0]
-        seq_out = self.dropout(self._pooled(out, batch))
-        if self.legacy:  # padding item 0 is one more class, as in the original
-            main = full_softmax_cross_entropy(seq_out, self.item_embeddings.weight, targets)
-        else:
-            main = full_softmax_cross_entropy(seq_out, self.item_embeddings.weight[1:],
-                                              targets - 1)
-
-        index = out["batch_index"]
-        mean_a = segment_mean(out["global_a"], index, batch)
-        mean_b = segment_mean(out["global_b"], index, batch)
-        gcl = gcl_loss(torch.cat([mean_a, mean_b], 0))
-
-        # w_e of every item once, then looked up: the MMD source without a [B, L, d] tensor
-        all_items = torch.arange(self.num_items, device=inputs.device)
-        local = self.w_e(self.item_embeddings(all_items)).squeeze(-1)[inputs]
-        mmd = sum(self.mmd_loss(local, self._mmd_targets(out, view)) for view in (0, 1))
+        with part("gates and pooling"):
+            seq_out = self.dropout(self._pooled(out, batch))
+        with part("main loss"):
+            if self.legacy:  # padding item 0 is one more class, as in the original
+                main = full_softmax_cross_entropy(seq_out, self.item_embeddings.weight, targets)
+            else:
+                main = full_softmax_cross_entropy(seq_out, self.item_embeddings.weight[1:],
+                                                  targets - 1)
+        with part("contrastive loss"):
+            index = out["batch_index"]
+            mean_a = segment_mean(out["global_a"], index, batch)
+            mean_b = segment_mean(out["global_b"], index, batch)
+            gcl = gcl_loss(torch.cat([mean_a, mean_b], 0))
+        with part("MMD"):
+            # w_e of every item once, then looked up: the MMD source without a [B, L, d] tensor
+            all_items = torch.arange(self.num_items, device=inputs.device)
+            local = self.w_e(self.item_embeddings(all_items)).squeeze(-1)[inputs]
+            mmd = sum(self.mmd_loss(local, self._mmd_targets(out, view)) for view in (0, 1))
         return main + self.lam1 * gcl + self.lam2 * mmd, main, gcl, mmd
 
     def _mmd_targets(self, out: dict, view: int) -> Tensor:

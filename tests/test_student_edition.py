@@ -168,8 +168,12 @@ def test_edition_installs_and_runs_from_an_empty_folder(unpacked, home_dir, tmp_
                           env=_clean_env(env_dir, GCL4SR_DATA=str(home_dir), GCL4SR_QUICK="1",
                                          MPLBACKEND="Agg"))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    outputs = "".join(o.get("text", "") for c in nbformat.read(executed, 4).cells
-                      if c.cell_type == "code" for o in c.outputs)
+    cells = nbformat.read(executed, 4).cells
+    outputs = "".join(o.get("text", "") for c in cells if c.cell_type == "code"
+                      for o in c.outputs)
+    warned = [o.text for c in cells if c.cell_type == "code" for o in c.outputs
+              if o.get("name") == "stderr" and "Warning" in o.text]
+    assert not warned, warned  # e.g. tqdm's IProgress warning without ipywidgets
     assert "엔진 설치 중" in outputs and WHEEL in outputs
     assert f"키트 버전 : {__version__}" in outputs
     assert "quick" in outputs
