@@ -31,7 +31,7 @@ from grading.instructor.checking import reference
 from .calibration import sgemm_gflops
 
 REPO = Path(__file__).resolve().parents[1]
-TARGET_MINUTES = 10.0
+TARGET_MINUTES = 10.0  # issue 23: the course model passes MostPop within 10 minutes, 2 cores
 METRICS = ("Recall@20", "NDCG@20")
 
 
