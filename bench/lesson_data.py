@@ -26,6 +26,7 @@ from gcl4sr_helpers.baselines import most_popular_ranking
 from gcl4sr_helpers.data import load_data
 from gcl4sr_helpers.dataset import HOME_LESSON_PATH
 from gcl4sr_helpers.trainer import score_ranking
+from grading.instructor.builders.fulltrain import read_log
 from grading.instructor.checking.reference import ndcg_at_k, recall_at_k
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,7 +49,7 @@ def course_run(lesson: dict) -> dict:
 def full_run(folder: Path) -> dict:
     """One full-training run: its ablation, validation curve and best epoch's test metrics."""
     cli = json.loads((folder / "cli.json").read_text())
-    log = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    log = read_log(folder)
     result = json.loads((folder / "result.json").read_text())
     return {"lam1": cli["lam1"], "lam2": cli["lam2"], "unweighted_graph": cli["unweighted_graph"],
             "valid": [round(row[f"valid_{CURVE_METRIC}"], 5) for row in log],

@@ -1176,9 +1176,9 @@ else:
 # %%
 MORE_EPOCHS = 0  # 0이면 건너뜁니다
 
-valid_mostpop = score_ranking(*baselines.most_popular_ranking(data, topk=20, split="valid"),
-                              recall_at_k, ndcg_at_k)
 if MORE_EPOCHS > 0 and not MODE.grading:
+    valid_mostpop = score_ranking(
+        *baselines.most_popular_ranking(data, topk=20, split="valid"), recall_at_k, ndcg_at_k)
     curve = [{"epoch": 1, **run.validate(recall_at_k, ndcg_at_k)}]
     for epoch in range(2, MORE_EPOCHS + 2):
         run.train_epoch(epoch)  # 같은 모델, 같은 옵티마이저로 한 epoch 더
