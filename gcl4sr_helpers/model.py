@@ -197,23 +197,23 @@ class GCL4SR(nn.Module):
             local = self.item_encoder(inputs, self.item_embeddings)
         with part("gates and pooling"):
             user_gate = self.user_embeddings(user_ids) @ self.gate_user  # [B, L]
-            dropped_a = self.gnn_dropout.draw((batch, length, global_a.shape[1]), global_a)
-            dropped_b = self.gnn_dropout.draw((batch, length, global_b.shape[1]), global_b)
-            gated_a = self._gated(global_a, user_gate[real], _rows(dropped_a, real))
-            gated_b = self._gated(global_b, user_gate[real], _rows(dropped_b, real))
+            kept_a = self.gnn_dropout.draw((batch, length, global_a.shape[1]), global_a)
+            kept_b = self.gnn_dropout.draw((batch, length, global_b.shape[1]), global_b)
+            gated_a = self._gated(global_a, user_gate[real], _rows(kept_a, real))
+            gated_b = self._gated(global_b, user_gate[real], _rows(kept_b, real))
             hidden = self.linear_transform(torch.cat([local, gated_a, gated_b], -1))
         padding = dict(user_gate=user_gate[~real], masks=(masks_a, masks_b),
-                       dropped=(dropped_a, dropped_b))
+                       kept=(kept_a, kept_b))
         return dict(hidden=hidden, batch_index=batch_index, position=position, gated_a=gated_a,
                     gated_b=gated_b, global_a=global_a, global_b=global_b, real=real,
                     padding=padding)
 
-    def _gated(self, view: Tensor, user_gate: Tensor, dropped: Tensor | None) -> Tensor:
+    def _gated(self, view: Tensor, user_gate: Tensor, kept: Tensor | None) -> Tensor:
         """``dropout(g ⊙ v)`` with ``g = σ(v · w_item + (e_u W_user)_t)``, one scalar gate per
-        position ``t`` of user ``u``: the user-gated view ``[n, d]`` (``dropped``: the dropout
+        position ``t`` of user ``u``: the user-gated view ``[n, d]`` (``kept``: the dropout
         mask, None for no dropout)."""
         gate = torch.sigmoid((view @ self.gate_item).squeeze(-1) + user_gate).unsqueeze(-1)
-        return self.gnn_dropout.drop(view * gate, dropped)
+        return self.gnn_dropout.drop(view * gate, kept)
 
     def _views_shared(self, generator: torch.Generator | None) -> bool:
         """Whether view b repeats view a in this batch (docstring item 10); no draw at 0."""
@@ -291,20 +291,20 @@ class GCL4SR(nn.Module):
         targets = out["hidden"].new_empty(real.shape)
         targets[real] = self.w_g(out[("gated_a", "gated_b")[view]]).squeeze(-1)
         user_gate, masks = padding["user_gate"], padding["masks"][view]
-        dropped = _rows(padding["dropped"][view], ~real)
+        kept = _rows(padding["kept"][view], ~real)
         chunks = [checkpoint(self._padding_targets, user_gate[rows], _rows(masks, rows),
-                             _rows(dropped, rows), use_reentrant=False, preserve_rng_state=False)
+                             _rows(kept, rows), use_reentrant=False, preserve_rng_state=False)
                   for rows in slices(user_gate.numel(), PADDING_CHUNK)]
         if chunks:
             targets[~real] = torch.cat(chunks)
         return targets
 
     def _padding_targets(self, user_gate: Tensor, masks: list[Tensor] | None,
-                         dropped: Tensor | None) -> Tensor:
+                         kept: Tensor | None) -> Tensor:
         """``w_g`` of the gated view at padding entries (item 0, isolated in the WITG)."""
         node = self.item_embeddings(user_gate.new_zeros(1, dtype=torch.long))
         view = self.global_gnn.isolated(node, user_gate.numel(), len(self._hops()), masks)
-        return self.w_g(self._gated(view, user_gate, dropped)).squeeze(-1)
+        return self.w_g(self._gated(view, user_gate, kept)).squeeze(-1)
 
 
 def _rows(x: Tensor | list[Tensor] | None,
