@@ -1,7 +1,8 @@
 """Figures of the course notebook (matplotlib only).
 
 Labels are Korean where a font with Hangul is installed, English otherwise, so that no label
-ever renders as missing-glyph boxes. Every label lives in ``LABELS`` as ``(English, Korean)``.
+ever renders as missing-glyph boxes. Every label lives in ``LABELS`` as ``(English, Korean)``;
+the results table (:func:`metric_table`) names its rows with the same labels as the bar chart.
 :func:`korean_font` looks for one of ``KOREAN_FONTS`` among matplotlib's fonts, then among the
 system's font files that matplotlib's cache predates (a font installed later, for instance
 ``apt-get install fonts-nanum`` on Colab), and keeps only a font that really has Hangul.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 
@@ -56,6 +58,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "minutes": ("training minutes on {cpu}", "학습 시간 (분, {cpu})"),
     "course_title": ("Test {metric}, batch {batch}", "테스트 {metric}, 배치 {batch}"),
     "mostpop": ("most popular", "인기 순위 (MostPop)"),
+    "ours": ("GCL4SR, 1 epoch (ours)", "GCL4SR, 1 epoch (여러분의 모델)"),
+    "paper": ("{name} (paper)", "{name} (논문)"),
     "course_model": ("GCL4SR, course configuration", "GCL4SR, 수업 설정"),
     "epoch": ("epoch", "epoch"),
     "full_title": ("Full training: validation {metric}, batch {batch}",
@@ -215,6 +219,25 @@ def plot_metric_comparison(rows: Mapping[str, Mapping[str, float]], dataset: str
         ax.legend(fontsize=8)
         fig.tight_layout()
     return fig
+
+
+def _columns(text: str) -> int:
+    """Columns ``text`` takes in a monospace font: a wide character (Hangul) takes two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def metric_table(rows: Mapping[str, Mapping[str, float]], title: str) -> str:
+    """The rows of :func:`plot_metric_comparison` as a text table: one line per name, one
+    column per metric, the names padded to one width (Hangul counted as two columns)."""
+    metrics = list(next(iter(rows.values())))
+    width = max(map(_columns, [title, *rows])) + 2
+
+    def line(name: str, cells: Iterable[str]) -> str:
+        return name + " " * (width - _columns(name)) + "".join(cells)
+
+    return "\n".join([line(title, (f"{metric:>11}" for metric in metrics)),
+                      *(line(name, (f"{values[metric]:>11.4f}" for metric in metrics))
+                        for name, values in rows.items())])
 
 
 def _weight_text(weight: float | None) -> str:

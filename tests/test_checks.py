@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 import matplotlib
+import nbformat
 import numpy as np
 import pytest
 import torch
@@ -15,6 +16,7 @@ import torch
 from gcl4sr_helpers import baselines, checks, plots
 from gcl4sr_helpers.graph import convert_to_pyg_data
 from grading.instructor.builders import check_constants as mcc
+from grading.instructor.builders.mistakes import MISTAKES
 from grading.instructor.checking import reference
 
 matplotlib.use("Agg")
@@ -270,6 +272,78 @@ def test_check_mmd_rejects_a_python_float(capsys):
     assert "스칼라" in capsys.readouterr().out
 
 
+# ---------------------------------------------------------------------------- NT-Xent
+
+def textbook_nt_xent(view_a, view_b, temperature=0.5):
+    """SimCLR's per-row NT-Xent, row by row over ``[view_a; view_b]``, summed over the 2B rows
+    and divided by B (the two views' losses added, as in GCL4SR)."""
+    rows = torch.cat([view_a, view_b])
+    batch, n = view_a.shape[0], rows.shape[0]
+    total = 0.0
+    for i in range(n):
+        cosines = torch.nn.functional.cosine_similarity(rows[i:i + 1], rows, dim=1) / temperature
+        others = torch.cat([cosines[:i], cosines[i + 1:]])
+        total = total - (cosines[(i + batch) % n] - torch.logsumexp(others, dim=0))
+    return total / batch
+
+
+NT_XENT_MISTAKES = sorted(m for m in MISTAKES if m.startswith("nt_xent."))
+
+
+def test_check_nt_xent_passes_on_a_textbook_implementation(capsys):
+    assert checks.check_nt_xent(textbook_nt_xent)
+    out = capsys.readouterr().out
+    assert "❌" not in out and "모두 통과했습니다" in out
+
+
+def test_the_nt_xent_mistakes_are_the_hint_table():
+    assert NT_XENT_MISTAKES == sorted(f"nt_xent.{key}" for key in checks.NT_XENT_HINTS)
+    assert len(NT_XENT_MISTAKES) >= 3
+
+
+@pytest.mark.parametrize("mistake_id", NT_XENT_MISTAKES)
+def test_check_nt_xent_names_each_mistake(mistake_id, capsys):
+    mistake = MISTAKES[mistake_id]
+    assert not checks.check_nt_xent(mistake.function)
+    out = capsys.readouterr().out
+    assert "❌" in out and f"💡 {mistake.hint}" in out
+    key = mistake_id.partition(".")[2]
+    others = [hint for other, hint in checks.NT_XENT_HINTS.items() if other != key]
+    assert not [hint for hint in others if hint in out], "a hint that names another mistake"
+
+
+def test_check_nt_xent_skips_an_unfilled_todo(capsys):
+    def todo(view_a, view_b, temperature=0.5):
+        raise NotImplementedError()
+
+    assert not checks.check_nt_xent(todo)
+    out = capsys.readouterr().out
+    assert "건너뜁니다" in out and "선택 과제" in out and "❌" not in out and "💡" not in out
+
+
+def test_check_nt_xent_reports_a_crash_and_a_python_float(capsys):
+    def crashes(view_a, view_b, temperature=0.5):
+        return view_a @ view_b  # [B, d] @ [B, d]
+
+    def as_float(view_a, view_b, temperature=0.5):
+        return textbook_nt_xent(view_a, view_b, temperature).item()
+
+    assert not checks.check_nt_xent(crashes)
+    assert "RuntimeError" in capsys.readouterr().out
+    assert not checks.check_nt_xent(as_float)
+    assert "스칼라" in capsys.readouterr().out
+
+
+def test_the_solution_cells_nt_xent_passes_the_check(capsys):
+    from grading.release import SOLUTION
+
+    cell = next(c.source for c in nbformat.read(SOLUTION, as_version=4).cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "nt_xent")
+    space = {"torch": torch, "Tensor": torch.Tensor}
+    exec(cell, space)  # noqa: S102
+    assert checks.check_nt_xent(space["nt_xent"])
+
+
 # ---------------------------------------------------------------------------- runs
 
 def quick_reference(kind):
@@ -432,6 +506,23 @@ def test_with_a_korean_font_the_plots_are_korean_and_miss_no_glyph(quick_data, q
     assert title.get_fontfamily()[0] == font
     assert figures[4].axes[0].get_title() == "Home 테스트 지표 (전체 랭킹)"
     assert figures[2].axes[0].get_legend().get_texts()[-1].get_text() == "아무것도 배우지 않았을 때"
+
+
+@pytest.mark.parametrize("korean", [True, False])
+def test_the_results_table_names_its_rows_like_the_chart_and_keeps_its_columns(monkeypatch,
+                                                                              korean):
+    import unicodedata
+
+    monkeypatch.setattr(plots, "korean_font", lambda: "NanumGothic" if korean else None)
+    rows = {plots.label("ours"): {"Recall@10": 0.01, "NDCG@20": 0.005},
+            plots.label("mostpop"): {"Recall@10": 0.0076, "NDCG@20": 0.005},
+            plots.label("paper", name="GCL4SR"): {"Recall@10": 0.0365, "NDCG@20": 0.0269}}
+    lines = plots.metric_table(rows, "Home").splitlines()
+    assert [line.split("  ")[0] for line in lines] == ["Home", *rows]
+    assert ("GCL4SR (논문)" in rows) == korean and ("GCL4SR (paper)" in rows) != korean
+    columns = {sum(1 + (unicodedata.east_asian_width(c) in "WF") for c in line) for line in lines}
+    assert len(columns) == 1, lines  # every line as wide on screen: the metrics line up
+    assert lines[3].endswith("     0.0365     0.0269")
 
 
 def test_every_label_has_an_english_form_any_font_draws():

@@ -2,10 +2,11 @@
 
 The glossary's third column lists, in backticks, the variants never to write. This test reads
 them and scans everything a student reads in Korean: the release notebook's markdown (code
-spans left out) and code comments, the messages of the checks (their strings, the plot labels,
-the notes of the check constants) and the grader's feedback (every string of ``grading/`` that
-holds Hangul). The matching rules are the glossary's own: a Latin variant is a whole word in
-any case, a one-syllable Hangul variant a word of its own, any other variant a substring.
+spans left out), and its code cells' comments and Korean strings (what they print, the TODOs'
+docstrings), the messages of the checks (their strings, the plot labels, the notes of the check
+constants) and the grader's feedback (every string of ``grading/`` that holds Hangul). The
+matching rules are the glossary's own: a Latin variant is a whole word in any case, a
+one-syllable Hangul variant a word of its own, any other variant a substring.
 """
 
 from __future__ import annotations
@@ -68,10 +69,15 @@ def markdown_prose(source: str) -> str:
     return CODE_SPAN.sub(" ", FENCE.sub(" ", source))
 
 
+def python_lines(source: str) -> str:
+    """A code cell as Python: a line starting with ``%`` or ``!`` (IPython) left blank."""
+    return "".join(line if not line.lstrip().startswith(("%", "!")) else "\n"
+                   for line in source.splitlines(keepends=True))
+
+
 def code_comments(source: str) -> list[str]:
-    """The ``#`` comments of a code cell (a line starting with ``%`` or ``!`` is skipped)."""
-    lines = "".join(line if not line.lstrip().startswith(("%", "!")) else "\n"
-                    for line in source.splitlines(keepends=True))
+    """The ``#`` comments of a code cell."""
+    lines = python_lines(source)
     try:
         return [tok.string for tok in tokenize.generate_tokens(io.StringIO(lines).readline)
                 if tok.type == tokenize.COMMENT]
@@ -79,24 +85,30 @@ def code_comments(source: str) -> list[str]:
         return re.findall(r"#.*", lines)
 
 
+def code_strings(source: str) -> list[str]:
+    """The string literals of a code cell that hold Hangul (what it prints, its docstrings)."""
+    return [text for text in python_strings(python_lines(source), docstrings=True)
+            if HANGUL.search(text)]
+
+
 def notebook_texts(path: Path) -> Iterator[tuple[str, str]]:
     for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
         if cell.cell_type == "markdown":
             yield f"{path.name} cell {index}", markdown_prose(cell.source)
         elif cell.cell_type == "code":
-            for comment in code_comments(cell.source):
-                yield f"{path.name} cell {index}", comment
+            for text in [*code_comments(cell.source), *code_strings(cell.source)]:
+                yield f"{path.name} cell {index}", text
 
 
-def python_strings(path: Path) -> Iterator[str]:
-    """Every string literal of a module but its docstrings; an f-string's literal parts are
-    joined around ``{}``."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
-                                       ast.AsyncFunctionDef))
-                  and node.body and isinstance(node.body[0], ast.Expr)
-                  and isinstance(node.body[0].value, ast.Constant)}
+def python_strings(source: str, docstrings: bool = False) -> Iterator[str]:
+    """Every string literal of Python ``source``, its docstrings only if ``docstrings``; an
+    f-string's literal parts are joined around ``{}``."""
+    tree = ast.parse(source)
+    skipped = set() if docstrings else {
+        id(node.body[0].value) for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)}
     inside_fstrings = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr):
@@ -105,7 +117,7 @@ def python_strings(path: Path) -> Iterator[str]:
                           for part in node.values)
     for node in ast.walk(tree):
         if (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                and id(node) not in docstrings | inside_fstrings):
+                and id(node) not in skipped | inside_fstrings):
             yield node.value
 
 
@@ -113,10 +125,11 @@ def check_texts() -> Iterator[tuple[str, str]]:
     """The checks' messages, the plots' Korean labels and the check constants' notes."""
     helpers = REPO / "gcl4sr_helpers"
     for path in sorted((helpers / "checks").glob("*.py")):
-        for text in python_strings(path):
+        for text in python_strings(path.read_text(encoding="utf-8")):
             yield str(path.relative_to(REPO)), text
     plots = helpers / "plots.py"  # its English labels are the fallback without a Korean font
-    yield from ((plots.name, text) for text in python_strings(plots) if HANGUL.search(text))
+    yield from ((plots.name, text) for text in python_strings(plots.read_text(encoding="utf-8"))
+                if HANGUL.search(text))
     for path in sorted(helpers.glob("*check_constants.json")):
         yield from ((path.name, note) for note in _notes(json.loads(path.read_text("utf-8"))))
 
@@ -136,7 +149,7 @@ def _notes(value) -> Iterator[str]:
 def grading_texts() -> Iterator[tuple[str, str]]:
     """The grader's Korean strings: what its feedback, its verdicts and its notes print."""
     for path in sorted((REPO / "grading").rglob("*.py")):
-        for text in python_strings(path):
+        for text in python_strings(path.read_text(encoding="utf-8")):
             if HANGUL.search(text):
                 yield str(path.relative_to(REPO)), text
 
@@ -186,6 +199,14 @@ def test_the_terms_and_code_names_pass(rules, text):
 def test_code_spans_and_comments_are_told_apart():
     assert markdown_prose("`view_a` 곧 ```\n곧\n```") == "  곧  "
     assert code_comments("x = '곧'  # 즉 이것\n%time y = 1  # magic\n") == ["# 즉 이것"]
+
+
+def test_a_code_cells_printed_korean_and_docstrings_are_scanned(rules):
+    cell = ('def f():\n    """유저의 시퀀스."""\n\n%time f()\nname = "x"\n'
+            'print(f"{name}: 에폭 {1}", "loss")  # 주석\n')
+    assert sorted(code_strings(cell)) == ["{}: 에폭 {}", "유저의 시퀀스."]
+    found = violations([("cell", text) for text in code_strings(cell)], rules)
+    assert sorted(found) == ["cell: '에폭' → epoch", "cell: '유저' → 사용자"]
 
 
 def test_the_release_notebook_follows_the_glossary(rules):

@@ -20,6 +20,8 @@ from grading.instructor.run.course import REPO_CONFIG
 from grading.release import RELEASE, SOLUTION, SOURCE_PY
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "fixtures"))
+from make_submissions import solved  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,7 @@ def test_release_holds_no_solution():
                    "math.log2(rank + 1)\n", "xx + yy - xy - yx)\n"):
         assert marker not in text
     stubs = [c for c in cells(RELEASE) if c.metadata.get("nbgrader", {}).get("solution")]
-    assert len(stubs) == 4 and all("raise NotImplementedError()" in c.source for c in stubs)
+    assert len(stubs) == 5 and all("raise NotImplementedError()" in c.source for c in stubs)
     assert sorted(p.name for p in RELEASE.parent.iterdir()) == [RELEASE.name]
 
 
@@ -67,7 +69,9 @@ def test_points_and_cells():
             assert f", {meta['points']})\n### END HIDDEN TESTS" in cell.source
     solutions = [c.metadata.nbgrader["grade_id"] for c in cells(SOLUTION)
                  if c.metadata.get("nbgrader", {}).get("solution")]
-    assert solutions == ["witg", "recall", "ndcg", "mmd"]
+    assert solutions == ["witg", "recall", "ndcg", "mmd", "nt_xent"]
+    # the optional TODO 4 has no test cell: it adds no point and no part to grade
+    assert not [grade_id for grade_id in graded if grade_id.startswith("nt_xent")]
 
 
 def test_the_points_table_and_comments_follow_the_cells_points(tmp_path):
@@ -129,12 +133,21 @@ def test_solution_runs_end_to_end_in_quick_mode_under_nbval(env):
 
 @pytest.mark.slow
 def test_release_runs_up_to_its_first_todo(env):
-    from nbclient import NotebookClient
-
     nb = nbformat.read(RELEASE, as_version=4)
     first = next(i for i, c in enumerate(nb.cells)
                  if c.metadata.get("nbgrader", {}).get("solution"))
     nb.cells = nb.cells[:first + 1]  # defining the stubbed function must work too
+    errors = _execute_quick(nb, env)
+    assert not errors, json.dumps(errors, ensure_ascii=False)[:3000]
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.outputs)
+    assert "실행 모드 : quick" in text and "read_item_sequences" in text
+
+
+def _execute_quick(nb, env) -> list[dict]:
+    """Run ``nb`` in a quick-mode kernel beside the release; its error outputs."""
+    from nbclient import NotebookClient
+
     old = dict(os.environ)
     os.environ.update({k: v for k, v in env.items() if k in ("PYTHONPATH", "GCL4SR_DATA")},
                       GCL4SR_QUICK="1")
@@ -144,9 +157,21 @@ def test_release_runs_up_to_its_first_todo(env):
     finally:
         os.environ.clear()
         os.environ.update(old)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error"]
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+            if o.output_type == "error"]
+
+
+@pytest.mark.slow
+def test_release_runs_to_the_end_with_the_optional_todo_unfilled(env):
+    """The graded TODOs answered by the solution, TODO 4 (``nt_xent``) left as released: every
+    cell runs and its check says it skipped the optional exercise."""
+    nb = solved()
+    released = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in cells(RELEASE)}
+    stub = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "nt_xent")
+    stub.source = released["nt_xent"]
+    assert "raise NotImplementedError()" in stub.source
+    errors = _execute_quick(nb, env)
     assert not errors, json.dumps(errors, ensure_ascii=False)[:3000]
-    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                   for o in c.outputs)
-    assert "실행 모드 : quick" in text and "read_item_sequences" in text
+    check = next(c for c in nb.cells if c.cell_type == "code" and "check_nt_xent(" in c.source)
+    text = "".join(o.get("text", "") for o in check.outputs)
+    assert "건너뜁니다" in text and "❌" not in text

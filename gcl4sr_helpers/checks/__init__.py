@@ -12,6 +12,9 @@ One module per check:
 
 * :mod:`.witg`: the WITG by counts and by an exact fingerprint, never by an answer file;
 * :mod:`.metrics` and :mod:`.mmd`: the metrics and the MMD loss on small public examples;
+* :mod:`.contrastive`: the optional, ungraded TODO 4 (the contrastive loss NT-Xent) against the
+  engine's own ``gcl_loss``, which students already have (its docstring says why that is
+  answer-free), with hints from properties every NT-Xent has;
 * :mod:`.runs`: the one-epoch losses and test metrics against reference runs, with
   tolerances measured from the seed-to-seed spread of those runs, and MostPop's metrics;
 * :mod:`.mode` (full or quick) and :mod:`.report` (stored numbers, printer) serve them all.
@@ -22,6 +25,7 @@ place of the comparisons, what was measured and ``NO_REFERENCE``: no ❌ and no 
 """
 
 from ..names import LOSS_NAMES, METRIC_NAMES
+from .contrastive import NT_XENT_CASES, NT_XENT_HINTS, check_nt_xent, nt_xent_example
 from .metrics import METRIC_CASES, NDCG_HINTS, RECALL_HINTS, check_metrics
 from .mmd import MMD_CASES, MMD_HINTS, check_mmd, mmd_example
 from .mode import (
@@ -49,14 +53,17 @@ from .witg import (
 
 #: Every hint table by check, in the notebook's order: the grader names a fired hint
 #: ``<check>.<key>`` (``witg.one_direction``), a text two tables share by its first table.
-HINT_TABLES = {"witg": WITG_HINTS, "recall": RECALL_HINTS, "ndcg": NDCG_HINTS, "mmd": MMD_HINTS}
+HINT_TABLES = {"witg": WITG_HINTS, "recall": RECALL_HINTS, "ndcg": NDCG_HINTS, "mmd": MMD_HINTS,
+               "nt_xent": NT_XENT_HINTS}
 
 __all__ = [
     "CONSTANTS_PATH", "GRADING_BATCH_SIZE", "HINT_TABLES", "LOSS_NAMES", "METRIC_CASES",
     "METRIC_NAMES", "MMD_CASES",
-    "MMD_HINTS", "NDCG_HINTS", "NODES_HINT", "NO_REFERENCE", "QUICK_ENV", "QUICK_MAX_BATCHES",
+    "MMD_HINTS", "NDCG_HINTS", "NODES_HINT", "NO_REFERENCE", "NT_XENT_CASES", "NT_XENT_HINTS",
+    "QUICK_ENV", "QUICK_MAX_BATCHES",
     "QUICK_MAX_USERS", "QUICK_SUBSET_SEED", "QUICK_THREADS", "RECALL_HINTS", "WITG_EXAMPLE",
     "WITG_HINTS", "CourseMode", "check_eval", "check_losses", "check_metrics", "check_mmd",
-    "check_popularity", "check_witg", "course_mode", "dataset_constants", "graph_as_dict",
-    "graph_fingerprint", "graph_summary", "load_constants", "mmd_example", "write_witg_example",
+    "check_nt_xent", "check_popularity", "check_witg", "course_mode", "dataset_constants",
+    "graph_as_dict", "graph_fingerprint", "graph_summary", "load_constants", "mmd_example",
+    "nt_xent_example", "write_witg_example",
 ]

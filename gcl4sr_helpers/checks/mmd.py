@@ -14,7 +14,15 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from .report import _close, _crash_hint, _mistake_hints, _Report, load_constants
+from .report import (
+    _close,
+    _crash_hint,
+    _gradient_items,
+    _loss_value,
+    _mistake_hints,
+    _Report,
+    load_constants,
+)
 
 #: Public MMD examples: (id, description, batch, shift, kwargs).
 MMD_CASES: tuple[tuple[str, str, int, float, dict], ...] = (
@@ -49,11 +57,6 @@ def mmd_example(batch: int, shift: float, dim: int = 50) -> tuple[Tensor, Tensor
     return source.float(), target.float()
 
 
-def _mmd_value(fn: Callable, source: Tensor, target: Tensor, **kwargs) -> float:
-    value = fn(source.clone(), target.clone(), **kwargs)
-    return float(value.detach() if isinstance(value, Tensor) else value)
-
-
 def check_mmd(mmd_fn: Callable, quiet: bool = False) -> bool:
     """The MMD function on the public examples, plus properties every MMD has."""
     stored = load_constants()["mmd"]
@@ -61,7 +64,7 @@ def check_mmd(mmd_fn: Callable, quiet: bool = False) -> bool:
     for case_id, label, batch, shift, kwargs in MMD_CASES:
         ref = stored[case_id]
         try:
-            value = _mmd_value(mmd_fn, *mmd_example(batch, shift), **kwargs)
+            value = _loss_value(mmd_fn, *mmd_example(batch, shift), **kwargs)
         except Exception as error:  # noqa: BLE001
             report.item(False, f"값 — {label}", "", _crash_hint(error))
             continue
@@ -71,25 +74,14 @@ def check_mmd(mmd_fn: Callable, quiet: bool = False) -> bool:
                     or "gaussian_kernel이 돌려주는 [2B, 2B] 행렬의 네 블록을 확인하세요.")
     source, target = mmd_example(8, 0.5)
     try:
-        same = _mmd_value(mmd_fn, source, source)
+        same = _loss_value(mmd_fn, source, source)
         report.item(abs(same) < 1e-5, "같은 분포끼리는 0", f"{same:.2e}",
                     "source와 target이 같으면 네 블록이 모두 같아 MMD는 0이어야 합니다.")
-        forward = _mmd_value(mmd_fn, source, target)
-        backward = _mmd_value(mmd_fn, target, source)
+        forward = _loss_value(mmd_fn, source, target)
+        backward = _loss_value(mmd_fn, target, source)
         report.item(_close(forward, backward, 1e-4), "대칭: MMD(X, Y) = MMD(Y, X)",
                     f"{forward:.6f} / {backward:.6f}", MMD_HINTS["swapped_blocks"])
-        leaf = source.clone().requires_grad_(True)
-        value = mmd_fn(leaf, target.clone())
-        scalar = isinstance(value, Tensor) and value.dim() == 0
-        report.item(scalar, "0차원 텐서(스칼라)를 반환",
-                    f"{type(value).__name__} {tuple(getattr(value, 'shape', ()))}",
-                    "평균을 낸 텐서를 그대로 반환하세요: float()이나 .item()으로 바꾸면 "
-                    "역전파가 끊깁니다.")
-        if scalar:
-            value.backward()
-            flows = leaf.grad is not None and bool(torch.isfinite(leaf.grad).all())
-            report.item(flows, "역전파 가능 (source로 기울기가 흐름)",
-                        hint="텐서 연산만 쓰고 .detach(), .item(), numpy 변환을 피하세요.")
+        _gradient_items(report, mmd_fn, source, target, name="source")
     except Exception as error:  # noqa: BLE001
         report.item(False, "성질 점검", "", _crash_hint(error))
     return report.done()

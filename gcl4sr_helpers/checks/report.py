@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
+
+import torch
+from torch import Tensor
 
 from ..data import SequenceData
 from ..dataset import home_constants
@@ -97,3 +100,26 @@ def _mistake_hints(value: float, mistakes: Mapping[str, float], hints: Mapping[s
     found = [hints[name] for name, wrong in mistakes.items()
              if name in hints and _close(value, wrong, tol)]
     return "\n".join(found)
+
+
+def _loss_value(fn: Callable, *inputs: Tensor, **kwargs) -> float:
+    """``fn`` on copies of ``inputs`` (it may change them in place), as a float."""
+    value = fn(*(tensor.clone() for tensor in inputs), **kwargs)
+    return float(value.detach() if isinstance(value, Tensor) else value)
+
+
+def _gradient_items(report: _Report, fn: Callable, *inputs: Tensor, name: str) -> None:
+    """What every loss the model trains with must be: ``fn(*inputs)`` a 0-dimensional tensor
+    whose gradient reaches the first input (called ``name``) and is finite."""
+    leaf = inputs[0].clone().requires_grad_(True)
+    value = fn(leaf, *(tensor.clone() for tensor in inputs[1:]))
+    scalar = isinstance(value, Tensor) and value.dim() == 0
+    report.item(scalar, "0차원 텐서(스칼라)를 반환",
+                f"{type(value).__name__} {tuple(getattr(value, 'shape', ()))}",
+                "계산한 손실 텐서를 그대로 반환하세요: float()이나 .item()으로 바꾸면 역전파가 "
+                "끊깁니다.")
+    if scalar:
+        value.backward()
+        flows = leaf.grad is not None and bool(torch.isfinite(leaf.grad).all())
+        report.item(flows, f"역전파 가능 ({name}로 기울기가 흐름)",
+                    hint="텐서 연산만 쓰고 .detach(), .item(), numpy 변환을 피하세요.")

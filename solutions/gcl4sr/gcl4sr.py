@@ -17,13 +17,15 @@
 # IJCAI 2022, [논문](https://www.ijcai.org/proceedings/2022/0333.pdf))은 *모든* 사용자의 아이템 전이를
 # 하나의 그래프로 모아, 각 아이템이 전체적으로 어떤 아이템들과 함께 소비되는지(전역 문맥)를 가져옵니다.
 # 이 노트북에서는 그 핵심 부품 세 가지를 직접 구현하고, 미리 준비된 엔진 `gcl4sr_helpers`
-# (모델, 샘플러, 학습 루프)에 끼워 넣어 실제로 한 epoch 학습과 평가를 해 봅니다.
+# (모델, 샘플러, 학습 루프)에 끼워 넣어 실제로 한 epoch 학습과 평가를 해 봅니다. 원하면 GCL4SR의
+# "GCL"(그래프 대조 학습)을 이루는 대조 손실까지 직접 만들어 볼 수 있습니다 (선택 과제).
 #
 # | 단계 | 구현할 것 | 배점 (공개 + 숨은 테스트) |
 # |---|---|---|
 # | TODO 1 | 가중치 아이템 전이 그래프(WITG): `build_weighted_item_transition_graph` | 2 + 4 = 6 |
 # | TODO 2 | 평가 지표: `recall_at_k`, `ndcg_at_k` | (1 + 2) + (2 + 3) = 8 |
 # | TODO 3 | 분포 정렬 손실: `MMD_loss` | 2 + 4 = 6 |
+# | (선택) TODO 4 | 대조 손실 NT-Xent: `nt_xent` | 채점하지 않음 |
 # | | **합계** | **20** |
 #
 # **진행 방법**
@@ -37,6 +39,8 @@
 #   부르므로, 그 점검을 통과해야 공개 테스트의 점수도 받습니다.
 # - TODO의 docstring에 적힌 **규칙**이 숨은 테스트가 검사하는 전부입니다. 예제를 통과해도 규칙을 하나씩
 #   다시 읽어 보세요.
+# - 5절의 TODO 4는 채점하지 않는 **선택 과제**입니다. 테스트 셀이 없고 점검 셀만 있습니다. 비워 두어도
+#   노트북은 끝까지 돌고 점수도 그대로입니다.
 # - 위에서부터 차례로 실행하세요. 마지막에는 *Kernel → Restart Kernel and Run All Cells*로 처음부터
 #   끝까지 오류 없이 도는지 확인하세요.
 
@@ -100,8 +104,8 @@ from torch_geometric.data import Data
 
 from gcl4sr_helpers import baselines, plots
 from gcl4sr_helpers.checks import (check_eval, check_losses, check_metrics, check_mmd,
-                                   check_popularity, check_witg, course_mode, graph_as_dict,
-                                   mmd_example, write_witg_example)
+                                   check_nt_xent, check_popularity, check_witg, course_mode,
+                                   graph_as_dict, mmd_example, write_witg_example)
 from gcl4sr_helpers.data import load_data, read_item_sequences
 from gcl4sr_helpers.download import default_data_dir
 from gcl4sr_helpers.experiment import CourseConfig, start_course
@@ -853,7 +857,7 @@ print(f"벡터 길이의 평균 (실제 위치): 지역 표현 H {ex_local[ex_re
 #
 # - **예측 손실**: $z$와 모든 아이템 임베딩의 내적에 softmax를 씌운 교차 엔트로피입니다.
 # - **대조 손실**(논문의 GCL 목적 함수): 같은 시퀀스의 두 전역 뷰 평균 $z'$, $z''$는 서로 가깝게, 다른
-#   시퀀스와는 멀게 만듭니다 (NT-Xent, 온도 $\tau = 0.5$).
+#   시퀀스와는 멀게 만듭니다 (NT-Xent, 온도 $\tau = 0.5$). 바로 아래의 선택 과제에서 직접 만들어 봅니다.
 # - **MMD 손실**(논문의 MMD 항): 위치마다 숫자 하나인 두 분포, 즉 사영한 아이템 임베딩 $w_e(E[s])$와
 #   사영한 게이트 뷰 $w_g(Q')$, $w_g(Q'')$(각각 `[B, L]`)를 여러분의 `MMD_loss`로 가깝게 만듭니다.
 #
@@ -865,7 +869,81 @@ print(f"벡터 길이의 평균 (실제 위치): 지역 표현 H {ex_local[ex_re
 # > 표본으로 씁니다. 기본 모드에서 패딩 임베딩은 0이므로 패딩 칸의 값은 모두 $w_e$의 편향 하나와 같습니다.
 # > 읽기용 `mmd_term`도 코드를 따릅니다.
 
+# %% [markdown]
+# #### 선택 과제 (TODO 4, 채점하지 않음): 대조 손실 NT-Xent 직접 만들기
+#
+# 이 손실이 GCL4SR의 "GCL", 즉 그래프 대조 학습을 움직입니다. 엔진은 이미 `gcl_loss`로 계산하므로 채우지
+# 않아도 노트북은 끝까지 돌고 점수도 그대로입니다. 아래에서 읽기용 코드를 출력하기 **전에** 직접 써 보세요.
+#
+# 배치의 시퀀스 $B$개마다 두 전역 뷰를 실제 위치에서 평균한 벡터 $z'$, $z''$가 있습니다 (`view_a`,
+# `view_b`, 각각 `[B, d]`). 둘을 위아래로 붙이면 $2B$개의 행 $z_0, \dots, z_{2B-1}$이 됩니다. 행 $i$의
+# **양성 쌍**은 같은 시퀀스의 다른 뷰, 즉 $p(i) = i \pm B$번 행이고, 나머지 $2B - 2$개 행은 모두 **음성**입니다.
+#
+# $$
+# \mathcal{L}_{\text{GCL}} = -\frac{1}{B} \sum_{i=0}^{2B-1} \log
+# \frac{\exp(\hat z_i \cdot \hat z_{p(i)} / \tau)}{\sum_{j \ne i} \exp(\hat z_i \cdot \hat z_j / \tau)},
+# \qquad \hat z_i = \frac{z_i}{\lVert z_i \rVert}
+# $$
+#
+# - 행을 길이 1로 맞추면(**L2 정규화**) 두 행의 내적 $\hat z_i \cdot \hat z_j$는 **코사인 유사도**가 됩니다.
+#   모든 쌍을 모으면 $[2B, 2B]$ **유사도 행렬**입니다.
+# - 분모는 자기 자신($j = i$)을 뺀 $2B - 1$개 행의 합입니다. 그러니 행마다 "자기 자신을 뺀 나머지 중에서
+#   양성 쌍을 고르는" softmax 확률을 구해 $-\log$를 씌우는 셈입니다.
+# - 유사도를 **온도** $\tau$(기본 0.5)로 나눕니다. $\tau$가 작을수록 가장 비슷한 행이 확률을 독차지합니다.
+# - $2B$개 행의 합을 $B$로 나눕니다. `view_a` 쪽 행들의 평균 손실과 `view_b` 쪽 행들의 평균 손실을 더한 것과
+#   같습니다. SimCLR는 $2B$로 나누므로 그 값의 절반입니다.
+#
+# 쓸 수 있는 도구: `torch.cat`, `Tensor.norm(dim=1, keepdim=True)`, 행렬곱 `@`, `torch.eye`,
+# `torch.logsumexp`, `torch.arange`. 반복문 없이 행렬 연산만으로 쓸 수 있습니다. 엔진의 `gcl_loss`나 읽기용
+# `rm.contrastive_loss`를 부르면 연습이 되지 않습니다. 아래 점검은 여러분의 값을 엔진의 `gcl_loss`와 비교하고,
+# 모든 NT-Xent가 지니는 성질(행의 길이와 무관하고, 두 뷰를 바꿔도 같고, 두 뷰가 같고 행끼리 직교하면 손실이
+# 거의 0인 것)을 확인합니다. 통과하면 모델의 실제 두 전역 뷰에도 써 봅니다.
+
+# %% nbgrader="solution" grade_id="nt_xent"
+def nt_xent(view_a: Tensor, view_b: Tensor, temperature: float = 0.5) -> Tensor:
+    """두 뷰 사이의 대조 손실 NT-Xent (선택 과제, 채점하지 않음).
+
+    L = -(1/B) Σ_{i<2B} log( exp(ẑ_i·ẑ_p(i) / τ) / Σ_{j≠i} exp(ẑ_i·ẑ_j / τ) ),  p(i) = i ± B
+
+    규칙:
+        - view_a와 view_b는 행 수 B가 같은 [B, d] 텐서이고, 두 뷰의 i번 행끼리 양성 쌍입니다.
+        - 유사도는 L2 정규화한 행끼리의 내적(코사인 유사도)을 temperature로 나눈 값입니다.
+        - 분모에서 자기 자신(j = i)은 뺍니다.
+        - 2B개 행의 손실을 더해 B로 나눕니다.
+        - 계산 그래프를 끊지 마세요 (.item(), .detach(), numpy 변환 금지).
+
+    인자:
+        view_a: 첫 번째 뷰, ``[B, d]`` (모델에서는 H′를 실제 위치에서 평균한 z′).
+        view_b: 두 번째 뷰, ``[B, d]`` (z″).
+        temperature: 온도 τ.
+
+    반환값:
+        손실을 담은 0차원 텐서.
+    """
+    ### BEGIN SOLUTION
+    batch = view_a.shape[0]
+    z = torch.cat([view_a, view_b])
+    z = z / z.norm(dim=1, keepdim=True)  # L2 정규화: 내적이 코사인 유사도가 됩니다
+    similarity = z @ z.T / temperature  # [2B, 2B] 유사도 행렬
+    itself = torch.eye(2 * batch, dtype=torch.bool, device=z.device)
+    similarity = similarity.masked_fill(itself, float("-inf"))  # 분모에서 자기 자신을 뺍니다
+    rows = torch.arange(2 * batch, device=z.device)
+    partners = (rows + batch) % (2 * batch)  # 양성 쌍: i ± B
+    log_probs = similarity[rows, partners] - torch.logsumexp(similarity, dim=1)
+    return -log_probs.sum() / batch
+    ### END SOLUTION
+
+
 # %%
+if check_nt_xent(nt_xent):  # 통과했다면 모델의 실제 두 전역 뷰(①의 H′, H″)에 써 봅니다
+    with torch.no_grad():
+        weights = tour_real.unsqueeze(-1).float()  # 실제 위치만 평균합니다
+        z_a, z_b = ((view * weights).sum(1) / weights.sum(1) for view in (view_a, view_b))
+        print(f"여러분의 nt_xent(z′, z″) = {nt_xent(z_a, z_b).item():.6f} | 읽기용 "
+              f"rm.contrastive_loss = {rm.contrastive_loss(view_a, view_b, tour_real).item():.6f}")
+
+# %%
+# 선택 과제의 nt_xent를 채웠다면 읽기용 contrastive_loss와 비교해 보세요.
 for function in (rm.main_loss, rm.contrastive_loss, rm.mmd_term, rm.losses):
     show(function)
 print("main", round(rm.main_loss(tour_model, z, tour_targets).item(), 4),
@@ -1107,12 +1185,12 @@ pop_actual, pop_predicted = baselines.most_popular_ranking(data, topk=20)
 most_popular = {f"Recall@{k}": recall_at_k(pop_actual, pop_predicted, k) for k in (10, 20)}
 most_popular.update({f"NDCG@{k}": ndcg_at_k(pop_actual, pop_predicted, k) for k in (10, 20)})
 check_popularity(most_popular, MODE.name, data=data)  # 여러분의 지표로 잰 MostPop을 기준값과 비교
-rows = {"GCL4SR, 1 epoch (ours)": metrics, "MostPop": most_popular}
-rows.update({f"{name} (paper)": values for name, values in data.dataset.paper.items()})
+# 행 이름은 그래프의 범례와 같습니다 (한글 글꼴이 없으면 둘 다 영어)
+rows = {plots.label("ours"): metrics, plots.label("mostpop"): most_popular}
+rows.update({plots.label("paper", name=name): values
+             for name, values in data.dataset.paper.items()})
 
-print(f"{data.dataset.name:<24}" + "".join(f"{name:>11}" for name in metrics))
-for label, values in rows.items():
-    print(f"{label:<24}" + "".join(f"{values[name]:>11.4f}" for name in metrics))
+print(plots.metric_table(rows, data.dataset.name))
 if not data.dataset.paper:
     print(f"\n({data.dataset.name} 데이터셋에는 논문 수치가 없어 MostPop과만 비교합니다.)")
 elif MODE.quick:
@@ -1246,6 +1324,8 @@ if ABLATION is not None and not MODE.grading:
 #   (IDCG = 1). 정답이 여러 개이거나 빈 사용자가 있는 평가에서는 IDCG를 $\min(k, |T_u|)$개로 채우는
 #   규칙과 빈 사용자를 건너뛰는 규칙이 값을 정합니다.
 # - **MMD**: 커널 행렬의 네 블록으로 두 분포의 거리를 재고, 여러 대역폭으로 그 거리를 안정적으로 만들었습니다.
+# - **(선택) 대조 손실**: 채웠다면, 두 뷰를 붙인 유사도 행렬에서 자기 자신을 빼고 양성 쌍을 고르는 NT-Xent를
+#   직접 만들었습니다.
 # - **모델**: 읽기용 모델로 GCL4SR의 부품을 논문의 순서대로 읽고, 엔진과 같은 손실을 내는 것을 확인했습니다.
 #
 # 제출 전에 *Kernel → Restart Kernel and Run All Cells*로 처음부터 끝까지 오류 없이 도는지 확인하세요.

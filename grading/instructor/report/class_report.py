@@ -109,7 +109,7 @@ def subcheck_losses(students: list[dict], course: dict) -> list[dict]:
 
 
 def copies(submitted: dict[str, dict], todos: dict[str, str]) -> dict:
-    """Per TODO: the listed pairs and the groups they link (see :mod:`.similarity`)."""
+    """Per graded TODO: the listed pairs and the groups they link (see :mod:`.similarity`)."""
     result = {}
     for todo, template in todos.items():
         answers = {student: _source(nb, todo) for student, nb in submitted.items()}

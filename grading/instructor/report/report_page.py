@@ -191,7 +191,7 @@ def _not_graded(report: dict) -> str:
 def _copies(report: dict) -> str:
     copies = report["copies"]
     parts = ["<h2>복사 의심: 사람이 검토할 목록</h2>"
-             f'<p class="note">TODO마다, 템플릿에 주어진 코드를 뺀 답안 코드가 서로 '
+             f'<p class="note">채점하는 TODO마다, 템플릿에 주어진 코드를 뺀 답안 코드가 서로 '
              f"{copies['threshold']:.0%} 이상 겹치는 제출 쌍입니다 (copydetect, 변수 이름은 "
              "무시). 점수에는 반영되지 않습니다: 답안을 직접 열어 비교해 보세요.</p>"]
     for todo, found in copies["todos"].items():

@@ -17,11 +17,20 @@ from ..run.course import Course
 RESULTS_FILE = "results.json"
 
 
+def graded_todos(course: Course) -> dict[str, str]:
+    """``{grade id: template}`` of every answer cell that has test cells (``<grade id>_*``):
+    an optional TODO without tests (``nt_xent``) earns nothing, so nobody is listed for it."""
+    answers = {cell.metadata["nbgrader"]["grade_id"]: cell.source
+               for cell in course.release_nb.cells
+               if cell.metadata.get("nbgrader", {}).get("solution")}
+    return {grade_id: template for grade_id, template in answers.items()
+            if any(part.startswith(f"{grade_id}_") for part in course.parts)}
+
+
 def course_record(course: Course) -> dict:
-    """The course facts the report needs; ``todos`` maps each answer cell to its template."""
-    todos = {cell.metadata["nbgrader"]["grade_id"]: cell.source
-             for cell in course.release_nb.cells
-             if cell.metadata.get("nbgrader", {}).get("solution")}
+    """The course facts the report needs; ``todos`` maps each graded answer cell to its
+    template (:func:`graded_todos`)."""
+    todos = graded_todos(course)
     return {"assignment": course.assignment, "notebook": course.notebook,
             "parts": list(course.parts), "max_points": dict(course.max_points),
             "hidden": {grade_id: [[check, points] for check, points in calls]

@@ -15,7 +15,9 @@ renamed to the notebook's function (:meth:`Mistake.source`), into a TODO cell, a
 take their mistakes here.
 
 One module per TODO, in the notebook's order: :mod:`.witg`, :mod:`.metrics` (Recall@k and
-NDCG@k), :mod:`.mmd`; importing this package registers them all.
+NDCG@k), :mod:`.mmd`, :mod:`.contrastive` (the optional, ungraded NT-Xent, whose check names
+its mistakes from properties, not from stored values); importing this package registers them
+all.
 """
 
 from __future__ import annotations
@@ -75,4 +77,4 @@ def mistake(mistake_id: str, en: str, ko: str) -> Callable[[Callable], Callable]
     return register
 
 
-from . import metrics, mmd, witg  # noqa: E402, F401  (they register their mistakes)
+from . import contrastive, metrics, mmd, witg  # noqa: E402, F401  (they register their mistakes)
