@@ -189,7 +189,8 @@ def test_constants_are_stored_with_the_dataset(tiny, with_constants):
 def test_notebook_checks_pass_on_the_constants_built_for_it(with_constants):
     text = "\n".join(with_constants)
     assert "❌" not in text and checks.NO_REFERENCE not in text
-    assert text.count("→ 모두 통과했습니다.") == 6  # WITG, metrics, MMD, losses, test, MostPop
+    # WITG, metrics, MMD, the optional NT-Xent, losses, test, MostPop
+    assert text.count("→ 모두 통과했습니다.") == 7
     assert "정답 그래프와 동일 (지문 비교)" in text
     assert f"데이터셋: {NAME} ({FILE}; 점검 기준값 있음, 논문 수치 없음)" in text
 
