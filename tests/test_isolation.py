@@ -172,7 +172,7 @@ def test_the_sandbox_stops_every_attack_with_a_reason(tmp_path, listener):
     assert not accepted and not list(tmp_path.glob("outside-*"))
     assert mallory.scores["recall_hidden"] == 0.0
     rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "out" / "grades.csv"))}
-    assert "ATTACKS bomb:" in rows["mallory"]["reasons"]
+    assert "ATTACKS network:" in rows["mallory"]["reasons"]  # the attacks, first one first
     assert isolation.NOT_SANDBOXED not in rows["mallory"]["reasons"]
 
 
