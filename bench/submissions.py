@@ -67,9 +67,11 @@ def variant(name: str) -> nbformat.NotebookNode:
     return nb
 
 
-def write(folder: Path, names: list[str]) -> None:
-    """Each variant as ``folder/<name>/gcl4sr/gcl4sr.ipynb`` (nbgrader's submitted layout)."""
+def write(folder: Path, names: list[str], copies: int = 1) -> None:
+    """Each variant as ``folder/<name>/gcl4sr/gcl4sr.ipynb`` (nbgrader's submitted layout);
+    with ``copies``, that many students of each, ``<name>1``, ``<name>2``..."""
     for name in names:
-        path = folder / name / ASSIGNMENT / RELEASE.name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(variant(name), path)
+        for student in [name] if copies == 1 else [f"{name}{n}" for n in range(1, copies + 1)]:
+            path = folder / student / ASSIGNMENT / RELEASE.name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(variant(name), path)

@@ -2,8 +2,8 @@
 
 * :mod:`grading.kernel` is all that runs inside a student's kernel: the ``grade_*`` calls
   of the hidden test cells, tamper detection, the function bundler, the check-server
-  client, the check registry and the kernel's resource limits. It imports only the
-  standard library and ``grading.kernel.*``.
+  client, the check registry, the kernel's resource limits and its start in the sandbox
+  (``launch``, ``prestart``). It imports only the standard library and ``grading.kernel.*``.
 * :mod:`grading.instructor` runs only on the instructor's side, in folders by what they do
   (its docstring maps them): ``run`` (a class run's phases: discover, course, grade one,
   verify, output), ``report`` (the class report), ``checking`` (the check server and its

@@ -21,12 +21,15 @@ How each submission is graded
    ``add_missing_cells`` would, without its crash when neighbours were deleted too).
 2. It is graded in a private copy of the course (its own folder and SQLite gradebook), so
    code that deletes or rewrites files around the notebook only damages its own copy.
-3. A trusted check server (:mod:`grading.instructor.checking.check_server`) is started for it
-   *before* its kernel; the hidden test cells send the student's functions there.
+3. A trusted check server (:mod:`grading.instructor.checking.check_server`) and the kernel
+   (:mod:`grading.instructor.run.graded_kernel`) are started for it *before* its notebook
+   runs, usually while the submission before it is graded; the hidden test cells send the
+   student's functions to the server.
 4. ``nbgrader autograde`` runs under :mod:`grading.instructor.common.procs` (``RLIMIT_AS`` etc.,
-   inherited by the kernel), with the per-cell timeout of the config and a wall-clock limit for the
-   whole submission; its process group is killed afterwards. A crashed kernel, a time or
-   memory limit: 0 on every part, with the reason.
+   the kernel's own limits too), is handed that kernel, and runs with the per-cell timeout of
+   the config and a wall-clock limit for the whole submission; its process group and the
+   kernel's are killed afterwards. A crashed kernel, a time or memory limit: 0 on every part,
+   with the reason.
 5. Hidden parts are verified: points = ``min(nbgrader's score, max x fraction the server
    recorded for the first call of that check)``; a check that never reached the server
    scores 0 ("hidden check did not run"). When that changes a score, the cell's output

@@ -13,11 +13,14 @@ from .checking.isolation import unsandboxed, use_bwrap
 from .common.options import Options, default_options
 from .common.records import Result, Status
 from .report.class_report import write_class_report
+from .run import warm
+from .run.ahead import Ahead
 from .run.course import ASSIGNMENT, REPO, build_template
 from .run.discover import Submission, discover
 from .run.executors import Assignment, grade_here, grade_on_dask
-from .run.grade_one import grade_one
+from .run.grade_one import Prepared, grade_one, prepare
 from .run.output import summary_table, write_outputs
+from .run.server_process import warm_checks
 
 
 def grade_class(submissions: Path, out: Path, jobs: int = 1, options: Options | None = None,
@@ -29,6 +32,8 @@ def grade_class(submissions: Path, out: Path, jobs: int = 1, options: Options | 
     options = options or default_options(jobs)
     if scheduler is None:
         use_bwrap(options.sandbox)  # --sandbox bwrap where it cannot work: stop now
+        if warm.can_fork():
+            warm_checks()  # imports torch and the reference while the template is built
     source = source or REPO / "solutions" / assignment
     subs = discover(submissions, assignment, notebook)
     work = Path(tempfile.mkdtemp(prefix="gcl4sr-grade-"))
@@ -48,15 +53,20 @@ def grade_class(submissions: Path, out: Path, jobs: int = 1, options: Options | 
                       flush=True)
             return result
 
-        def job(sub: Submission, last_try: bool = jobs <= 1) -> Result:
-            return report(grade_one(sub, course, work, options, last_try))
+        def job(sub: Submission, last_try: bool = jobs <= 1,
+                ready: Prepared | None = None) -> Result:
+            return report(grade_one(sub, course, work, options, last_try, ready))
 
         start = time.monotonic()
         if scheduler:
             results = grade_on_dask(scheduler, Assignment.read(source, assignment, notebook),
                                     subs, options, report)
         else:
-            results = grade_here(job, subs, jobs)
+            ahead = Ahead(lambda sub, nice: prepare(sub, course, work, options, nice), subs)
+            try:
+                results = grade_here(lambda sub: job(sub, ready=ahead.take(sub)), subs, jobs)
+            finally:
+                ahead.close()
         retry = [i for i, r in enumerate(results) if r.status == Status.GRADER_ERROR]
         for index in retry:  # e.g. a neighbour broke our folder: once more, alone
             results[index] = job(subs[index], True)
@@ -64,8 +74,7 @@ def grade_class(submissions: Path, out: Path, jobs: int = 1, options: Options | 
         grading = time.monotonic() - start
         start = time.monotonic()
         write_outputs(results, course, out, options.cell_timeout, main_log, subs,
-                      submissions)
-        write_class_report(results, course, out)
+                      submissions, lambda: write_class_report(results, course, out))
         timing = {"setup_s": round(setup, 2), "grading_s": round(grading, 2),
                   "output_s": round(time.monotonic() - start, 2), "jobs": jobs,
                   "submissions": len(results),

@@ -1,6 +1,7 @@
 """The check server and the sandboxes student code runs in:
 
 * :mod:`.check_server`: the trusted check server (a script): hidden inputs, verdicts, records.
+* :mod:`.zygote`: the server's side of the sandbox zygote: start it, send it a check.
 * :mod:`.intake`: what the server takes from a kernel: the bundle file and capped fields.
 * :mod:`.cases`: run a function on a check's cases, one code path for student and reference.
 * :mod:`.battery`: hidden inputs, reference outputs and sub-check verdicts.

@@ -3,6 +3,7 @@
     python -I grading/instructor/checking/check_server.py --socket PATH [--bundle-root DIR]
         [--work-root DIR] [--every-request] [--check-wall S] [--case-wall S]
         [--check-mem-mib MIB]
+    python -I grading/instructor/checking/check_server.py --warm   # forks one per request
 
 Started *before* the student's kernel (by ``grading.grade_class``) or, when a notebook is
 graded without the class command, lazily by the first hidden test cell. At start it
@@ -23,7 +24,8 @@ it in a forked, resource-limited child of the zygote, judges the outputs and ans
 :class:`CheckServer`); on ``results`` or ``shutdown`` (stdin, i.e. only from whoever started
 the server) it prints ``RESULTS [...]`` on stdout: a channel the student's kernel cannot
 write to. Its work folder (hidden inputs, bundles, outputs) is made under ``--work-root``, so
-that the caller can remove it even if the server was killed.
+that the caller can remove it even if the server was killed. The class command forks each
+server from a warm one (``--warm``, :func:`_forked`).
 """
 
 from __future__ import annotations
@@ -32,12 +34,9 @@ import argparse
 import hashlib
 import json
 import os
-import queue
-import select
 import shutil
 import socketserver
 import stat
-import subprocess
 import sys
 import tempfile
 import threading
@@ -49,7 +48,7 @@ if __name__ == "__main__":  # run as a script under -I: make the grading package
 
 import torch  # noqa: E402
 
-from grading.instructor.checking import battery, cases, isolation, sandbox  # noqa: E402
+from grading.instructor.checking import battery, cases  # noqa: E402
 from grading.instructor.checking.intake import (  # noqa: E402
     MAX_PATH,
     MAX_POINTS,
@@ -61,104 +60,16 @@ from grading.instructor.checking.intake import (  # noqa: E402
     points_of,
     texts,
 )
+from grading.instructor.checking.zygote import Zygote  # noqa: E402
+from grading.instructor.common import forking  # noqa: E402
 from grading.instructor.common.options import add_check_options  # noqa: E402
-from grading.instructor.common.procs import hand_over, kill_group, sandbox_uid  # noqa: E402
-from grading.kernel.client import clean_env  # noqa: E402
+from grading.instructor.common.procs import hand_over, sandbox_uid  # noqa: E402
 from grading.kernel.registry import CHECKS as REGISTRY  # noqa: E402
 from grading.kernel.registry import explain, fraction  # noqa: E402
 
 MAX_REQUEST = 1 << 20
 MAX_CLIENTS = 8  # connections served at once; more are told the server is busy
-MAX_REPLY = 4096  # bytes of a zygote's reply line (the zygote shares the checks' sandbox)
 CHECKS = tuple(REGISTRY)
-
-
-class _Spawner:
-    """Starts processes from one thread that lasts as long as the server: bwrap's
-    ``--die-with-parent`` (``PR_SET_PDEATHSIG``) fires when the *thread* that started it
-    ends, and the request thread that finds the zygote dead is about to end."""
-
-    def __init__(self) -> None:
-        self.jobs: queue.Queue = queue.Queue()
-        threading.Thread(target=self._serve, name="spawner", daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            args, kwargs, done = self.jobs.get()
-            try:
-                done.put(subprocess.Popen(*args, **kwargs))
-            except BaseException as error:  # noqa: BLE001 - raised again in the caller
-                done.put(error)
-
-    def popen(self, *args, **kwargs) -> subprocess.Popen:
-        done: queue.Queue = queue.Queue(maxsize=1)
-        self.jobs.put((args, kwargs, done))
-        result = done.get()
-        if isinstance(result, BaseException):
-            raise result
-        return result
-
-
-class Zygote:
-    """The sandbox zygote process and its request/reply pipe; it runs as ``uid`` if given."""
-
-    def __init__(self, workdir: Path, uid: int | None = None) -> None:
-        self.workdir, self.uid = workdir, uid
-        self.proc: subprocess.Popen | None = None
-        self.counter = 0
-        self.spawner = _Spawner()
-
-    def start(self) -> None:
-        script = Path(sandbox.__file__).resolve()
-        command = [sys.executable, "-I", str(script), "zygote"]
-        self.proc = self.spawner.popen(isolation.zygote_command(command, self.workdir, self.uid),
-                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                       cwd=self.workdir, env=clean_env(), text=True,
-                                       start_new_session=True)
-
-    def wait_ready(self, timeout: float = 120.0) -> None:
-        line = self._readline(timeout)
-        if not line or not json.loads(line).get("ready"):
-            raise RuntimeError("sandbox zygote did not start")
-
-    def _readline(self, timeout: float) -> str:
-        """One line from the zygote within ``timeout`` seconds and ``MAX_REPLY`` bytes, else
-        ``""``: it is untrusted (a check may write to its stdout), so never wait or read more."""
-        assert self.proc and self.proc.stdout
-        fd, data = self.proc.stdout.fileno(), b""
-        deadline = time.monotonic() + timeout
-        while b"\n" not in data and len(data) <= MAX_REPLY:
-            left = deadline - time.monotonic()
-            chunk = os.read(fd, 512) if left > 0 and select.select([fd], [], [], left)[0] else b""
-            if not chunk:
-                return ""
-            data += chunk
-        return data.split(b"\n", 1)[0].decode(errors="replace") if b"\n" in data else ""
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            kill_group(self.proc.pid)
-            self.proc.wait()
-
-    def run(self, request: dict, wall: float) -> tuple[str, str]:
-        """Send one request; restart the zygote if it died or hung (student code hit it)."""
-        self.counter += 1
-        request = {**request, "id": self.counter}
-        try:
-            assert self.proc and self.proc.stdin
-            self.proc.stdin.write(json.dumps(request) + "\n")
-            self.proc.stdin.flush()
-            line = self._readline(wall + 30.0)
-            reply = json.loads(line) if line else None
-        except (OSError, ValueError, AssertionError):
-            reply = None
-        if not isinstance(reply, dict) or reply.get("id") != self.counter \
-                or reply.get("status") not in ("ok", "timeout", "signal", "exit"):
-            self.stop()
-            self.start()
-            self.wait_ready()
-            return "crash", "검사 프로세스가 죽었습니다"
-        return reply["status"], clip(str(reply.get("detail")), MAX_TEXT)
 
 
 def _load_outputs(path: Path) -> dict:
@@ -385,7 +296,20 @@ def main(argv: list[str] | None = None) -> None:
             pass
 
 
+def _forked(argv: list[str]) -> int:
+    """One check server forked from ``check_server.py --warm``, a warm server
+    (:mod:`grading.instructor.common.forking`): the imports above (torch, PyG, the engine, the
+    reference: 2.3 CPU-s) are made once per grader instead of once per submission. The warm
+    server does nothing else: each forked server makes its hidden inputs and expected outputs
+    in its own folder (0.1 s), as a server started alone does."""
+    main(argv)
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == [forking.WARM]:
+        forking.serve(_forked)
+    else:
+        main()
     sys.stdout.flush()
     os._exit(0)  # cleaned up: skip the interpreter's teardown of torch (about a second)

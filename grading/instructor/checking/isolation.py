@@ -161,13 +161,17 @@ KERNEL_NAME = "gcl4sr-graded"
 kernel metadata cannot pick another one."""
 
 
-def write_kernel_spec(jupyter_dir: Path, argv: list[str]) -> None:
+def write_kernel_spec(jupyter_dir: Path, argv: list[str], provisioner: dict) -> None:
     """A Jupyter kernel spec ``KERNEL_NAME`` under ``jupyter_dir`` (put it on ``JUPYTER_PATH``)
-    that starts ``argv`` (``{connection_file}`` stands for the connection file)."""
+    that starts ``argv`` (``{connection_file}`` stands for the connection file) through the
+    kernel provisioner ``provisioner`` (its ``kernel_provisioner`` stanza). A cell out of time
+    is interrupted by a message, which ipykernel turns into a SIGINT to itself: a SIGINT to
+    the sandbox's process group ended bwrap, and the kernel with it."""
     folder = jupyter_dir / "kernels" / KERNEL_NAME
     folder.mkdir(parents=True)
     (folder / "kernel.json").write_text(json.dumps(
-        {"argv": argv, "display_name": "GCL4SR (graded)", "language": "python"}))
+        {"argv": argv, "display_name": "GCL4SR (graded)", "language": "python",
+         "interrupt_mode": "message", "metadata": {"kernel_provisioner": provisioner}}))
 
 
 def zygote_command(command: list[str], workdir: Path, uid: int | None = None) -> list[str]:

@@ -1,6 +1,6 @@
 """Process utilities of the instructor side: kill a process tree, account its CPU time, run a
-command under limits with its output logged, the environment of the grader's subprocesses,
-and the ``limits`` wrapper command.
+command under limits with its output logged, set a session's priority, the environment of the
+grader's subprocesses, and the ``limits`` wrapper command.
 
     python -m grading.instructor.common.procs --as-mib 6144 [--cpu 900] [--fsize-mib 1024]
         [--nproc 64] -- CMD...
@@ -46,6 +46,26 @@ def kill_group(pid: int) -> None:
             pass
 
 
+def wait_group(pgid: int, timeout: float = 10.0) -> None:
+    """Wait until every process of the group ``pgid`` has ended (gone, or a zombie that init
+    reaps: a sandbox's init ends a moment after its bwrap), ``timeout`` seconds at most."""
+    deadline = time.monotonic() + timeout
+    while _running_in_group(pgid) and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def _running_in_group(pgid: int) -> bool:
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != b"Z":
+            return True
+    return False
+
+
 def tree(pid: int) -> dict[int, float]:
     """``{pid: CPU seconds}`` of ``pid`` and its living descendants (Linux ``/proc``), each
     with the time of its children that already ended: together, the tree's CPU time."""
@@ -68,6 +88,31 @@ def tree(pid: int) -> dict[int, float]:
             found[current] = cpu[current]
             todo += [child for child, up in parent.items() if up == current]
     return found
+
+
+def renice(session: int, nice: int) -> None:
+    """Set the niceness of the session led by ``session`` (its leader's pid): of every process
+    in its leader's process group, and of its autogroup, by which Linux shares the cores
+    between sessions where autogroups are on (``/proc/<pid>/autogroup``). Raising a priority
+    needs root: where it is not permitted, nothing changes."""
+    try:
+        os.setpriority(os.PRIO_PGRP, session, nice)
+        with open(f"/proc/{session}/autogroup", "w") as handle:
+            handle.write(str(nice))
+    except OSError:  # not permitted, gone, or no autogroups
+        pass
+
+
+def promote(pid: int) -> None:
+    """Normal priority again for every session of ``pid``'s tree (:func:`renice`)."""
+    sessions = set()
+    for member in tree(pid) if os.path.isdir("/proc") else ():
+        try:
+            sessions.add(os.getsid(member))
+        except ProcessLookupError:
+            continue
+    for session in sessions:
+        renice(session, 0)
 
 
 def kill_tree(pid: int) -> None:
@@ -112,11 +157,13 @@ def popen(cmd: list[str], cwd: Path, env: dict, log: BinaryIO) -> subprocess.Pop
 
 def run_logged(cmd: list[str], cwd: Path, log: Path, timeout: float, env: dict | None = None,
                check: bool = False, cpu_limit: float | None = None,
-               start_with: Starter = popen) -> Finished:
+               start_with: Starter = popen, also: list[int] = ()) -> Finished:
     """Run ``cmd`` in its own session, output appended to ``log``; kill its tree after.
 
     It is stopped when its process tree has used ``cpu_limit`` CPU seconds or at
-    ``timeout`` seconds of wall clock. ``env`` defaults to :func:`command_env`.
+    ``timeout`` seconds of wall clock. ``env`` defaults to :func:`command_env`. The trees of
+    the processes ``also`` (a kernel started for it beforehand) count as its own: their CPU
+    time since they started, and they are killed with it.
     """
     start = time.monotonic()
     accounting = cpu_limit is not None and os.path.isdir("/proc")
@@ -130,12 +177,13 @@ def run_logged(cmd: list[str], cwd: Path, log: Path, timeout: float, env: dict |
                 if time.monotonic() - start > timeout:
                     stopped = "wall"
                 elif accounting:
-                    cpu = max(cpu, sum(tree(proc.pid).values()))
+                    cpu = max(cpu, sum(sum(tree(pid).values()) for pid in [proc.pid, *also]))
                     stopped = "cpu" if cpu > cpu_limit else ""
                 if not stopped:
                     _wait_a_little(proc)
         finally:
-            kill_tree(proc.pid)  # the kernel and anything it started
+            for pid in [proc.pid, *also]:
+                kill_tree(pid)  # the kernel and anything it started
             proc.wait()
     code = None if stopped else proc.returncode
     if check and code != 0:

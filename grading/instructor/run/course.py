@@ -8,6 +8,7 @@ import re
 import shutil
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import nbformat
@@ -40,6 +41,24 @@ class Course:
     max_points: dict[str, float]
     hidden: dict[str, list[tuple[str, float | None]]]  # grade id -> [(check, points)]
     release_nb: nbformat.NotebookNode
+
+    @cached_property
+    def imports(self) -> list[str]:
+        """What the release notebook imports at the top level of its code cells, in order: each
+        module and, for ``from module import name``, ``module.name`` too (it may be a
+        submodule). A graded kernel imports them before its turn (:mod:`.graded_kernel`)."""
+        found = []
+        for cell in self.release_nb.cells:
+            try:
+                body = ast.parse(cell.source).body if cell.cell_type == "code" else []
+            except SyntaxError:
+                continue
+            for node in body:
+                if isinstance(node, ast.Import):
+                    found += [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    found += [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+        return list(dict.fromkeys(found))
 
     @property
     def visible(self) -> dict[str, str]:

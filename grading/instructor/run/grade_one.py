@@ -1,5 +1,7 @@
 """Grade one submission in a private copy of the course, under limits, with its own check
-server; never raises (see the steps in :mod:`grading.grade_class`)."""
+server and kernel; never raises (see the steps in :mod:`grading.grade_class`). It is prepared
+first (:func:`prepare`: the private course, the check server, the kernel started), possibly
+while the submission before it is graded (:mod:`.ahead`), then graded (:func:`grade_one`)."""
 
 from __future__ import annotations
 
@@ -7,36 +9,26 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from grading.kernel import launch
-from grading.kernel.client import SOCKET_ENV
-
-from ..checking.isolation import KERNEL_NAME, bwrap_command, use_bwrap, warning, write_kernel_spec
+from ..checking.isolation import use_bwrap, warning
 from ..common.options import Options
-from ..common.procs import (
-    as_uid,
-    command_env,
-    hand_over,
-    kernel_uid,
-    nproc_limit,
-    run_logged,
-)
+from ..common.procs import Started, kernel_uid, promote, run_logged
 from ..common.records import Result, Status, grade_id
-from .course import REPO, Course, config_text
+from .course import Course, config_text
 from .discover import Submission
-from .server_process import start_server, stop_server
+from .graded_kernel import CPU_BACKSTOP_S, Prestarted, kernel_env, sandboxed_kernel
+from .server_process import server_socket, start_server, stop_server
 from .verify import annotate_claims, cell_reasons, trusted_scores
 from .warm import nbgrader_command
 
 MAX_NOTEBOOK_BYTES = 64 << 20
-CPU_BACKSTOP_S = 60  # RLIMIT_CPU per process above the tree's CPU limit (where no /proc)
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -104,27 +96,81 @@ def restore_missing_cells(nb: nbformat.NotebookNode, course: Course) -> list[str
     return notes
 
 
+@dataclass
+class Prepared:
+    """A submission ready for ``nbgrader autograde``: its private folder, its check server and
+    kernel already started (:func:`prepare`), or its result when there is nothing to run."""
+
+    sub: Submission
+    result: Result
+    folder: Path
+    token: str  # the sentinel file's text: the folder was not changed from outside
+    nice: int = 0
+    server: Started | None = None
+    env: dict[str, str] | None = None
+    kernel: Prestarted | None = None
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "grading.log"
+
+    def promote(self) -> None:
+        """Its turn: its check server and kernel back to normal priority (where permitted)."""
+        for started in (self.server, self.kernel):
+            if self.nice and started:
+                promote(started.pid)
+
+    def release(self) -> None:
+        """Stop what :func:`prepare` started and nbgrader's turn did not end (once)."""
+        if self.kernel:
+            self.kernel.close()
+            self.kernel = None
+        if self.server and self.server.poll() is None:
+            self.result.records = stop_server(self.server)
+
+
+def prepare(sub: Submission, course: Course, work: Path, options: Options,
+            nice: int = 0) -> Prepared:
+    """Read and check the notebook; make the private course; start the check server and the
+    kernel (:mod:`.graded_kernel`), ``nice`` until their turn (:meth:`Prepared.promote`).
+    Never raises: a failure is the result's ``grader error``."""
+    since = time.monotonic()
+    result = Result(sub.student, reasons=list(sub.notes))
+    result.reasons += [w for w in [warning(options.sandbox)] if w]
+    folder = Path(tempfile.mkdtemp(prefix=f"{sub.student}-", dir=work))
+    ready = Prepared(sub, result, folder, os.urandom(16).hex(), nice)
+    (folder / ".sentinel").write_text(ready.token)
+    ready.log.touch()
+    try:
+        _prepare_in(ready, course, options)
+    except Exception:  # noqa: BLE001 - an infrastructure failure must not stop the class
+        ready.release()
+        _grader_failed(result)
+    result.lap("prepare", since)
+    return ready
+
+
 def grade_one(sub: Submission, course: Course, work: Path, options: Options,
-              last_try: bool = True) -> Result:
-    """Grade one submission in a private course; never raises.
+              last_try: bool = True, ready: Prepared | None = None) -> Result:
+    """Grade one submission in a private course (prepared ahead as ``ready``, else now); never
+    raises.
 
     A folder changed from outside during grading (a sentinel file or the course config
     gone) gives status ``grader error`` unless ``last_try``: the caller grades it again.
     """
     start = time.monotonic()
-    result = Result(sub.student, reasons=list(sub.notes))
-    result.reasons += [w for w in [warning(options.sandbox)] if w]
-    folder = Path(tempfile.mkdtemp(prefix=f"{sub.student}-", dir=work))
-    log = folder / "grading.log"
-    sentinel, token = folder / ".sentinel", os.urandom(16).hex()
-    sentinel.write_text(token)
+    ready = ready or prepare(sub, course, work, options)
+    result, folder = ready.result, ready.folder
     try:
-        _grade_in(sub, course, folder, log, options, result)
+        if ready.server is not None and result.status == Status.GRADED:
+            ready.promote()
+            _autograde(ready, course, options)
     except Exception:  # noqa: BLE001 - an infrastructure failure must not stop the class
-        result.status = Status.GRADER_ERROR
-        result.reasons.append("the grader failed: " + traceback.format_exc(limit=3)
-                              .strip().splitlines()[-1])
-    damaged = not (sentinel.is_file() and sentinel.read_text() == token
+        _grader_failed(result)
+    finally:
+        ready.release()
+    sentinel = folder / ".sentinel"
+    damaged = not (sentinel.is_file() and sentinel.read_text() == ready.token
                    and (folder / "course" / "nbgrader_config.py").is_file()) \
         and result.submitted is not None
     if damaged:
@@ -138,7 +184,7 @@ def grade_one(sub: Submission, course: Course, work: Path, options: Options,
         result.status = Status.OTHER_RELEASE
     result.seconds = time.monotonic() - start
     try:
-        result.log = log.read_text(errors="replace")[-200_000:]
+        result.log = ready.log.read_text(errors="replace")[-200_000:]
     except OSError:
         result.log = "(log lost: the grading folder was deleted)"
     if not options.keep:
@@ -146,9 +192,14 @@ def grade_one(sub: Submission, course: Course, work: Path, options: Options,
     return result
 
 
-def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options: Options,
-              result: Result) -> None:
-    log.touch()
+def _grader_failed(result: Result) -> None:
+    result.status = Status.GRADER_ERROR
+    result.reasons.append("the grader failed: " + traceback.format_exc(limit=3)
+                          .strip().splitlines()[-1])
+
+
+def _prepare_in(ready: Prepared, course: Course, options: Options) -> None:
+    sub, result, folder = ready.sub, ready.result, ready.folder
     if sub.problem:
         result.status = Status.NO_NOTEBOOK
         result.reasons.append(sub.problem)
@@ -167,35 +218,43 @@ def _grade_in(sub: Submission, course: Course, folder: Path, log: Path, options:
     result.reasons += restore_missing_cells(nb, course)
     result.submitted = nb
 
-    since = time.monotonic()
     root = folder / "course"
     target = _private_course(sub, course, nb, root)
     exchange = folder / "exchange"  # the kernel's TMPDIR: bundles for the check server
     exchange.mkdir()
     sandboxed = use_bwrap(options.sandbox)
     uid = kernel_uid(folder) if sandboxed else None
-    server, sock = start_server(folder, exchange, options, log, uid)  # starts while nbgrader does
-    env, config = kernel_env(options, sock, exchange), config_text(root, options.cell_timeout)
+    sock = server_socket(folder)
+    ready.env, config = kernel_env(options, sock, exchange), config_text(root,
+                                                                          options.cell_timeout)
     config += FAST_SHUTDOWN
-    if sandboxed:
-        kernel_config, env = sandboxed_kernel(folder, target, course, options, sock, env, uid)
+    if sandboxed:  # the kernel first: it imports while the server is forked
+        kernel_config, ready.env, ready.kernel = sandboxed_kernel(
+            folder, target, course, options, sock, ready.env, uid, ready.log, ready.nice)
         config += kernel_config
     (root / "nbgrader_config.py").write_text(config)
+    ready.server, _ = start_server(folder, exchange, options, ready.log, uid, ready.nice)
+
+
+def _autograde(ready: Prepared, course: Course, options: Options) -> None:
+    """``nbgrader autograde`` in the private course, then the points from the server."""
+    sub, result, root = ready.sub, ready.result, ready.folder / "course"
+    since = time.monotonic()
     command, start_with = nbgrader_command(
         ["autograde", course.assignment, "--student", sub.student, "--force"],
         options.mem_mib, options.fsize_mib, options.cpu + CPU_BACKSTOP_S)
-    since = result.lap("prepare", since)
     try:
-        run = run_logged(command, root, log, options.timeout, env, cpu_limit=options.cpu,
-                         start_with=start_with)
+        run = run_logged(command, root, ready.log, options.timeout, ready.env,
+                         cpu_limit=options.cpu, start_with=start_with,
+                         also=[ready.kernel.pid] if ready.kernel else [])
     finally:
         since = result.lap("nbgrader", since)
-        result.records = stop_server(server)
+        result.records = stop_server(ready.server)
         since = result.lap("server stop", since)
     trusted_scores(result, result.records, course)
     autograded = root / "autograded" / sub.student / course.assignment / f"{course.notebook}.ipynb"
     if run.stopped or run.code != 0 or not autograded.is_file():
-        _fault(result, run, log.read_text(errors="replace"), options)
+        _fault(result, run, ready.log.read_text(errors="replace"), options)
         return
     result.autograded = nbformat.read(autograded, as_version=4)
     annotate_claims(result, _gradebook_scores(root, course, sub.student), course)
@@ -237,74 +296,6 @@ def _fault(result: Result, run, text: str, options: Options) -> None:
     hint = "memory limit or crash" if died else "see the log"
     last = [line for line in text.splitlines() if "Error" in line][-1:] or ["(no error)"]
     result.reasons.append(f"{result.status} ({hint}): {last[0].strip()[:200]}; {KEPT}")
-
-
-KERNEL_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
-"""What a graded kernel keeps of the grader's environment (besides ``OPENBLAS_*``, which
-some CPUs need for correct results): the rest is set by :func:`kernel_env`."""
-
-
-def kernel_env(options: Options, sock: Path, exchange: Path) -> dict[str, str]:
-    """The environment of ``nbgrader autograde`` and its kernel, from an allowlist: the
-    cores' share (``options.threads``), the check server's socket, the data folder.
-
-    OpenMP threads sleep at once (``PASSIVE``, spin count 0 whatever the engine's import set
-    here): a spinning thread's wait is CPU time, and the work limit counts CPU time, so
-    spinning beside other jobs would make the limit depend on the machine's load."""
-    from gcl4sr_helpers.download import ENV_VAR as DATA_ENV
-    from gcl4sr_helpers.runtime import THREADS_ENV
-
-    env = command_env({key: value for key, value in os.environ.items()
-                       if key in KERNEL_ENV or key.startswith("OPENBLAS_")})
-    threads = str(options.threads)
-    env.update(PYTHONPATH=str(REPO), OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
-               OMP_WAIT_POLICY="PASSIVE", GOMP_SPINCOUNT="0", MPLBACKEND="Agg",
-               PYTHONDONTWRITEBYTECODE="1", TMPDIR=str(exchange),
-               **{THREADS_ENV: threads, SOCKET_ENV: str(sock)})
-    if options.data:
-        env[DATA_ENV] = str(Path(options.data).resolve())
-    return env
-
-
-KERNEL_TASKS = 256
-"""Processes and threads a graded kernel may start beyond its sandbox's first ones (measured:
-the kernel held 13 at the end of a quick-mode run; a fork bomb then got 245 more)."""
-
-
-def sandboxed_kernel(folder: Path, submitted: Path, course: Course, options: Options,
-                     sock: Path, env: dict[str, str],
-                     uid: int | None) -> tuple[str, dict[str, str]]:
-    """Run only the kernel in bubblewrap, ``nbgrader autograde`` outside it: the nbgrader
-    config lines and the environment of nbgrader that make it start the sandboxed kernel.
-
-    The kernel sees the kit, the data (read-only), the check server's socket folder, its
-    exchange folder (``TMPDIR``) and, as its working folder, a private copy of the
-    submission's folder: never the course copy (the source notebook with the answers, the
-    gradebook, the release), which only nbgrader reads and writes. It talks to nbgrader over
-    Unix sockets in a folder of its own (``ipc`` transport: it has no network) and gets exactly
-    ``env`` (plus ``NBGRADER_EXECUTION``) as its environment. When the grader is root it runs
-    as ``uid`` (:func:`~grading.instructor.common.procs.kernel_uid`), under a hard process cap of
-    ``KERNEL_TASKS`` (:mod:`grading.kernel.launch`)."""
-    workdir = folder / "course" / "autograded" / submitted.parent.name / course.assignment
-    scratch, ipc, runtime = folder / "scratch", folder / "ipc", folder / "runtime"
-    shutil.copytree(submitted, scratch)
-    ipc.mkdir()
-    runtime.mkdir()
-    exchange = Path(env["TMPDIR"])
-    hand_over(uid, scratch, ipc, exchange)
-    data = [Path(options.data).resolve()] if options.data else []
-    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", launch.COPY]
-    argv = bwrap_command(kernel, [ipc, exchange], [sock.parent, runtime, *data],
-                         mounts={workdir: scratch}, chdir=workdir,
-                         env={**env, "NBGRADER_EXECUTION": "autograde"})
-    cap = KERNEL_TASKS if nproc_limit(KERNEL_TASKS) is not None else 0
-    first = [sys.executable, "-I", launch.__file__, "{connection_file}", str(cap)]
-    write_kernel_spec(folder / "jupyter", as_uid(argv, uid, first))
-    config = (f"c.Execute.kernel_name = {KERNEL_NAME!r}\n"
-              "c.KernelManager.transport = 'ipc'\n"
-              f"c.KernelManager.ip = {str(ipc / 'k')!r}\n")
-    return config, {**env, "JUPYTER_PATH": str(folder / "jupyter"),
-                    "JUPYTER_RUNTIME_DIR": str(runtime)}
 
 
 def _gradebook_scores(root: Path, course: Course, student: str) -> dict[str, float]:

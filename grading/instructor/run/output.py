@@ -5,10 +5,12 @@ the submission's timestamp and secret beside it, as nbgrader's own feedback has.
 from __future__ import annotations
 
 import csv
+import os
 import secrets
 import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -108,9 +110,11 @@ def _make_releasable(folder: Path, notebook: str, found: Collected | None) -> No
 
 def write_outputs(results: list[Result], course: Course, out: Path, cell_timeout,
                   log: Path, subs: Iterable[Submission] = (),
-                  submissions: Path | None = None) -> None:
+                  submissions: Path | None = None,
+                  meanwhile: Callable[[], None] = lambda: None) -> None:
     """Master course (single writer): gradebook, notebooks, feedback, grades.csv; the
-    exchange settings of the course at ``submissions``, if any."""
+    exchange settings of the course at ``submissions``, if any. ``meanwhile`` (the class
+    report) runs here while nbgrader writes the feedback."""
     import warnings
 
     from nbgrader.api import Gradebook
@@ -154,10 +158,11 @@ def write_outputs(results: list[Result], course: Course, out: Path, cell_timeout
                 path.mkdir(parents=True, exist_ok=True)
                 nbformat.write(nb, path / f"{course.notebook}.ipynb")
                 _write_files(path, found.files if found else {})
-    if any(r.autograded is not None for r in results):
-        run_logged([sys.executable, "-m", "nbgrader", "generate_feedback", course.assignment,
-                    "--force", *FEEDBACK_OPTIONS], out, log, timeout=900,
-                   start_with=nbgrader_starter({}))
+    with ThreadPoolExecutor(1) as feedback:
+        done = feedback.submit(generate_feedback, [r.student for r in results
+                                                   if r.autograded is not None], course, out, log)
+        meanwhile()
+        done.result()
     for result in results:
         html = out / "feedback" / result.student / course.assignment / f"{course.notebook}.html"
         if not html.exists():
@@ -165,6 +170,24 @@ def write_outputs(results: list[Result], course: Course, out: Path, cell_timeout
             html.write_text(_fallback_feedback(result, course))
         _make_releasable(html.parent, course.notebook, exchange.get(result.student))
     write_csv(results, course, out / "grades.csv")
+
+
+def generate_feedback(students: list[str], course: Course, out: Path, log: Path) -> None:
+    """``nbgrader generate_feedback`` for ``students``, their share to each core: one forked
+    nbgrader per share, told to skip the others (student ids hold no comma, see
+    :mod:`.discover`)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    shares = [students[start::cores] for start in range(min(cores or 1, len(students)))]
+
+    def share_feedback(share: list[str]) -> None:
+        others = ",".join(student for student in students if student not in share)
+        run_logged([sys.executable, "-m", "nbgrader", "generate_feedback", course.assignment,
+                    "--force", *FEEDBACK_OPTIONS,
+                    *([f"--CourseDirectory.student_id_exclude={others}"] if others else [])],
+                   out, log, timeout=900, start_with=nbgrader_starter({}))
+
+    with ThreadPoolExecutor(max(1, len(shares))) as pool:
+        list(pool.map(share_feedback, shares))
 
 
 def _fallback_feedback(result: Result, course: Course) -> str:

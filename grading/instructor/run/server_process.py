@@ -1,27 +1,64 @@
-"""The check server as the class command runs it: one per submission, started before the
-kernel, its records read from its stdout when it shuts down."""
+"""The check server as the class command runs it: one per submission, started before its
+notebook runs, its records read from its stdout when it shuts down. Each is forked from this
+process's warm check server (:func:`warm_checks`) where :func:`.warm.can_fork`."""
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
 from grading.kernel.client import clean_env
 
 from ..checking.isolation import MODE_ENV
+from ..common.forking import WARM, Forked, ForkServer
 from ..common.options import Options
 from ..common.procs import kill_group
+from . import warm
 
 #: A script: torch stays out of this process.
 SERVER_SCRIPT = Path(__file__).parents[1] / "checking" / "check_server.py"
 
+_warm: ForkServer | None = None
+_warm_lock = threading.Lock()
+
+
+def warm_checks() -> ForkServer:
+    """This process's warm check server (``check_server.py --warm``), started on first use
+    (again if it died); when this process exits it is stopped and its temporary folder (torch
+    and PyG write there as they are imported) removed."""
+    global _warm
+    with _warm_lock:
+        if _warm is None or not _warm.alive():
+            tmp = Path(tempfile.mkdtemp(prefix="gcl4sr-warm-checks-"))
+            _warm = ForkServer([sys.executable, "-I", str(SERVER_SCRIPT), WARM],
+                               clean_env(TMPDIR=str(tmp)), tmp)
+            atexit.register(_stop_warm, _warm, tmp)
+        return _warm
+
+
+def _stop_warm(server: ForkServer, tmp: Path) -> None:
+    server.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def server_socket(folder: Path) -> Path:
+    """Where the check server of ``folder`` listens, alone in a folder of its own (made)."""
+    (folder / "socket").mkdir(exist_ok=True)
+    return folder / "socket" / "checks.sock"
+
 
 def start_server(folder: Path, exchange: Path, options: Options, log: Path,
-                 kernel_uid: int | None = None) -> tuple[subprocess.Popen, Path]:
+                 kernel_uid: int | None = None,
+                 nice: int = 0) -> tuple[subprocess.Popen | Forked, Path]:
     """Start a check server for one submission in ``folder``; its stderr goes to ``log``.
 
     Its socket is alone in ``folder/socket/``, the one folder of the server's that the
@@ -29,24 +66,40 @@ def start_server(folder: Path, exchange: Path, options: Options, log: Path,
     TMPDIR; its zygote is sandboxed as ``options.sandbox`` says. Its work folder (hidden
     inputs, bundles) and its temporary files (``TMPDIR``: PyG's generated modules) are made in
     ``folder/server/``: removing ``folder`` removes them, even if the server was killed before
-    its own clean-up. A kernel that runs as ``kernel_uid`` is
-    given the socket."""
-    (folder / "socket").mkdir()
-    sock = folder / "socket" / "checks.sock"
+    its own clean-up. A kernel that runs as ``kernel_uid`` is given the socket. A forked
+    server and its zygote run ``nice`` (a submission prepared ahead, :mod:`.ahead`)."""
+    sock = server_socket(folder)
     server_dir = folder / "server"
     server_dir.mkdir()
-    handle = open(log, "ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-I", str(SERVER_SCRIPT), "--socket", str(sock),
-         "--bundle-root", str(exchange), "--work-root", str(server_dir),
-         "--check-wall", str(options.check_wall), "--case-wall", str(options.case_wall),
-         "--check-mem-mib", str(options.check_mem_mib),
-         *(["--socket-uid", str(kernel_uid)] if kernel_uid is not None else [])],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=handle, cwd=server_dir,
-        env=clean_env(**{MODE_ENV: options.sandbox, "TMPDIR": str(server_dir)}),
-        start_new_session=True)
-    handle.close()
-    return proc, sock
+    args = ["--socket", str(sock), "--bundle-root", str(exchange), "--work-root",
+            str(server_dir), "--check-wall", str(options.check_wall), "--case-wall",
+            str(options.case_wall), "--check-mem-mib", str(options.check_mem_mib),
+            *(["--socket-uid", str(kernel_uid)] if kernel_uid is not None else [])]
+    env = clean_env(**{MODE_ENV: options.sandbox, "TMPDIR": str(server_dir)})
+    with open(log, "ab") as handle:
+        if not warm.can_fork():
+            return subprocess.Popen([sys.executable, "-I", str(SERVER_SCRIPT), *args],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=handle, cwd=server_dir, env=env,
+                                    start_new_session=True), sock
+        return _forked(args, server_dir, env, handle.fileno(), nice), sock
+
+
+def _forked(args: list[str], cwd: Path, env: dict[str, str], log: int, nice: int) -> Forked:
+    """A check server forked from :func:`warm_checks`, with pipes to its stdin and stdout."""
+    stdin, to_stdin = os.pipe()
+    from_stdout, stdout = os.pipe()
+    try:
+        proc = warm_checks().start(args, cwd, env, (stdin, stdout, log), {}, nice)
+    except BaseException:
+        os.close(to_stdin)
+        os.close(from_stdout)
+        raise
+    finally:
+        os.close(stdin)
+        os.close(stdout)
+    proc.stdin, proc.stdout = os.fdopen(to_stdin, "wb"), os.fdopen(from_stdout, "rb")
+    return proc
 
 
 def server_line(proc: subprocess.Popen, prefix: str, timeout: float) -> str | None:
