@@ -92,9 +92,10 @@ def generate(folder: Path, students: int, seed: int = 0) -> None:
         status = "graded" if rng.random() < 0.9 else rng.choice(["time limit", "kernel died"])
         points = {p: round(rng.randint(0, 6) * m / 6, 6) for p, m in facts["max_points"].items()}
         checks = {check.name: {"fraction": 0.5, "status": "ok", "seconds": rng.random(),
-                               "verdicts": [{"label": label, "passed": rng.random() < 0.7,
+                               "verdicts": [{"id": sub, "label": check.label(sub, "ko"),
+                                             "passed": rng.random() < 0.7,
                                              "reason": rng.choice(["wrong value", "crashed"])}
-                                            for label in check.subchecks]}
+                                            for sub in check.subchecks]}
                   for check in CHECKS.values()}
         records.append({"student": name, "status": status, "points": points,
                         "total": round(sum(points.values()), 6),

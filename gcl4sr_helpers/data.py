@@ -18,6 +18,7 @@ from torch.utils.data import Dataset
 from .dataset import DatasetInfo, describe_dataset
 from .download import TRAIN_FILE, locate_data_dir
 from .files import atomic_file
+from .i18n import text
 
 MAX_LEN = 50
 
@@ -258,11 +259,11 @@ class SequenceData:
         }
 
     def user_id_note(self) -> str | None:
-        """A Korean line saying how the file's user labels became ids, if they were changed."""
+        """A line for the notebook (its language) saying how the file's user labels became
+        ids, if they were changed."""
         if not self.relabelled:
             return None
-        return (f"사용자 ID: 파일의 사용자 표기({self.user_labels[0]}, ...)를 파일 순서대로 "
-                f"0..{self.num_users - 1}로 바꿔 씁니다.")
+        return text("data.user_ids", first=self.user_labels[0], last=self.num_users - 1)
 
     def describe(self) -> str:
         """One English line for the instructor's commands: dataset, file, users, id mapping."""

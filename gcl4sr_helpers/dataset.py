@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 
 from .download import MANIFEST_PATH, TRAIN_FILE, ChecksumError, load_manifest, sha256_file
+from .i18n import text
 
 DATASET_FILE = "dataset.json"
 CONSTANTS_FILE = "check_constants.json"
@@ -54,9 +55,10 @@ class DatasetInfo:
         return _read_json(HOME_LESSON_PATH) if self.is_home else None
 
     def describe(self) -> str:
-        """One Korean line for the notebook: name, file, whether checks have reference values."""
-        refs = "점검 기준값 있음" if self.constants_path else "점검 기준값 없음"
-        paper = "논문 수치 있음" if self.paper else "논문 수치 없음"
+        """One line for the notebook (its language): name, file, whether checks have
+        reference values and the paper's figures."""
+        refs = text("dataset.references" if self.constants_path else "dataset.no_references")
+        paper = text("dataset.paper" if self.paper else "dataset.no_paper")
         return f"{self.name} ({self.sequence_file.name}; {refs}, {paper})"
 
 

@@ -1,7 +1,8 @@
 """Figures of the course notebook (matplotlib only).
 
-Labels are Korean where a font with Hangul is installed, English otherwise, so that no label
-ever renders as missing-glyph boxes. Every label lives in ``LABELS`` as ``(English, Korean)``;
+Labels are in the edition's language (:mod:`gcl4sr_helpers.i18n`), except that the Korean
+edition falls back on English where no font with Hangul is installed, so that no label ever
+renders as missing-glyph boxes. Every label is a catalogue message ``plot.<key>`` (``LABELS``);
 the results table (:func:`metric_table`) names its rows with the same labels as the bar chart.
 :func:`korean_font` looks for one of ``KOREAN_FONTS`` among matplotlib's fonts, then among the
 system's font files that matplotlib's cache predates (a font installed later, for instance
@@ -23,54 +24,20 @@ from matplotlib import font_manager, ft2font
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
+from . import i18n
 from .data import SequenceData
+from .i18n import Messages, language
 
 #: Families with Hangul, most wanted first (every Noto Sans CJK region has Hangul).
 KOREAN_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "NanumBarunGothic",
                 "Malgun Gothic", "Apple SD Gothic Neo", "AppleGothic", "Noto Sans CJK JP",
                 "Noto Sans CJK SC", "Noto Sans CJK TC")
 
-#: Every label of the figures: key -> (English, Korean), ``str.format`` fields in both.
-LABELS: dict[str, tuple[str, str]] = {
-    "mean": ("mean {value:.2f}", "평균 {value:.2f}"),
-    "median": ("median {value:.0f}", "중앙값 {value:.0f}"),
-    "lengths_x": ("items per user (sequence length)", "사용자별 아이템 수 (시퀀스 길이)"),
-    "lengths_y": ("users (log scale)", "사용자 수 (로그 축)"),
-    "lengths_title": ("{dataset}: sequence lengths of {users:,} users",
-                      "{dataset}: 사용자 {users:,}명의 시퀀스 길이"),
-    "degree_x": ("degree (neighbours per item)", "차수 (아이템별 이웃 수)"),
-    "degree_y": ("items", "아이템 수"),
-    "degree_title": ("Degree: mean {mean:.1f}, max {max:,}", "차수: 평균 {mean:.1f}, 최대 {max:,}"),
-    "weight_x": ("edge weight (shown up to 6)", "엣지 가중치 (6까지 표시)"),
-    "weight_y": ("directed edges (log scale)", "방향이 있는 엣지 수 (로그 축)"),
-    "weight_title": ("Edge weights: {edges:,} edges, max {max:.2f}",
-                     "엣지 가중치: 엣지 {edges:,}개, 최대 {max:.2f}"),
-    "per_batch": ("per batch", "배치별"),
-    "moving_average": ("moving average ({window})", "이동 평균 ({window})"),
-    "no_learning": ("no learning", "아무것도 배우지 않았을 때"),
-    "loss_title": ("{name} loss (epoch average {mean:.4f})", "{name} 손실 (epoch 평균 {mean:.4f})"),
-    "batch": ("batch", "배치"),
-    "score": ("score", "점수"),
-    "metrics_title": ("Test metrics on {dataset} (full ranking)",
-                      "{dataset} 테스트 지표 (전체 랭킹)"),
-    "graph_title": ("{nodes} nodes, {edges} directed edges (line width: weight)",
-                    "노드 {nodes}개, 방향이 있는 엣지 {edges}개 (선의 굵기: 가중치)"),
-    "minutes": ("training minutes on {cpu}", "학습 시간 (분, {cpu})"),
-    "course_title": ("Test {metric}, batch {batch}", "테스트 {metric}, 배치 {batch}"),
-    "mostpop": ("most popular", "인기 순위 (MostPop)"),
-    "ours": ("GCL4SR, 1 epoch (ours)", "GCL4SR, 1 epoch (여러분의 모델)"),
-    "paper": ("{name} (paper)", "{name} (논문)"),
-    "course_model": ("GCL4SR, course configuration", "GCL4SR, 수업 설정"),
-    "epoch": ("epoch", "epoch"),
-    "full_title": ("Full training: validation {metric}, batch {batch}",
-                   "끝까지 학습: 검증 {metric}, 배치 {batch}"),
-    "run_default": ("GCL4SR", "GCL4SR"),
-    "run_nocl": ("no extra losses (λ1 = λ2 = 0)", "보조 손실 없이 (λ1 = λ2 = 0)"),
-    "run_unweighted": ("unweighted WITG", "가중치 없는 WITG"),
-    "valid_title": ("Validation {metric} of your run", "여러분의 학습: 검증 {metric}"),
-}
+#: Every label of the figures: the catalogue's ``plot.<key>`` messages.
+LABELS = Messages("plot.")
 
 SMALL_GRAPH_MAX_NODES = 30
+HANGUL_PROBE = "\uac00\ud7a3"  # the first and last Hangul syllables, escaped: no Hangul here
 
 
 def _has_hangul(path: str) -> bool:
@@ -78,7 +45,7 @@ def _has_hangul(path: str) -> bool:
         font = ft2font.FT2Font(path)
     except (OSError, RuntimeError, ValueError):
         return False
-    return all(font.get_char_index(ord(char)) for char in "가힣")
+    return all(font.get_char_index(ord(char)) for char in HANGUL_PROBE)
 
 
 def find_korean_font(entries: Iterable[font_manager.FontEntry],
@@ -112,9 +79,12 @@ def korean_font() -> str | None:
 
 
 def label(key: str, **fields) -> str:
-    """``LABELS[key]`` in Korean if :func:`korean_font` found a font, else in English."""
-    english, korean = LABELS[key]
-    return (korean if korean_font() else english).format(**fields)
+    """``LABELS[key]`` in the edition's language; in English instead of Korean if
+    :func:`korean_font` found no font."""
+    lang = language()
+    if lang != "en" and not korean_font():
+        lang = "en"
+    return i18n.text(LABELS.key(key), lang, **fields)
 
 
 @contextlib.contextmanager
@@ -256,8 +226,7 @@ def plot_small_graph(graph, title: str | None = None) -> Figure:
     differ shows both weights, ``w(a, b) / w(b, a)``; a node without edges is drawn hollow."""
     nodes = int(graph.num_nodes)
     if nodes > SMALL_GRAPH_MAX_NODES:
-        raise ValueError(f"plot_small_graph는 노드가 {SMALL_GRAPH_MAX_NODES}개 이하인 그래프만 "
-                         f"그립니다 (받은 그래프의 노드 {nodes}개)")
+        raise ValueError(i18n.text("plot.too_big", most=SMALL_GRAPH_MAX_NODES, nodes=nodes))
     src, dst = graph.edge_index.cpu().tolist()
     weights = dict(zip(zip(src, dst, strict=True), graph.edge_attr.detach().cpu().view(-1).tolist(),
                        strict=True))

@@ -37,6 +37,14 @@ How each submission is graded
    (a displayed score the server never gave, an altered display, replaced test helpers)
    also voids the submission's visible tests, which ran in the same kernel.
 
+Both editions: a class may mix Korean and English notebooks. Each is graded in the course of
+its language, read on the trusted side from the submitted notebook's
+``metadata["gcl4sr"]["lang"]`` (missing or unknown: Korean), and its feedback and reasons,
+the check server's included, are in that language; the same code gets the same points in
+either (same grade ids, points and tests). ``grades.csv`` has one row per student whatever
+the edition; the class report is in Korean (``python -m grading.report --lang en`` rewrites it
+in English) and counts both editions together.
+
 Parallelism: ``--jobs N`` grades N submissions at once, each in its own private course
 and gradebook (SQLite is not safe for concurrent writers, and nothing is shared). Only
 the main process writes the output course's gradebook, after all submissions are done,

@@ -35,6 +35,7 @@ HEAVY_FIXTURES = (
     "built",             # test_student_edition: builds the student edition (pip wheel)
     "without_constants",  # test_dataset: executes the notebook with nbconvert
     "with_constants",    # test_dataset: builds check constants, executes the notebook again
+    "mixed",             # test_mixed_class: grades a class of both editions
     "test_server_hardening.py::server",  # a fresh bwrap check server for every test (~9 s)
 )
 #: Words in a command line that the quick tier refuses to start.

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from gcl4sr_helpers import baselines, checks, plots
+from gcl4sr_helpers import baselines, checks, i18n, plots
 from gcl4sr_helpers.graph import convert_to_pyg_data
 from grading.instructor.builders import check_constants as mcc
 from grading.instructor.builders.mistakes import MISTAKES
@@ -234,6 +234,41 @@ def test_check_metrics_names_each_ndcg_mistake(kind, capsys):
         assert "ZeroDivisionError" in out and "1/log₂(1 + 1) = 1" in out
     else:
         assert checks.NDCG_HINTS[kind] in out
+
+
+def test_the_english_edition_checks_in_english(capsys, monkeypatch):
+    monkeypatch.setattr(i18n, "_chosen", None)
+    monkeypatch.setenv(i18n.LANG_ENV, "en")
+    assert not checks.check_metrics(mcc._recall_variant("precision"), reference.ndcg_at_k)
+    assert not checks.check_mmd(lambda s, t, **kw: reference.mmd_loss(s, t, **kw).sqrt())
+    out = capsys.readouterr().out
+    assert "── Recall@k / NDCG@k check ──" in out and "── MMD loss check ──" in out
+    assert "It looks like you divided the hits by k (that is precision)." in out
+    assert "It looks like you took a square root." in out
+    assert "→ Read the hints of the failed items." in out
+    assert not re.search("[가-힣]", out)
+
+
+def test_the_reference_note_is_worded_when_shown_in_the_editions_language(capsys, monkeypatch):
+    """The constants store the seeds, not a note in one language (the English edition's wheel
+    holds no Hangul); the check words the note in the edition's language."""
+    stored = checks.dataset_constants()["runs"]
+    assert not [(mode, kind) for mode in ("quick", "full") for kind in ("losses", "metrics")
+                if "note" in stored[mode][kind]]
+    ref = stored["quick"]["losses"]
+    monkeypatch.setattr(i18n, "_chosen", None)
+    monkeypatch.setenv(i18n.LANG_ENV, "ko")
+    assert checks.check_losses([ref["values"][name] for name in checks.LOSS_NAMES], "quick")
+    assert (f"기준값: 참조 답안으로 강사가 돌린 quick 모드의 seed {ref['seeds'][0]} 실행. "
+            f"허용 오차: seed {len(ref['seeds'])}개 실행에서 잰 편차로 정했습니다"
+            ) in capsys.readouterr().out
+    monkeypatch.setenv(i18n.LANG_ENV, "en")
+    assert checks.check_losses([ref["values"][name] for name in checks.LOSS_NAMES], "quick")
+    out = capsys.readouterr().out
+    assert "── Loss check (quick) ──" in out and not re.search("[가-힣]", out)
+    assert (f"Reference values: a quick-mode run the instructor made with the reference "
+            f"answers, seed {ref['seeds'][0]}. Tolerances: the spread measured over "
+            f"{len(ref['seeds'])} seeds") in out
 
 
 def test_check_metrics_explains_no_user_crash(capsys):
@@ -490,7 +525,7 @@ def test_without_a_korean_font_the_plots_are_english_and_miss_no_glyph(quick_dat
 def test_a_hangul_label_without_a_korean_font_would_warn(monkeypatch):
     """What the test above would see if an English path leaked a Korean label."""
     monkeypatch.setattr(plots, "korean_font", lambda: None)
-    monkeypatch.setitem(plots.LABELS, "score", ("점수", "점수"))
+    monkeypatch.setitem(i18n.catalogue("en"), "plot.score", "점수")
     _, caught = _draw_and_close(lambda: [plots.plot_metric_comparison({"a": {"R": 0.1}}, "Home")])
     assert any("Glyph" in message and "missing" in message for message in caught)
 
@@ -526,10 +561,20 @@ def test_the_results_table_names_its_rows_like_the_chart_and_keeps_its_columns(m
 
 
 def test_every_label_has_an_english_form_any_font_draws():
-    for key, (english, korean) in plots.LABELS.items():
-        assert not re.search("[가-힣]", english), key  # DejaVu Sans draws it
-        assert korean == english or re.search("[가-힣]", korean), key  # "epoch" stays "epoch"
-        assert re.findall(r"{(\w+)", english) == re.findall(r"{(\w+)", korean), key
+    english, korean = plots.LABELS.in_language("en"), plots.LABELS.in_language("ko")
+    assert len(english) > 30 and "lengths_title" in english
+    for key in english:
+        assert not re.search("[가-힣]", english[key]), key  # DejaVu Sans draws it
+        assert korean[key] == english[key] or re.search("[가-힣]", korean[key]), key
+
+
+def test_the_english_edition_draws_english_labels_with_a_korean_font(monkeypatch):
+    monkeypatch.setattr(plots, "korean_font", lambda: "NanumGothic")
+    monkeypatch.setattr(i18n, "_chosen", None)
+    monkeypatch.setenv(i18n.LANG_ENV, "en")
+    assert plots.label("paper", name="GCL4SR") == "GCL4SR (paper)"
+    monkeypatch.setenv(i18n.LANG_ENV, "ko")
+    assert plots.label("paper", name="GCL4SR") == "GCL4SR (논문)"
 
 
 def test_a_font_is_taken_only_if_it_has_hangul(tmp_path):

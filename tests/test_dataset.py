@@ -30,6 +30,8 @@ sys.path.insert(0, str(REPO / "tests" / "fixtures"))
 
 from generated_dataset import FILE, NAME, USERS, write_dataset  # noqa: E402
 
+NO_REFERENCE = "이 데이터셋에는 기준값이 없습니다"  # the Korean notice, no constants
+
 POINTS = 20  # every graded cell of the notebook (tests/test_notebooks.py lists them)
 
 
@@ -103,7 +105,7 @@ def test_checks_without_constants_measure_and_never_blame(tiny, capsys):
     assert checks.check_eval({"Recall@10": 0.05, "Recall@20": 0.09, "NDCG@10": 0.02,
                               "NDCG@20": 0.03}, "full", data=data)
     out = capsys.readouterr().out
-    assert "❌" not in out and "💡" not in out and out.count(checks.NO_REFERENCE) == 3
+    assert "❌" not in out and "💡" not in out and out.count(NO_REFERENCE) == 3
     assert f"엣지 수 (방향 포함): {graph.num_edges:,}" in out and "main 손실: 5.1000" in out
     from gcl4sr_helpers.graph import convert_to_pyg_data
     from grading.instructor.builders.check_constants import _witg_adjacency
@@ -164,7 +166,7 @@ def without_constants(tiny, tmp_path_factory):
 def test_notebook_on_a_dataset_without_constants_shows_no_mistake(without_constants):
     text = "\n".join(without_constants)
     assert "❌" not in text and "💡" not in text
-    assert text.count(checks.NO_REFERENCE) == 4  # WITG, losses, test metrics, MostPop
+    assert text.count(NO_REFERENCE) == 4  # WITG, losses, test metrics, MostPop
     assert f"데이터셋: {NAME} ({FILE}; 점검 기준값 없음, 논문 수치 없음)" in text
     assert f"0..{USERS - 1}로 바꿔 씁니다" in text
     assert "(paper)" not in text and "(논문)" not in text  # the results table's paper rows
@@ -188,7 +190,7 @@ def test_constants_are_stored_with_the_dataset(tiny, with_constants):
 
 def test_notebook_checks_pass_on_the_constants_built_for_it(with_constants):
     text = "\n".join(with_constants)
-    assert "❌" not in text and checks.NO_REFERENCE not in text
+    assert "❌" not in text and NO_REFERENCE not in text
     # WITG, metrics, MMD, the optional NT-Xent, losses, test, MostPop
     assert text.count("→ 모두 통과했습니다.") == 7
     assert "정답 그래프와 동일 (지문 비교)" in text

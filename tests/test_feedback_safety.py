@@ -125,6 +125,21 @@ def test_a_40_mb_line_is_cut_to_the_cell_cap_in_bytes():
     assert len(render(nb).encode()) < len(render(new_notebook()).encode()) + 2 * MAX_CELL_TEXT_BYTES
 
 
+def test_an_english_feedback_says_what_was_cut_in_english():
+    line = "x" * (2 * MAX_CELL_TEXT_BYTES) + "\n"
+    error = new_output("error", ename="ValueError", evalue="v",
+                       traceback=["frame\n" * (MAX_TRACEBACK_BYTES // 3)])
+    nb = new_notebook(cells=[new_code_cell("print(...)", outputs=[
+        new_output("stream", name="stdout", text=line), error])])
+    make_safe(nb, "en")
+    text = nb.cells[0].outputs[0].text
+    assert re.search(rf"\n… \(showing the first \d+ of {len(line.encode())} bytes of the "
+                     r"output\)\n$", text), text[-120:]
+    trace = "\n".join(nb.cells[0].outputs[1].traceback)
+    assert trace.startswith("… (showing the last ") and "bytes of the error message)" in trace
+    assert not re.search("[가-힣]", nbformat.writes(nb))
+
+
 def test_many_outputs_share_the_cell_cap_and_the_notebook_cap():
     small = [new_output("stream", name="stdout", text="x" * 99 + "\n") for _ in range(2000)]
     full = [new_code_cell("", outputs=[new_output("execute_result", execution_count=1,

@@ -110,12 +110,12 @@ def test_deleted_test_cells_are_restored_in_place():
 
 def _records(fraction, status="ok", public=True, reason="틀렸습니다"):
     """A server record of the recall check: the core and ``6 * fraction - 1`` others pass."""
-    labels = CHECKS["recall"].subchecks
     passed = round(6 * fraction)
     return [{"check": "recall", "fraction": fraction, "status": status,
-             "public": {"label": "공개", "passed": public, "reason": "" if public else reason},
-             "verdicts": [{"label": label, "passed": i < passed, "reason": reason}
-                          for i, label in enumerate(labels)]}]
+             "public": {"id": "public", "label": "공개", "passed": public,
+                        "reason": "" if public else reason},
+             "verdicts": [{"id": sub, "label": sub, "passed": i < passed, "reason": reason}
+                          for i, sub in enumerate(CHECKS["recall"].subchecks)]}]
 
 
 def test_scores_come_from_the_server_records_alone():
@@ -139,6 +139,25 @@ def test_a_check_that_never_reached_the_server_scores_zero_with_the_reason():
         assert f"t_hidden: 숨은 테스트(Recall@k)가 실행되지 않았습니다{why}" in result.reasons
         assert any(r.startswith("t_tests: ") and "확인하지 못했습니다" in r
                    for r in result.reasons)
+
+
+def test_an_english_submission_gets_its_reasons_and_notes_in_english():
+    cells = [_visible("t_tests", "assert f() == 1"), _cell("t_hidden", True)]
+    result = Result("s", autograded=nbformat.v4.new_notebook(cells=copy.deepcopy(cells)),
+                    lang="en")
+    trusted_scores(result, _records(0.0, public=False, reason="wrong value (you returned 0)"),
+                   _course(cells))
+    annotate_claims(result, {"t_tests": 2.0}, _course(cells))
+    assert result.reasons == [
+        "t_hidden: -2 Recall@k [every sub-check]: wrong value (you returned 0)",
+        "t_tests: the check server's public test: wrong value (you returned 0)",
+        "t_tests: Grading: this cell showed 2 points in the kernel, but the check server "
+        "confirmed 0. The server's score counts."]
+    for records in ([], None):
+        result = Result("s", lang="en")
+        trusted_scores(result, records, _course(cells))
+        assert result.reasons[0] == "t_hidden: the hidden test (Recall@k) did not run" + (
+            " (the check server stopped)" if records is None else "")
 
 
 def test_only_the_first_record_of_a_check_counts():

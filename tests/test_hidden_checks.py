@@ -144,18 +144,25 @@ def mistaken(mistake_id: str):
     return notebook(PRELUDE + CONVERT + mistake.source())[mistake.function.__name__]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """One check server with short limits, used through $GCL4SR_GRADER_SOCKET; it takes
-    bundles only from the exchange folder, where this process's temporary files now go."""
+def start_server(tmp_path_factory, lang: str) -> tuple[subprocess.Popen, Path, Path]:
+    """A check server with short limits whose replies are in ``lang``: the process, its
+    socket and its exchange folder (the only one it takes bundles from)."""
     path = tmp_path_factory.mktemp("srv") / "checks.sock"
     exchange = tmp_path_factory.mktemp("exchange")
     log = open(path.with_name("server.log"), "wb")
     proc = subprocess.Popen([sys.executable, "-I", str(SERVER_SCRIPT), "--socket", str(path),
-                             "--bundle-root", str(exchange), "--every-request",
+                             "--bundle-root", str(exchange), "--every-request", "--lang", lang,
                              "--check-wall", "20", "--case-wall", "3", "--check-mem-mib", "768"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
     assert proc.stdout.readline().startswith(b"READY ")
+    return proc, path, exchange
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One Korean check server, used through $GCL4SR_GRADER_SOCKET; bundles come from its
+    exchange folder, where this process's temporary files now go."""
+    proc, path, exchange = start_server(tmp_path_factory, "ko")
     old, old_tmp = os.environ.get(SOCKET_ENV), tempfile.tempdir
     os.environ[SOCKET_ENV], tempfile.tempdir = str(path), str(exchange)
     yield proc
@@ -185,8 +192,8 @@ def lost(capsys) -> list[str]:
     return lost_labels(capsys.readouterr().out)
 
 
-def labels(check, *indices):
-    return [battery.SUBCHECKS[check][i].label for i in indices]
+def labels(check, *indices, lang="ko"):
+    return [CHECKS[check].label(battery.SUBCHECKS[check][i].id, lang) for i in indices]
 
 
 # --------------------------------------------------------------------------- correct / wrong
@@ -210,7 +217,7 @@ def test_witg_one_direction_loses_the_whole_part(server, capsys):
     assert grade_witg(mistaken("witg.one_direction"), 3) == 0.0
     out = capsys.readouterr().out
     assert out.count("\n") == 6 and "반대 방향 (v, u)가 없는 엣지" in out
-    assert f"핵심 하위 검사 [{CHECKS['witg'].core}]에서 틀려" in out.splitlines()[0]
+    assert "핵심 하위 검사 [무작위 시퀀스의 엣지 집합]에서 틀려" in out.splitlines()[0]
     assert lost_labels(out) == labels("witg", 1, 2, 3, 4, 5)
 
 
@@ -228,12 +235,15 @@ def test_mmd_sign_error_loses_the_whole_part(server, capsys):
 # --------------------------------------------------------------------------- the registry
 def test_every_hint_of_the_students_checks_names_a_registry_mistake():
     """Each hint key is a mistake of the registry (check_constants stores what it gives),
-    whose hint is that text; every mistake says what it gets wrong in English and Korean."""
+    whose hint is that text, in both languages; every mistake says what it gets wrong in
+    both."""
     for check, table in HINT_TABLES.items():
         for key, text in table.items():
             assert MISTAKES[f"{check}.{key}"].hint == text, (check, key)
     for mistake in MISTAKES.values():
-        assert mistake.check in HINT_TABLES and mistake.en and re.search("[가-힣]", mistake.ko)
+        english, korean = mistake.what("en"), mistake.what("ko")
+        assert mistake.check in HINT_TABLES and english and not re.search("[가-힣]", english)
+        assert re.search("[가-힣]", korean)
 
 
 def test_a_mistakes_source_is_the_notebook_function_it_computes():
@@ -306,6 +316,36 @@ def test_every_reason_line_is_korean(server, capsys):
     assert len(lines) > 20
     for line in lines:  # the reason after the label, or the whole line
         assert re.search("[가-힣]", line.split("]: ", 1)[-1]), line
+
+
+def test_an_english_server_words_every_line_in_english(tmp_path_factory, monkeypatch, capsys):
+    """The language is the server's (the class command reads it from the notebook); the
+    kernel's own words (a refusal, the tampering it found) travel as keys the server words."""
+    proc, path, exchange = start_server(tmp_path_factory, "en")
+    monkeypatch.setenv(SOCKET_ENV, str(path))
+    monkeypatch.setenv("GCL4SR_LANG", "ko")  # what the kernel says of itself changes nothing
+    monkeypatch.setattr(tempfile, "tempdir", str(exchange))
+    try:
+        assert grade_witg(mistaken("witg.one_direction"), 3) == 0.0
+        for grade, source in STUBS:
+            grade(notebook(source)["f"], 3)
+        assert grade_recall(notebook("f = lambda a, p, k: 0.0")["f"], 2) == 0.0
+        out = capsys.readouterr().out
+        hook = types.SimpleNamespace(displayhook=object(), display_formatter=None)
+        monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: hook))
+        grade_ndcg(ndcg(), 2)
+        tampered = capsys.readouterr().out
+    finally:
+        proc.communicate(b"shutdown\n", timeout=180)
+    lines = out.splitlines()
+    assert len(lines) > 20 and not re.search("[가-힣]", out + tampered), out + tampered
+    assert lines[0] == ("-3 WITG: the core sub-check [edge set on random sequences] failed, so "
+                        "this part scores 0. The other sub-checks count only once the core one "
+                        "passes.")
+    assert "some edge (u, v) has no reverse (v, u): did you add both directions?" in out
+    assert "a lambda cannot be graded: define the function with def" in out
+    assert "the score display was altered: sys.displayhook was replaced" in tampered
+    assert lost_labels(out)[:5] == labels("witg", 1, 2, 3, 4, 5, lang="en")
 
 
 def test_mmd_that_ignores_its_kernel_arguments_loses_those_cases(server, capsys):
@@ -461,8 +501,9 @@ def test_visible_points_are_judged_on_the_server_not_in_the_process_that_ran_the
     """The public verdict compares outputs on the server: a function that makes every
     comparison in its own process true (math.isclose, builtins) still fails it."""
     grade_recall(recall(), 2)
-    assert results(server)[-1]["public"] == {"label": battery.PUBLIC, "passed": True,
-                                             "reason": ""}
+    assert results(server)[-1]["public"] == {
+        "id": battery.PUBLIC, "label": "공개 테스트 (채점 서버에서 공개 예제로 다시 실행)",
+        "passed": True, "reason": ""}
     ns = notebook("""
 import builtins
 import math

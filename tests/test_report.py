@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from grading.instructor.builders.mistakes import MISTAKES
-from grading.instructor.report.hints import fired_hints, hint_tables
+from grading.instructor.report.hints import check_titles, fired_hints, hint_tables
 from grading.instructor.report.similarity import similar_pairs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,15 +91,23 @@ def test_the_template_alone_is_never_a_copy():
     assert not _pairs({"ann": TEMPLATE, "bob": TEMPLATE, "cy": TEMPLATE + "\n# done\n"})
 
 
-def test_a_fired_hint_is_mapped_to_the_mistake_it_names(capsys):
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_a_fired_hint_is_mapped_to_the_mistake_it_names(capsys, monkeypatch, lang):
+    """In either edition's notebook; the report words it in its own language (Korean)."""
+    from gcl4sr_helpers import i18n
     from gcl4sr_helpers.checks import check_metrics
 
+    monkeypatch.setattr(i18n, "_chosen", None)
+    monkeypatch.setenv(i18n.LANG_ENV, lang)
     precision = MISTAKES["recall.precision"]  # hits / k
     check_metrics(precision.function, precision.function)
     notebook = {"cells": [{"cell_type": "code", "outputs": [
         {"output_type": "stream", "name": "stdout", "text": capsys.readouterr().out}]}]}
-    mistakes = {mistake for _, mistake, _ in fired_hints(notebook, hint_tables())}
-    assert precision.id in mistakes
+    fired = {(title, mistake, hint) for title, mistake, hint
+             in fired_hints(notebook, hint_tables(), check_titles())}
+    assert ("Recall@k / NDCG@k 점검", precision.id,
+            "적중 수를 k로 나눈 것 같아요 (precision). Recall은 |정답 ∩ top-k| / |정답|입니다.") \
+        in fired
 
 
 # --------------------------------------------------------------------------- the suite
@@ -149,7 +157,7 @@ def test_lost_subchecks_and_fired_hints_name_the_suites_mistakes(suite, report):
     for row in report["subchecks"]:  # counted from every student's first server record
         failed = [v for s in records["students"] if s["checks"]
                   for v in (s["checks"].get(row["check"]) or {}).get("verdicts", [])
-                  if v["label"] == row["label"] and not v["passed"]]
+                  if v["id"] == row["id"] and not v["passed"]]
         assert row["lost"] == len(failed), row
     lost = {check: sum(r["lost"] for r in report["subchecks"] if r["check"] == check)
             for check in ("witg", "recall", "ndcg", "mmd")}

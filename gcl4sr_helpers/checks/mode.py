@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..i18n import text
+
 QUICK_ENV = "GCL4SR_QUICK"
 QUICK_MAX_USERS = 2000
 QUICK_SUBSET_SEED = 0
@@ -50,11 +52,11 @@ class CourseMode:
 
     def describe(self) -> str:
         if not self.quick:
-            return "full: Home 전체, 1 epoch 전체 (batch 2048)"
-        why = "nbgrader 실행 중" if self.grading else f"{QUICK_ENV}=1"
-        size = f" (샘플 {self.batch_size}개)" if self.batch_size else ""
-        return (f"quick ({why}): 사용자 {self.max_users:,}명 부분집합, "
-                f"학습 배치 {self.max_batches}개{size}")
+            return text("mode.full")
+        why = text("mode.nbgrader") if self.grading else f"{QUICK_ENV}=1"
+        size = text("mode.batch_size", size=self.batch_size) if self.batch_size else ""
+        return text("mode.quick", why=why, users=self.max_users, batches=self.max_batches,
+                    size=size)
 
 
 def course_mode(environ: Mapping[str, str] | None = None) -> CourseMode:

@@ -17,9 +17,9 @@ from torch import Tensor
 
 from ..data import SequenceData
 from ..dataset import home_constants
+from ..i18n import text
 
 CONSTANTS_PATH = Path(__file__).parents[1] / "check_constants.json"
-NO_REFERENCE = "이 데이터셋에는 기준값이 없습니다"
 
 
 @cache
@@ -65,11 +65,11 @@ class _Report:
 
     def done(self) -> bool:
         if not self.ok:
-            self._say("→ 실패한 항목의 힌트를 확인하세요.")
+            self._say(text("check.done.failed"))
         elif self.skipped:
-            self._say("→ 위 항목은 통과했지만, 기준값과의 비교는 하지 못했습니다.")
+            self._say(text("check.done.unchecked"))
         else:
-            self._say("→ 모두 통과했습니다.")
+            self._say(text("check.done.passed"))
         return self.ok
 
 
@@ -78,7 +78,7 @@ def _no_dataset_reference(report: _Report, data: SequenceData | None,
     """Say that the dataset has no reference values, and show what was measured."""
     report.skipped = True
     name = data.dataset.name if data is not None else "?"
-    report.info(f"{NO_REFERENCE} ({name}): 잰 값만 보여 주고 기준값 비교는 건너뜁니다.")
+    report.info(text("check.no_reference.skipped", notice=text("check.no_reference"), name=name))
     for label, value in measured.items():
         report.info(f"{label}: {value}")
     return report.done()
@@ -90,8 +90,8 @@ def _close(a: float, b: float, tol: float = 1e-6) -> bool:
 
 def _crash_hint(error: BaseException) -> str:
     if isinstance(error, NotImplementedError):
-        return "아직 구현하지 않았어요: `raise NotImplementedError()`를 지우고 코드를 채우세요."
-    return f"함수가 {type(error).__name__} 예외를 냈습니다: {error}"
+        return text("check.crash.not_implemented")
+    return text("check.crash.raised", error=type(error).__name__, message=error)
 
 
 def _mistake_hints(value: float, mistakes: Mapping[str, float], hints: Mapping[str, str],
@@ -114,12 +114,11 @@ def _gradient_items(report: _Report, fn: Callable, *inputs: Tensor, name: str) -
     leaf = inputs[0].clone().requires_grad_(True)
     value = fn(leaf, *(tensor.clone() for tensor in inputs[1:]))
     scalar = isinstance(value, Tensor) and value.dim() == 0
-    report.item(scalar, "0차원 텐서(스칼라)를 반환",
+    report.item(scalar, text("check.loss.scalar"),
                 f"{type(value).__name__} {tuple(getattr(value, 'shape', ()))}",
-                "계산한 손실 텐서를 그대로 반환하세요: float()이나 .item()으로 바꾸면 역전파가 "
-                "끊깁니다.")
+                text("check.loss.scalar.hint"))
     if scalar:
         value.backward()
         flows = leaf.grad is not None and bool(torch.isfinite(leaf.grad).all())
-        report.item(flows, f"역전파 가능 ({name}로 기울기가 흐름)",
-                    hint="텐서 연산만 쓰고 .detach(), .item(), numpy 변환을 피하세요.")
+        report.item(flows, text("check.loss.gradient", name=name),
+                    hint=text("check.loss.gradient.hint"))

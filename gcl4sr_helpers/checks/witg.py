@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from ..data import SequenceData
+from ..i18n import Messages, text
 from .report import _no_dataset_reference, _Report, dataset_constants
 
 if TYPE_CHECKING:
@@ -24,21 +25,7 @@ if TYPE_CHECKING:
 #: sequence repeats item 5 at distance 1, a self-loop.
 WITG_EXAMPLE = ([1, 2, 3, 4], [3, 2, 5], [5, 5, 6])
 
-WITG_HINTS = {
-    "one_direction": "엣지를 한 방향으로만 더한 것 같아요. WITG는 무방향 그래프입니다: "
-                     "w(a, b)에 더할 때 w(b, a)에도 같은 값을 더하세요.",
-    "weight_one": "거리와 상관없이 가중치 1을 더한 것 같아요. 거리 k인 쌍에는 1/k를 더합니다.",
-    "weight_k": "가중치를 k로 더한 것 같아요. 가까울수록 커야 하므로 1/k입니다.",
-    "windows_1_2": "거리 k = 3인 쌍이 빠진 것 같아요 (k = 1, 2만 사용). 거리는 1, 2, 3입니다.",
-    "windows_1_4": "거리 k = 4인 쌍까지 더한 것 같아요. 거리는 1, 2, 3까지입니다.",
-    "last_pair_missed": "거리마다 각 시퀀스의 마지막 쌍을 빠뜨린 것 같아요 (off-by-one). 시퀀스의 "
-                        "마지막 아이템도 쌍의 뒤쪽 s[t + k]가 되는지 확인하세요.",
-    "overwrite": "같은 쌍이 다시 나올 때 가중치를 누적하지 않고 덮어쓴 것 같아요. 이미 쌓인 "
-                 "가중치에 1/k를 더해야 합니다.",
-}
-
-NODES_HINT = ("노드는 0..최대 아이템 ID입니다: read_item_sequences가 돌려준 num_nodes를 "
-              "그대로 쓰세요.")
+WITG_HINTS = Messages("check.witg.hint.")
 
 
 def _sixths(weights: np.ndarray) -> np.ndarray:
@@ -85,9 +72,7 @@ def _witg_format(report: _Report, graph) -> bool:
           and edge_attr.shape[0] == edge_index.shape[1] and edge_attr.is_floating_point())
     detail = (f"edge_index {tuple(edge_index.shape)}, edge_attr {tuple(edge_attr.shape)}"
               if ok else f"{type(graph).__name__}")
-    return report.item(ok, "형식 (PyG Data: edge_index [2, E] long, edge_attr [E, 1] float)",
-                       detail, "convert_to_pyg_data(adjacency_list, num_nodes)의 결과를 그대로 "
-                       "반환하세요.")
+    return report.item(ok, text("check.witg.format"), detail, text("check.witg.format.hint"))
 
 
 def _train_num_nodes(data: SequenceData) -> int:
@@ -99,16 +84,15 @@ def _witg_structure(report: _Report, graph: Data) -> None:
     """The items every correct WITG passes, whatever the data: padding, weights, symmetry."""
     src, dst = graph.edge_index.cpu().numpy()
     weight = graph.edge_attr.detach().cpu().double().reshape(-1).numpy()
-    report.item(not ((src == 0) | (dst == 0)).any(), "패딩 노드 0은 고립",
-                hint="아이템 0은 패딩입니다: 시퀀스의 아이템만 연결하세요.")
+    report.item(not ((src == 0) | (dst == 0)).any(), text("check.witg.padding"),
+                hint=text("check.witg.padding.hint"))
     off = float(np.abs(weight * 6.0 - np.rint(weight * 6.0)).max()) if weight.size else 0.0
-    report.item(off < 1e-3, "가중치는 1/6의 배수 (1, 1/2, 1/3의 합)",
-                hint="거리 k(1, 2, 3)인 쌍에 1/k를 더하세요.")
+    report.item(off < 1e-3, text("check.witg.sixths"), hint=text("check.witg.sixths.hint"))
     sixths = _sixths(weight)
     forward = np.stack([src, dst, sixths], 1)[np.lexsort((dst, src))]
     backward = np.stack([dst, src, sixths], 1)[np.lexsort((src, dst))]
     symmetric = bool(np.array_equal(forward, backward))
-    report.item(symmetric, "대칭 (w(a, b) = w(b, a))", hint=WITG_HINTS["one_direction"])
+    report.item(symmetric, text("check.witg.symmetric"), hint=WITG_HINTS["one_direction"])
 
 
 def check_witg(graph: Data, mode: str | None = None, quiet: bool = False,
@@ -121,42 +105,43 @@ def check_witg(graph: Data, mode: str | None = None, quiet: bool = False,
     with ``data``'s train sequences.
     """
     constants = dataset_constants(data)
-    report = _Report("WITG 점검", quiet)
+    report = _Report(text("check.witg.title"), quiet)
     if not _witg_format(report, graph):
         return report.done()
     nodes = int(graph.num_nodes)
     if constants is None:
         want = _train_num_nodes(data)
-        report.item(nodes == want, "노드 수", f"{nodes:,} (기대 {want:,})", NODES_HINT)
+        report.item(nodes == want, text("check.witg.nodes"),
+                    text("check.expected", got=f"{nodes:,}", want=f"{want:,}"),
+                    text("check.witg.nodes.hint"))
         _witg_structure(report, graph)
         summary = graph_summary(graph)
         return _no_dataset_reference(report, data, {
-            "엣지 수 (방향 포함)": f"{summary['edges']:,}",
-            "가중치 합": f"{summary['total_sixths'] / 6.0:,.3f}",
-            "지문": summary["fingerprint"]})
+            text("check.witg.edges"): f"{summary['edges']:,}",
+            text("check.witg.total"): f"{summary['total_sixths'] / 6.0:,.3f}",
+            text("check.witg.fingerprint"): summary["fingerprint"]})
     stored = constants["witg"]
     if mode is None:
         mode = next((name for name, ref in stored.items() if ref["nodes"] == nodes), "full")
     ref = stored[mode]
-    report.info(f"기준: {mode} 데이터의 정답 그래프 ({ref['nodes']:,} 노드, {ref['edges']:,} 엣지)")
-    report.item(nodes == ref["nodes"], "노드 수", f"{nodes:,} (기대 {ref['nodes']:,})", NODES_HINT)
+    report.info(text("check.witg.reference", mode=mode, nodes=ref["nodes"], edges=ref["edges"]))
+    report.item(nodes == ref["nodes"], text("check.witg.nodes"),
+                text("check.expected", got=f"{nodes:,}", want=f"{ref['nodes']:,}"),
+                text("check.witg.nodes.hint"))
     _witg_structure(report, graph)
     summary = graph_summary(graph)
     got = (summary["edges"], summary["total_sixths"])
     matches = [name for name, wrong in ref["mistakes"].items()
                if (wrong["edges"], wrong["total_sixths"]) == got and name in WITG_HINTS]
     mistake_hint = "\n".join(WITG_HINTS[name] for name in matches)
-    report.item(summary["edges"] == ref["edges"], "엣지 수 (방향 포함)",
-                f"{summary['edges']:,} (기대 {ref['edges']:,})",
-                mistake_hint or "거리 k(1, 2, 3)와 위치 t의 범위(t + k < len(s))를 확인하세요.")
+    report.item(summary["edges"] == ref["edges"], text("check.witg.edges"),
+                text("check.expected", got=f"{summary['edges']:,}", want=f"{ref['edges']:,}"),
+                mistake_hint or text("check.witg.edges.hint"))
     total, want = summary["total_sixths"] / 6.0, ref["total_sixths"] / 6.0
-    report.item(summary["total_sixths"] == ref["total_sixths"], "가중치 합",
-                f"{total:,.3f} (기대 {want:,.3f})",
-                mistake_hint or "거리 k인 쌍의 가중치 1/k와, 같은 쌍이 다시 나올 때 가중치가 "
-                "쌓이는지 확인하세요.")
+    report.item(summary["total_sixths"] == ref["total_sixths"], text("check.witg.total"),
+                text("check.expected", got=f"{total:,.3f}", want=f"{want:,.3f}"),
+                mistake_hint or text("check.witg.total.hint"))
     counts_match = got == (ref["edges"], ref["total_sixths"])  # the premise of the hint below
-    report.item(summary["fingerprint"] == ref["fingerprint"], "정답 그래프와 동일 (지문 비교)",
-                summary["fingerprint"],
-                "개수는 맞지만 어떤 엣지의 가중치가 다릅니다: 어떤 쌍에 어떤 값을 더하는지 "
-                "작은 예제로 다시 확인하세요." if counts_match else "")
+    report.item(summary["fingerprint"] == ref["fingerprint"], text("check.witg.same"),
+                summary["fingerprint"], text("check.witg.same.hint") if counts_match else "")
     return report.done()

@@ -4,8 +4,10 @@
     grade_witg(build_weighted_item_transition_graph, 3)
 
 Each ``grade_*`` function compares the student's function with the reference on inputs the
-student never saw, prints one Korean line per lost sub-check (``-0.667 WITG [길이 2인
-시퀀스]: 엣지 집합이 참조 답안과 다릅니다 ...``) and returns the points earned as a plain
+student never saw, prints one line per lost sub-check (``-0.667 WITG [길이 2인 시퀀스]: 엣지
+집합이 참조 답안과 다릅니다 ...``), in the graded notebook's language (:mod:`.i18n`: the class
+command reads it from the notebook's metadata, never from the kernel), and returns the points
+earned as a plain
 ``float``: the cell's last expression, which nbgrader reads as partial credit. Every check
 has six sub-checks of equal weight that count only when its core sub-check passes (see
 :mod:`grading.kernel.registry`); reasons never quote an expected value.
@@ -87,6 +89,7 @@ import tempfile
 
 from .bundle import Refused, make_bundle
 from .client import request
+from .i18n import claim, kernel_language, text
 from .integrity import display_tampering
 from .registry import CHECKS
 
@@ -125,10 +128,10 @@ def _grade(check: str, student_fn, points: float) -> float:
             with open(payload["bundle"], "wb") as handle:
                 handle.write(blob)
         except Refused as error:
-            payload["refused"] = str(error)
+            payload["refused"] = error.claim
         except Exception as error:  # noqa: BLE001 - e.g. an unpicklable bundle
-            payload["refused"] = f"함수를 채점용으로 담을 수 없습니다 ({type(error).__name__}: " \
-                                 f"{error})"
+            payload["refused"] = claim("refused.unpicklable", error=type(error).__name__,
+                                       message=error)
     try:
         reply = request(payload)
     except Exception as error:  # noqa: BLE001 - no server: the part is lost, with the reason
@@ -139,8 +142,8 @@ def _grade(check: str, student_fn, points: float) -> float:
                 os.unlink(os.path.join(tmp, name))
             os.rmdir(tmp)
     if "error" in reply:
-        print(f"-{points:g} {CHECKS[check].title}: 숨은 테스트를 실행하지 못했습니다 "
-              f"({reply['error']})")
+        print(text("kernel.not_run", kernel_language(), points=points,
+                   title=CHECKS[check].title, error=reply["error"]))
         return 0.0
     for line in reply["lines"]:
         print(line)

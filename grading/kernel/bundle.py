@@ -15,12 +15,19 @@ import sys
 import textwrap
 import types
 
+from .i18n import claim
+
 MAX_LITERAL = 1 << 20
 MAX_PICKLE = 64 << 20
 
 
 class Refused(Exception):
-    """The object handed to a check cannot be graded (the message is the reason)."""
+    """The object handed to a check cannot be graded: ``claim`` is the reason, the catalogue's
+    ``refused.<key>`` with its fields, which the server words in the submission's language."""
+
+    def __init__(self, key: str, **fields: object) -> None:
+        super().__init__(key, fields)
+        self.claim = claim(f"refused.{key}", **fields)
 
 
 def _code_names(code: types.CodeType) -> set[str]:
@@ -68,7 +75,7 @@ def _class_source(cls: type) -> str:
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
                 return ast.get_source_segment("".join(lines), node, padded=False) or ""
-    raise Refused(f"클래스 {cls.__name__}의 소스 코드를 찾을 수 없습니다")
+    raise Refused("class_source", name=cls.__name__)
 
 
 def _source(obj) -> str:
@@ -78,7 +85,7 @@ def _source(obj) -> str:
         try:
             text = inspect.getsource(obj)
         except (OSError, TypeError) as error:
-            raise Refused(f"{obj.__name__}의 소스 코드를 찾을 수 없습니다 ({error})") from None
+            raise Refused("no_source", name=obj.__name__, error=error) from None
     return textwrap.dedent(text)
 
 
@@ -96,11 +103,11 @@ class _Bundler:
         self.done.add(id(obj))
         text = _source(obj)
         if getattr(obj, "__name__", "") == "<lambda>":
-            raise Refused("lambda는 채점할 수 없습니다. def로 함수를 정의하세요")
+            raise Refused("lambda")
         try:
             tree = ast.parse(text)
         except SyntaxError as error:
-            raise Refused(f"{obj.__name__}의 소스 코드를 해석할 수 없습니다 ({error})") from None
+            raise Refused("unparsable", name=obj.__name__, error=error) from None
         names = _header_names(tree)
         if isinstance(obj, type):
             names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
@@ -162,7 +169,7 @@ class _Bundler:
 
 def _refuse_grading(module: str) -> None:
     if module == "grading" or module.startswith("grading."):
-        raise Refused("강사 전용 grading 패키지를 씁니다. 직접 구현하세요")
+        raise Refused("grading")
 
 
 def _lookup(owner, dotted: str):
@@ -191,12 +198,11 @@ def make_bundle(student_fn) -> dict:
     a function defined in the notebook.
     """
     if not isinstance(student_fn, types.FunctionType):
-        raise Refused(f"노트북에서 def로 정의한 함수를 넘겨야 합니다 (받은 것: "
-                      f"{type(student_fn).__name__})")
+        raise Refused("not_a_function", kind=type(student_fn).__name__)
     module = getattr(student_fn, "__module__", None)
     if module != "__main__":
         _refuse_grading(str(module))
-        raise Refused(f"{student_fn.__name__}: 노트북이 아니라 모듈 {module}에서 온 함수입니다")
+        raise Refused("from_module", name=student_fn.__name__, module=module)
     bundler = _Bundler()
     bundler.add_definition(student_fn, student_fn.__globals__)
     bundler.bundle["entry"] = student_fn.__name__

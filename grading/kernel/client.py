@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from .i18n import kernel_language, text
+
 SOCKET_ENV = "GCL4SR_GRADER_SOCKET"
 REQUEST_TIMEOUT = 300.0
 SERVER_START_WAIT = 180.0  # the class command starts the server together with the kernel
@@ -42,14 +44,15 @@ def _private_socket() -> str:
     path = os.path.join(folder, "checks.sock")
     log = open(os.path.join(folder, "server.log"), "wb")  # never the kernel's stderr
     # a student re-runs a hidden cell after a fix: every request is graded (no class record)
+    # no trusted side here (a notebook run outside the class command): the kernel's language
     proc = subprocess.Popen([sys.executable, "-I", _server_script(), "--socket", path,
-                             "--every-request"],
+                             "--every-request", "--lang", kernel_language()],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                             env=clean_env(), cwd=folder, start_new_session=True)
     line = proc.stdout.readline().decode()
     if not line.startswith("READY "):
         proc.kill()
-        raise RuntimeError(f"채점 서버가 시작되지 않았습니다 ({folder}/server.log 참고)")
+        raise RuntimeError(text("kernel.no_server", kernel_language(), folder=folder))
     _PRIVATE.update(proc=proc, socket=path)
     atexit.register(_stop_private, proc, folder)
     return path
@@ -94,5 +97,5 @@ def request(payload: dict) -> dict:
             data += chunk
     reply = json.loads(data)
     if not isinstance(reply, dict) or ("error" not in reply and "lines" not in reply):
-        raise ValueError("채점 서버의 응답 형식이 잘못되었습니다")
+        raise ValueError(text("kernel.bad_reply", kernel_language()))
     return reply

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .i18n import claim
+
 
 def _from_ipython(function) -> bool:
     code = getattr(getattr(function, "__func__", function), "__code__", None)
@@ -18,8 +20,9 @@ def _from_ipython(function) -> bool:
     return "IPython" in parts or "ipykernel" in parts
 
 
-def display_tampering() -> list[str]:
-    """How the kernel's display of a returned float was altered (empty list: it was not)."""
+def display_tampering() -> list[dict]:
+    """How the kernel's display of a returned float was altered, as claims ``tamper.<key>``
+    (:func:`~grading.kernel.i18n.claim`; an empty list: it was not)."""
     shell_module = sys.modules.get("IPython")
     get_ipython = getattr(shell_module, "get_ipython", None)
     shell = get_ipython() if callable(get_ipython) else None
@@ -28,25 +31,25 @@ def display_tampering() -> list[str]:
     problems = []
     hook = sys.displayhook
     if hook is not getattr(shell, "displayhook", None):
-        problems.append("sys.displayhook을 바꿨습니다")
+        problems.append(claim("tamper.displayhook"))
     for method in ("__call__", "compute_format_data", "write_format_data", "finish_displayhook"):
         if not _from_ipython(getattr(type(hook), method, None)):
-            problems.append(f"displayhook.{method}를 바꿨습니다")
+            problems.append(claim("tamper.displayhook_method", method=method))
     formatter = getattr(shell, "display_formatter", None)
     plain = getattr(formatter, "formatters", {}).get("text/plain")
     if not _from_ipython(getattr(type(formatter), "format", None)):
-        problems.append("display_formatter.format을 바꿨습니다")
+        problems.append(claim("tamper.format"))
     if plain is None or not _from_ipython(getattr(type(plain), "__call__", None)):  # noqa: B004
-        problems.append("text/plain 포매터를 바꿨습니다")
+        problems.append(claim("tamper.plain"))
     else:
         printers = getattr(plain, "type_printers", {})
         deferred = getattr(plain, "deferred_printers", {})
         for kind in (float, int):
             printer = printers.get(kind)
             if printer is not None and not _from_ipython(printer):
-                problems.append(f"{kind.__name__} 표시 함수를 등록했습니다")
+                problems.append(claim("tamper.printer", kind=kind.__name__))
             if ("builtins", kind.__name__) in deferred:
-                problems.append(f"{kind.__name__} 지연 표시 함수를 등록했습니다")
+                problems.append(claim("tamper.deferred", kind=kind.__name__))
         if not getattr(plain, "enabled", True):
-            problems.append("text/plain 포매터를 껐습니다")
+            problems.append(claim("tamper.plain_off"))
     return problems

@@ -2,8 +2,9 @@
 (read by both sides).
 
 A check's name is the suffix of its ``grade_<name>`` function; the instructor side maps
-each sub-check label to the hidden cases behind it (:mod:`grading.instructor.checking.battery`).
-Labels are the Korean text students see in their feedback.
+each sub-check to the hidden cases behind it (:mod:`grading.instructor.checking.battery`).
+Sub-checks are named by ids; their labels, what students read in their feedback, are the
+catalogue's (:mod:`.i18n`), in the graded notebook's language.
 
 Points only for evidence: a part earns points only when its **core** sub-check passes, the
 general case on random inputs; then each passed sub-check earns an equal share. Stubs pass
@@ -20,11 +21,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .i18n import text
+
 
 @dataclass(frozen=True)
 class Check:
-    """One hidden check: ``grade_<name>``, shown as ``title``, worth six equal sub-checks,
-    which count only when ``core`` (one of them) passes."""
+    """One hidden check: ``grade_<name>``, shown as ``title``, worth six equal sub-checks (by
+    id; each labelled by the catalogue's ``subcheck.<name>.<id>``), which count only when
+    ``core`` (one of them) passes."""
 
     name: str
     title: str
@@ -35,40 +39,20 @@ class Check:
         if self.core not in self.subchecks:
             raise ValueError(f"core sub-check {self.core!r} is not a sub-check of {self.name}")
 
+    def label(self, subcheck: str, lang: str) -> str:
+        """What a student reads for ``subcheck`` in ``lang``."""
+        return text(f"subcheck.{self.name}.{subcheck}", lang)
+
 
 CHECKS: dict[str, Check] = {check.name: check for check in (
-    Check("witg", "WITG", (
-        "모든 숨은 시퀀스 집합의 노드 수",
-        "무작위 시퀀스의 엣지 집합",
-        "무작위 시퀀스의 엣지 가중치",
-        "길이 2인 시퀀스",
-        "반복되는 쌍과 한 시퀀스 안에서 반복되는 아이템",
-        "아이템 번호의 빈틈과 긴 시퀀스"),
-        core="무작위 시퀀스의 엣지 집합"),
-    Check("recall", "Recall@k", (
-        "무작위 사용자, k=20",
-        "사용자마다 정답 1개, k=10",
-        "사용자마다 정답 여러 개 (중복 포함), k=5",
-        "k가 추천 목록보다 긴 경우",
-        "정답이 빈 사용자는 건너뜀",
-        "정답이 있는 사용자가 없으면 0.0"),
-        core="무작위 사용자, k=20"),
-    Check("ndcg", "NDCG@k", (
-        "무작위 사용자, k=20",
-        "사용자마다 정답 1개, k=1",
-        "사용자마다 정답 1개 (중복 포함), k=10",
-        "정답이 k개보다 많은 경우",
-        "k가 추천 목록보다 긴 경우 (정답이 목록보다 많을 때 포함)",
-        "정답이 있는 사용자가 없으면 0.0"),
-        core="무작위 사용자, k=20"),
-    Check("mmd", "MMD", (
-        "[16, 50] 배치, 기본 커널",
-        "[2, 50] 배치",
-        "고정 sigma, [12, 50] 배치",
-        "kernel_mul=3, kernel_num=3, [10, 20] 배치",
-        "똑같은 두 배치",
-        "모델 안에서: 고정 배치의 손실과 기울기"),
-        core="[16, 50] 배치, 기본 커널"),
+    Check("witg", "WITG", ("nodes", "edges", "weights", "length2", "repeats", "gaps_long"),
+          core="edges"),
+    Check("recall", "Recall@k", ("random", "one_target", "several", "k_beyond", "empty_truth",
+                                 "no_users"), core="random"),
+    Check("ndcg", "NDCG@k", ("random", "one_target_k1", "one_target", "several", "k_beyond",
+                             "no_users"), core="random"),
+    Check("mmd", "MMD", ("batch16", "batch2", "fix_sigma", "kernel_args", "identical", "model"),
+          core="batch16"),
 )}
 
 GRADE_FUNCTION = re.compile(r"grade_(" + "|".join(CHECKS) + r")")
@@ -77,21 +61,24 @@ GRADE_FUNCTION = re.compile(r"grade_(" + "|".join(CHECKS) + r")")
 
 def fraction(check: str, verdicts: list[dict]) -> float:
     """passed / total if the core sub-check passed, else 0; ``verdicts`` are the server's
-    ``{"label", "passed", "reason"}`` records, one per sub-check."""
-    core = next(v for v in verdicts if v["label"] == CHECKS[check].core)
+    ``{"id", "label", "passed", "reason"}`` records, one per sub-check."""
+    core = next(v for v in verdicts if v["id"] == CHECKS[check].core)
     return sum(v["passed"] for v in verdicts) / len(verdicts) if core["passed"] else 0.0
 
 
-def explain(check: str, verdicts: list[dict], points: float) -> list[str]:
-    """The lines a student sees for the points of ``check`` (worth ``points``) it lost."""
-    title, core = CHECKS[check].title, CHECKS[check].core
+def explain(check: str, verdicts: list[dict], points: float, lang: str) -> list[str]:
+    """The lines a student sees, in ``lang``, for the points of ``check`` (worth ``points``)
+    it lost; the reasons are the verdicts' own (worded in the submission's language)."""
+    spec = CHECKS[check]
+    title, core = spec.title, spec.label(spec.core, lang)
     failed = [v for v in verdicts if not v["passed"]]
     if len(failed) == len(verdicts) > 1 and len({v["reason"] for v in failed}) == 1:
         # one reason for everything (refused, tampered, the same crash on every case)
-        return [f"-{points:.3g} {title} [모든 하위 검사]: {failed[0]['reason']}"]
+        return [text("explain.all", lang, points=points, title=title, reason=failed[0]["reason"])]
     if fraction(check, verdicts) > 0:
         share = points / len(verdicts)
-        return [f"-{share:.3g} {title} [{v['label']}]: {v['reason']}" for v in failed]
-    return [f"-{points:.3g} {title}: 핵심 하위 검사 [{core}]에서 틀려 이 부분은 0점입니다. "
-            "다른 하위 검사는 핵심 검사를 통과해야 점수가 됩니다.",
-            *(f"  {title} [{v['label']}]: {v['reason']}" for v in failed)]
+        return [text("explain.lost", lang, points=share, title=title,
+                     label=spec.label(v["id"], lang), reason=v["reason"]) for v in failed]
+    return [text("explain.core", lang, points=points, title=title, core=core),
+            *(text("explain.also", lang, title=title, label=spec.label(v["id"], lang),
+                   reason=v["reason"]) for v in failed)]

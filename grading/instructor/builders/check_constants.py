@@ -41,6 +41,7 @@ from gcl4sr_helpers import checks
 from gcl4sr_helpers.baselines import most_popular_ranking
 from gcl4sr_helpers.data import SequenceData, load_data, read_item_sequences
 from gcl4sr_helpers.dataset import CONSTANTS_FILE, HOME_CONSTANTS_PATH, DatasetInfo
+from gcl4sr_helpers.download import load_manifest
 from gcl4sr_helpers.experiment import CourseConfig, run_course, start_course
 from gcl4sr_helpers.graph import convert_to_pyg_data
 from gcl4sr_helpers.names import LOSS_NAMES, METRIC_NAMES
@@ -124,7 +125,7 @@ def metric_constants() -> dict:
             ("recall", reference.recall_at_k, _recall_variant, checks.RECALL_HINTS),
             ("ndcg", reference.ndcg_at_k, _ndcg_variant, checks.NDCG_HINTS)):
         cases = {}
-        for case_id, _, actual, predicted, k in checks.METRIC_CASES:
+        for case_id, actual, predicted, k in checks.METRIC_CASES:
             expected = float(ref_fn(actual, predicted, k))
             mistakes = {kind: value for kind in hints
                         if (value := _safe(variant(kind), actual, predicted, k)) is not None
@@ -137,7 +138,7 @@ def metric_constants() -> dict:
 def mmd_constants() -> dict:
     """Reference and mistake values of the MMD on every public case."""
     out = {}
-    for case_id, _, batch, shift, kwargs in checks.MMD_CASES:
+    for case_id, batch, shift, kwargs in checks.MMD_CASES:
         source, target = checks.mmd_example(batch, shift)
         expected = float(reference.mmd_loss(source, target, **kwargs))
         mistakes = {}
@@ -201,7 +202,7 @@ def quick_run(data: SequenceData, graph, seed: int, mmd_fn: Callable = reference
 
 
 def reference_from_seeds(per_seed: dict[int, dict], names: Sequence[str], floor: dict,
-                         source: str) -> dict:
+                         mode: str, dataset: str) -> dict:
     """Reference values (the notebook's seed) and tolerances from runs over several seeds.
 
     A student's run on other hardware behaves like a run with another seed (other random
@@ -212,7 +213,8 @@ def reference_from_seeds(per_seed: dict[int, dict], names: Sequence[str], floor:
     """
     seeds = sorted(per_seed, key=lambda s: (s != NOTEBOOK_SEED, s))
     if seeds[0] != NOTEBOOK_SEED or len(seeds) < 3:
-        raise ValueError(f"{source}: need seed {NOTEBOOK_SEED} and at least 3 seeds")
+        raise ValueError(f"{mode} runs of {dataset}: need seed {NOTEBOOK_SEED} and at least 3 "
+                         "seeds")
     base = per_seed[NOTEBOOK_SEED]
     spread, tolerance = {}, {}
     for name in names:
@@ -220,13 +222,9 @@ def reference_from_seeds(per_seed: dict[int, dict], names: Sequence[str], floor:
         spread[name] = max(abs(v - base[name]) for v in values)
         tolerance[name] = max(spread[name], 3 * math.sqrt(2) * statistics.stdev(values),
                               floor[name])
-    note = (f"기준값: {source}의 seed {NOTEBOOK_SEED} 실행. 허용 오차: seed {len(seeds)}개 "
-            "실행에서 잰 편차로 정했습니다 (다른 하드웨어에서 돌리면 이웃 샘플링·드롭아웃 난수와 "
-            "부동소수점 합산 순서가 달라지는데, 그 효과는 시드를 바꾸는 것과 같거나 더 작습니다).")
     return {"values": _round({n: base[n] for n in names}), "tolerance": _round(tolerance),
             "spread": _round(spread), "seeds": seeds,
-            "per_seed": {str(s): _round({n: per_seed[s][n] for n in names}) for s in seeds},
-            "note": note}
+            "per_seed": {str(s): _round({n: per_seed[s][n] for n in names}) for s in seeds}}
 
 
 def quick_runs(data_dir: str | None, file: str | None = None) -> dict:
@@ -237,12 +235,12 @@ def quick_runs(data_dir: str | None, file: str | None = None) -> dict:
     if threads:
         torch.set_num_threads(threads)  # as the notebook does in quick mode
     runs = {seed: quick_run(data, graph, seed) for seed in QUICK_SEEDS}
-    source = "참조 답안으로 강사가 돌린 quick 모드"
+    name = data.dataset.name
     out = {
         "losses": reference_from_seeds({s: r["losses"] for s, r in runs.items()},
-                                       LOSS_NAMES, MIN_LOSS_TOL, source),
+                                       LOSS_NAMES, MIN_LOSS_TOL, "quick", name),
         "metrics": reference_from_seeds({s: r["metrics"] for s, r in runs.items()},
-                                        METRIC_NAMES, MIN_METRIC_TOL, source),
+                                        METRIC_NAMES, MIN_METRIC_TOL, "quick", name),
     }
     out["losses"]["mistakes"] = _round({
         kind: quick_run(data, graph, NOTEBOOK_SEED, _mmd_variant(kind),
@@ -266,18 +264,19 @@ def full_seed_runs(data_dir: str | None, seeds: Sequence[int],
     return runs
 
 
-def runs_reference(runs: Sequence[dict], source: str) -> dict:
+def runs_reference(runs: Sequence[dict], dataset: str) -> dict:
     """Reference values and tolerances from full seed runs
     (``[{"seed": s, "values": {"main", "gcl", "mmd", "Recall@10", ...}}, ...]``)."""
     per_seed = {run["seed"]: run["values"] for run in runs}
-    return {"losses": reference_from_seeds(per_seed, LOSS_NAMES, MIN_LOSS_TOL, source),
-            "metrics": reference_from_seeds(per_seed, METRIC_NAMES, MIN_METRIC_TOL, source)}
+    return {"losses": reference_from_seeds(per_seed, LOSS_NAMES, MIN_LOSS_TOL, "full", dataset),
+            "metrics": reference_from_seeds(per_seed, METRIC_NAMES, MIN_METRIC_TOL, "full",
+                                            dataset)}
 
 
 def full_runs(path: Path = HOME_SEED_RUNS) -> dict:
     """Reference values and tolerances of full Home from the seed runs stored in ``path``."""
     runs = json.loads(path.read_text(encoding="utf-8"))["runs"]
-    return runs_reference(runs, "참조 답안으로 강사가 돌린 Home 전체 1 epoch")
+    return runs_reference(runs, load_manifest()["name"])
 
 
 # --------------------------------------------------------------------------------------
@@ -337,8 +336,7 @@ def build_dataset_constants(data_dir: str | None, previous: dict | None, skip_ru
     elif keep:
         full = previous["runs"]["full"]
     else:
-        full = runs_reference(full_seed_runs(data_dir, full_seeds, file),
-                              f"참조 답안으로 강사가 돌린 {data.dataset.name} 전체 1 epoch")
+        full = runs_reference(full_seed_runs(data_dir, full_seeds, file), data.dataset.name)
     constants["runs"] = {"quick": quick_ref, "full": full}
     constants["generated_by"] = (previous["generated_by"] if keep and "generated_by" in previous
                                  else _generated_by())

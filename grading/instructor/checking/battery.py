@@ -7,7 +7,7 @@ deterministically, at grading time; they never appear in anything students recei
 outputs come from :mod:`~grading.instructor.checking.reference` through the same
 :func:`~grading.instructor.checking.cases.run_cases` path as the student's outputs, inside the
 trusted check server. Reasons never quote an expected value: they name the case and describe
-the student's output, in Korean.
+the student's output, in the submission's language (the catalogue's ``reason.*``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import torch
 
 from gcl4sr_helpers import checks
 from gcl4sr_helpers.data import MAX_LEN as SEQ_LEN
+from grading.kernel.i18n import DEFAULT, text
 from grading.kernel.registry import CHECKS
 
 from . import reference
@@ -30,18 +31,22 @@ from . import reference
 
 @dataclass(frozen=True)
 class SubCheck:
-    label: str
+    id: str
     cases: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Verdict:
+    """A sub-check's verdict, as recorded: its id, then its label and reason in the
+    submission's language."""
+
+    id: str
     label: str
     passed: bool
     reason: str = ""
 
 
-CASES: dict[str, tuple[tuple[str, ...], ...]] = {  # the cases behind each sub-check label
+CASES: dict[str, tuple[tuple[str, ...], ...]] = {  # the cases behind each sub-check
     "witg": (("random", "length2", "repeated_pairs", "repeat_inside", "gaps", "long"),
              ("random",), ("random",), ("length2",), ("repeated_pairs", "repeat_inside"),
              ("gaps", "long")),
@@ -53,14 +58,14 @@ CASES: dict[str, tuple[tuple[str, ...], ...]] = {  # the cases behind each sub-c
             ("model",)),
 }
 SUBCHECKS: dict[str, tuple[SubCheck, ...]] = {
-    name: tuple(SubCheck(label, cases)
-                for label, cases in zip(check.subchecks, CASES[name], strict=True))
+    name: tuple(SubCheck(sub, cases)
+                for sub, cases in zip(check.subchecks, CASES[name], strict=True))
     for name, check in CHECKS.items()}
 
 WITG_SEED, METRIC_SEED, MMD_SEED = 91_733, 52_019, 30_881
 
-PUBLIC = "공개 테스트 (채점 서버에서 공개 예제로 다시 실행)"
-"""The label of a check's public verdict: the visible test cell's points."""
+PUBLIC = "public"
+"""The id of a check's public verdict: the visible test cell's points."""
 PUBLIC_PREFIX = "public_"
 NARROW_MMD = (6, 0.5, 20)  # the MMD visible test's [6, 20] example: mmd_example(6, 0.5, dim=20)
 
@@ -177,11 +182,11 @@ def public_cases(check: str, workdir: Path) -> list[dict]:
         return [{"name": f"{PUBLIC_PREFIX}example", "path": str(path)}]
     if check in ("recall", "ndcg"):
         return [{"name": f"{PUBLIC_PREFIX}{case_id}", "actual": actual, "predicted": predicted,
-                 "k": k} for case_id, _, actual, predicted, k in checks.METRIC_CASES]
+                 "k": k} for case_id, actual, predicted, k in checks.METRIC_CASES]
     if check != "mmd":
         raise KeyError(check)
     cases = []
-    for case_id, _, batch, shift, kwargs in checks.MMD_CASES:
+    for case_id, batch, shift, kwargs in checks.MMD_CASES:
         source, target = checks.mmd_example(batch, shift)
         cases.append({"name": f"{PUBLIC_PREFIX}{case_id}", "source": source, "target": target,
                       "kwargs": kwargs})
@@ -217,147 +222,166 @@ def reference_function(check: str) -> Callable:
 
 
 # --------------------------------------------------------------------------- verdicts
-def _edge_keys(out: dict) -> tuple[torch.Tensor, torch.Tensor] | str:
+Problem = dict
+"""Why an output is wrong: ``{"key", "fields"}``, a message of the catalogue whose fields may
+be problems too, worded in the submission's language by :func:`judge` (:func:`_word`)."""
+
+
+def _says(key: str, **fields: object) -> Problem:
+    return {"key": key, "fields": fields}
+
+
+def _word(problem: Problem, lang: str) -> str:
+    fields = {name: _word(value, lang) if isinstance(value, dict) else value
+              for name, value in problem["fields"].items()}
+    return text(problem["key"], lang, **fields)
+
+
+def _edge_keys(out: dict) -> tuple[torch.Tensor, torch.Tensor] | Problem:
     n, edge_index, weight = out["num_nodes"], out["edge_index"], out["edge_attr"]
     if edge_index.numel() and (edge_index.min() < 0 or edge_index.max() >= n):
-        return "엣지 인덱스가 0..num_nodes-1 범위를 벗어납니다"
+        return _says("reason.edge_range")
     if weight.numel() != edge_index.shape[1]:
-        return f"엣지는 {edge_index.shape[1]}개인데 가중치는 {weight.numel()}개입니다"
+        return _says("reason.weight_count", edges=edge_index.shape[1], weights=weight.numel())
     keys = edge_index[0] * max(n, 1) + edge_index[1]
     order = torch.argsort(keys)
     return keys[order], weight[order]
 
 
-def _symmetry_hint(keys: torch.Tensor, n: int) -> str:
+def _symmetry_hint(keys: torch.Tensor, n: int) -> Problem | str:
     reverse = (keys % max(n, 1)) * max(n, 1) + keys // max(n, 1)
     if not torch.isin(reverse, keys).all():
-        return "; 반대 방향 (v, u)가 없는 엣지 (u, v)가 있습니다. 두 방향 모두에 더했나요?"
+        return _says("reason.edges.one_way")
     if torch.unique(keys).numel() != keys.numel():
-        return "; 같은 (u, v)가 두 번 이상 나옵니다. 가중치는 한 엣지에 합치세요"
+        return _says("reason.edges.repeated")
     return ""
 
 
 _TIMED_OUT = re.compile(r"timed out \(no result within (\S+) s\)")
 
 
-def _failure(got: dict) -> str:
+def _failure(got: dict) -> Problem:
     """The sandbox's error of a case, as a reason (the student's exception text is kept)."""
     error = got["error"]
     timed_out = _TIMED_OUT.fullmatch(error)
     if timed_out:
-        return (f"{timed_out.group(1)}초 안에 결과가 나오지 않았습니다 "
-                "(끝나지 않는 반복문이거나 너무 느립니다)")
+        return _says("reason.timeout", seconds=timed_out.group(1))
     if error.startswith("skipped"):
-        return "앞 사례가 시간 제한을 넘겨 실행하지 않았습니다"
-    return f"실행 중 오류가 났습니다 ({error})"
+        return _says("reason.skipped")
+    return _says("reason.error", error=error)
 
 
-def graph_problem(want: dict, got: dict, aspect: str = "all") -> str | None:
+def graph_problem(want: dict, got: dict, aspect: str = "all") -> Problem | None:
     """Why ``got`` is not the reference graph (``None`` if equal); never quotes ``want``."""
     if not got["ok"]:
         return _failure(got)
     if got["num_nodes"] != want["num_nodes"]:
-        return (f"노드 수가 참조 답안과 다릅니다 (반환한 노드 {got['num_nodes']}개; "
-                "노드는 0..가장 큰 아이템 번호입니다)")
+        return _says("reason.nodes", nodes=got["num_nodes"])
     if aspect == "nodes":
         return None
     got_edges = _edge_keys(got)
-    if isinstance(got_edges, str):
+    if isinstance(got_edges, dict):
         return got_edges
     want_keys, want_weight = _edge_keys(want)
     got_keys, got_weight = got_edges
     if got_keys.shape != want_keys.shape or not torch.equal(got_keys, want_keys):
-        count = (f"반환한 방향 엣지 {got_keys.numel()}개" if got_keys.shape != want_keys.shape
-                 else "엣지 수는 같지만 일부 엣지가 다릅니다")
-        return (f"엣지 집합이 참조 답안과 다릅니다 ({count}"
-                f"{_symmetry_hint(got_keys, got['num_nodes'])})")
+        count = (_says("reason.edges.returned", count=got_keys.numel())
+                 if got_keys.shape != want_keys.shape else _says("reason.edges.same_count"))
+        return _says("reason.edges", count=count,
+                     hint=_symmetry_hint(got_keys, got["num_nodes"]))
     if aspect == "edges":
         return None
     if not torch.allclose(got_weight, want_weight, rtol=1e-5, atol=1e-6):
-        return "엣지 가중치가 참조 답안과 다릅니다 (거리 1, 2, 3의 가중치 1, 1/2, 1/3을 더했나요?)"
+        return _says("reason.weights")
     return None
 
 
-def _value_problem(want: dict, got: dict, rel: float, abs_: float) -> str | None:
+def _value_problem(want: dict, got: dict, rel: float, abs_: float) -> Problem | None:
     if not got["ok"]:
         return _failure(got)
     value = got["value"]
     if not math.isclose(value, want["value"], rel_tol=rel, abs_tol=abs_):
-        return f"값이 틀렸습니다 (반환값 {value:.6g})"
+        return _says("reason.value", value=f"{value:.6g}")
     if "loss" in want:
         if not math.isclose(got["loss"], want["loss"], rel_tol=rel, abs_tol=abs_):
-            return f"학습 손실이 참조 답안과 다릅니다 (반환값 {got['loss']:.6g})"
+            return _says("reason.loss", value=f"{got['loss']:.6g}")
         if not math.isclose(got["grad"], want["grad"], rel_tol=1e-3, abs_tol=1e-7):
-            return ("MMD를 거쳐 흐르는 기울기가 참조 답안과 다릅니다 "
-                    "(결과를 detach()하거나 .item()으로 바꿨나요?)")
+            return _says("reason.gradient")
     return None
 
 
 def case_problem(check: str, subcheck: SubCheck, case: str, want: dict,
-                 got: dict) -> str | None:
+                 got: dict) -> Problem | None:
     if check == "witg":
-        aspect = {CHECKS["witg"].subchecks[0]: "nodes",
-                  CHECKS["witg"].subchecks[1]: "edges"}.get(subcheck.label, "all")
+        aspect = {"nodes": "nodes", "edges": "edges"}.get(subcheck.id, "all")
         return graph_problem(want, got, aspect)
     if check == "mmd":
         return _value_problem(want, got, 1e-4, 1e-6)
     return _value_problem(want, got, 1e-6, 1e-9)
 
 
-def _public_problem(check: str, want: dict, got: dict) -> str | None:
+def _public_problem(check: str, want: dict, got: dict) -> Problem | None:
     if check == "witg":
         if got["ok"] and not got.get("is_data"):
-            return "convert_to_pyg_data(...)가 돌려준 Data를 그대로 반환하지 않았습니다"
+            return _says("reason.not_data")
         return graph_problem(want, got)
     if check == "mmd":
         if got["ok"] and not got.get("tensor0"):
-            return "0차원 텐서(스칼라)를 반환하지 않았습니다"
+            return _says("reason.not_scalar")
         return _value_problem(want, got, 1e-4, 1e-5)  # the visible test's |MMD(X, X)| < 1e-5
     return case_problem(check, SUBCHECKS[check][0], "", want, got)
 
 
 def _problem(case: str, expected: dict[str, dict], got: dict[str, dict], missing: str,
-             judge_case: Callable[[dict, dict], str | None]) -> str | None:
-    """Why the output of ``case`` is wrong (``None``: it is right): no output, no function,
-    or what ``judge_case(want, got)`` says; a malformed output loses the case."""
+             judge_case: Callable[[dict, dict], Problem | None], lang: str) -> str | None:
+    """Why the output of ``case`` is wrong, in ``lang`` (``None``: it is right): no output, no
+    function, or what ``judge_case(want, got)`` says; a malformed output loses the case."""
     if "__bundle__" in got:
-        return f"함수를 다시 만들 수 없습니다 ({got['__bundle__']['error']})"
+        return text("reason.bundle", lang, error=got["__bundle__"]["error"])
     if case not in got:
         return missing
     try:
-        return judge_case(expected[case], got[case])
+        problem = judge_case(expected[case], got[case])
     except Exception as error:  # noqa: BLE001
-        return f"반환값의 형식이 잘못되었습니다 ({type(error).__name__})"
+        problem = _says("reason.malformed", error=type(error).__name__)
+    return None if problem is None else _word(problem, lang)
+
+
+def missing_reason(lang: str) -> str:
+    """The reason of a case without a result, when nothing says why."""
+    return text("reason.missing", lang)
 
 
 def judge_public(check: str, expected: dict[str, dict], got: dict[str, dict],
-                 missing: str = "결과가 없습니다") -> Verdict:
+                 missing: str | None = None, lang: str = DEFAULT) -> Verdict:
     """The visible test's verdict: every public case equals the reference's output."""
+    label = text("public.label", lang)
     for case in (name for name in expected if name.startswith(PUBLIC_PREFIX)):
-        problem = _problem(case, expected, got, missing,
-                           lambda want, out: _public_problem(check, want, out))
+        problem = _problem(case, expected, got, missing or missing_reason(lang),
+                           lambda want, out: _public_problem(check, want, out), lang)
         if problem:
-            return Verdict(PUBLIC, False, f"'{case[len(PUBLIC_PREFIX):]}' 예제: {problem}")
-    return Verdict(PUBLIC, True)
+            return Verdict(PUBLIC, label, False,
+                           text("reason.public", lang, case=case[len(PUBLIC_PREFIX):],
+                                problem=problem))
+    return Verdict(PUBLIC, label, True)
 
 
 def judge(check: str, expected: dict[str, dict], got: dict[str, dict],
-          missing: str = "결과가 없습니다") -> list[Verdict]:
-    """One verdict per sub-check; ``got`` may lack cases (timeout) or hold a bundle error.
-
-    ``missing`` is the reason given for a case without a result (e.g. the time limit).
-    """
+          missing: str | None = None, lang: str = DEFAULT) -> list[Verdict]:
+    """One verdict per sub-check, worded in ``lang``; ``got`` may lack cases (timeout) or hold
+    a bundle error. ``missing`` is the reason given for a case without a result (e.g. the
+    time limit)."""
     verdicts = []
     for sub in SUBCHECKS[check]:
         problem = None
         for case in sub.cases:
-            problem = _problem(case, expected, got, missing,
+            problem = _problem(case, expected, got, missing or missing_reason(lang),
                                lambda want, out, sub=sub, case=case:
-                               case_problem(check, sub, case, want, out))
+                               case_problem(check, sub, case, want, out), lang)
             if problem:
                 if len(sub.cases) > 1:
-                    problem = f"'{case}' 입력: {problem}"
+                    problem = text("reason.in_case", lang, case=case, problem=problem)
                 break
-        verdicts.append(Verdict(sub.label, problem is None, problem or ""))
+        verdicts.append(Verdict(sub.id, CHECKS[check].label(sub.id, lang), problem is None,
+                                problem or ""))
     return verdicts
-

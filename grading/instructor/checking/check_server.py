@@ -15,6 +15,8 @@ graded without the class command, lazily by the first hidden test cell. At start
    never runs in,
 3. listens on a Unix socket and prints ``READY {"socket": ..., "pid": ...}`` on stdout.
 
+Every line it words (the reply's lines, the records' reasons) is in ``--lang``, the graded
+notebook's language as the class command read it from the notebook (:mod:`grading.kernel.i18n`).
 Each request (one JSON line: ``{"check", "bundle", "points", "tamper"}``) names a bundle
 file with the student's function (see :mod:`grading.kernel.bundle`); the server copies it
 (only from beneath ``--bundle-root``, the kernel's exchange folder, when given: the server
@@ -64,6 +66,7 @@ from grading.instructor.checking.zygote import Zygote  # noqa: E402
 from grading.instructor.common import forking  # noqa: E402
 from grading.instructor.common.options import add_check_options  # noqa: E402
 from grading.instructor.common.procs import hand_over, sandbox_uid  # noqa: E402
+from grading.kernel.i18n import DEFAULT, LANGUAGES, claim_text, text  # noqa: E402
 from grading.kernel.registry import CHECKS as REGISTRY  # noqa: E402
 from grading.kernel.registry import explain, fraction  # noqa: E402
 
@@ -89,13 +92,12 @@ def _load_outputs(path: Path) -> dict:
     return got if isinstance(got, dict) else {}
 
 
-def _repeat(check: str, record: dict, points: float) -> dict:
+def _repeat(check: str, record: dict, points: float, lang: str) -> dict:
     """The reply to a later request for a recorded check: its result, not run again."""
     record["repeats"] += 1
     earned = round(points * record["fraction"], 6)
     return {"fraction": record["fraction"], "points": earned, "seq": record["seq"],
-            "lines": [f"{REGISTRY[check].title}: 이미 채점한 검사입니다. 처음 요청의 결과만 "
-                      f"셉니다 ({earned:g}점)."]}
+            "lines": [text("server.repeat", lang, title=REGISTRY[check].title, points=earned)]}
 
 
 class CheckServer:
@@ -107,11 +109,13 @@ class CheckServer:
     record per check kept). Every field taken from a request is bounded, so a record is at
     most seven reasons of ``MAX_REASON`` characters (about 13 KB of JSON) and the RESULTS
     line holds one per check. Student code runs as :func:`~grading.instructor.common.procs.
-    sandbox_uid` when the server is root, to which each check's folders are handed over."""
+    sandbox_uid` when the server is root, to which each check's folders are handed over.
+    Its lines and reasons are in ``lang``."""
 
     def __init__(self, workdir: Path, wall: float, case_wall: float, mem_mib: int,
-                 bundle_root: Path | None = None, every_request: bool = False) -> None:
-        self.workdir, self.wall, self.case_wall = workdir, wall, case_wall
+                 bundle_root: Path | None = None, every_request: bool = False,
+                 lang: str = DEFAULT) -> None:
+        self.workdir, self.wall, self.case_wall, self.lang = workdir, wall, case_wall, lang
         self.bundle_root = bundle_root.absolute() if bundle_root else None
         self.every_request = every_request
         self.mem = mem_mib << 20
@@ -145,14 +149,14 @@ class CheckServer:
         """The reply to one request; the first per check is graded and recorded."""
         check, points = request.get("check"), points_of(request.get("points", 1.0))
         if not isinstance(check, str) or check not in CHECKS:
-            return {"error": f"알 수 없는 검사 {str(check)[:40]!r}"}
+            return {"error": text("server.unknown_check", self.lang, check=repr(str(check)[:40]))}
         if points is None:
-            return {"error": f"점수는 0에서 {MAX_POINTS:g} 사이의 수여야 합니다"}
+            return {"error": text("server.points", self.lang, most=MAX_POINTS)}
         start = time.monotonic()
         with self.lock:
             seq, self.requests = self.requests, self.requests + 1
             if check in self.records and not self.every_request:
-                return _repeat(check, self.records[check], points)
+                return _repeat(check, self.records[check], points, self.lang)
             verdicts, public, digest, status = self._verdicts(check, request, seq)
             verdicts = [bounded(v.__dict__) for v in verdicts]
             passed = sum(v["passed"] for v in verdicts)
@@ -163,27 +167,29 @@ class CheckServer:
                       "repeats": 0}
             self.records[check] = record
         return {"fraction": record["fraction"], "points": round(points * record["fraction"], 6),
-                "lines": explain(check, verdicts, points), "seq": seq}
+                "lines": explain(check, verdicts, points, self.lang), "seq": seq}
 
     def _verdicts(self, check: str, request: dict, seq: int):
         subchecks = battery.SUBCHECKS[check]
 
         def all_failed(reason: str, status: str):
-            return ([battery.Verdict(s.label, False, reason) for s in subchecks],
-                    battery.Verdict(battery.PUBLIC, False, reason), None, status)
+            return ([battery.Verdict(s.id, REGISTRY[check].label(s.id, self.lang), False,
+                                     reason) for s in subchecks],
+                    battery.Verdict(battery.PUBLIC, text("public.label", self.lang), False,
+                                    reason), None, status)
 
-        tamper = texts(request.get("tamper"))
+        tamper = texts(request.get("tamper"), lambda item: claim_text(item, self.lang, "tamper."))
         if tamper:
-            return all_failed("점수 표시를 바꿨습니다: " + "; ".join(tamper), "tamper")
+            return all_failed(text("server.tamper", self.lang, what="; ".join(tamper)), "tamper")
         if request.get("refused"):
-            return all_failed(str(request["refused"])[:MAX_REFUSED], "refused")
+            return all_failed(claim_text(request["refused"], self.lang, "refused.")[:MAX_REFUSED],
+                              "refused")
         run_dir = Path(tempfile.mkdtemp(prefix=f"run{seq}-", dir=self.workdir))
         bundle = run_dir / "bundle.pkl"
         refused = copy_bundle(str(request.get("bundle"))[:MAX_PATH + 1], bundle, self.bundle_root)
         if refused:
             shutil.rmtree(run_dir, ignore_errors=True)
-            status, reason = refused
-            return all_failed(reason, status)
+            return all_failed(text(f"server.{refused}", self.lang), refused)
         digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
         outputs = run_dir / "outputs.pt"
         work = run_dir / "cwd"
@@ -194,15 +200,9 @@ class CheckServer:
              "outputs": str(outputs), "log": str(run_dir / "child.log"), "workdir": str(work),
              "wall": self.wall, "case_wall": self.case_wall, "mem": self.mem}, self.wall)
         got = _load_outputs(outputs)
-        missing = {"ok": "결과가 없습니다",
-                   "timeout": f"{detail} 안에 결과가 나오지 않았습니다 (끝나지 않는 반복문이거나 "
-                              "너무 느립니다)",
-                   "signal": f"결과가 없습니다: 검사 프로세스가 강제로 끝났습니다 ({detail}; "
-                             "메모리나 CPU 시간 제한을 넘었나요?)",
-                   "exit": f"결과가 없습니다: 함수가 프로세스를 끝냈습니다 ({detail})",
-                   "crash": f"결과가 없습니다: {detail}"}[status]
-        verdicts = battery.judge(check, self.expected[check], got, missing)
-        public = battery.judge_public(check, self.expected[check], got, missing)
+        missing = text(f"server.missing.{status}", self.lang, detail=detail)
+        verdicts = battery.judge(check, self.expected[check], got, missing, self.lang)
+        public = battery.judge_public(check, self.expected[check], got, missing, self.lang)
         shutil.rmtree(run_dir, ignore_errors=True)
         return verdicts, public, digest, status
 
@@ -213,7 +213,7 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         if not self.slots.acquire(blocking=False):
-            reply = {"error": "채점 서버가 다른 요청을 처리하고 있습니다"}
+            reply = {"error": text("server.busy", self.server.checks.lang)}  # type: ignore[attr-defined]
         else:
             try:
                 reply = self._reply()
@@ -275,6 +275,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--every-request", action="store_true",
                         help="grade every request, keeping the latest record per check (tests, "
                              "interactive use); by default only the first per check counts")
+    parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT,
+                        help="the language of the replies and reasons: the graded notebook's")
     add_check_options(parser)
     args = parser.parse_args(argv)
     os.umask(0o022)  # the sandbox's uid reads the hidden inputs; the folder itself is private
@@ -284,7 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     checks = None
     try:
         checks = CheckServer(workdir, args.check_wall, args.case_wall, args.check_mem_mib,
-                             args.bundle_root, args.every_request)
+                             args.bundle_root, args.every_request, args.lang)
         _serve(checks, args.socket, sys.stdout, args.socket_uid)
     finally:
         if checks:

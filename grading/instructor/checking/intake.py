@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 MAX_BUNDLE = 96 << 20
@@ -19,13 +20,12 @@ MAX_TAMPER, MAX_TEXT = 8, 200  # tamper entries kept from a request, characters 
 MAX_REFUSED = 300  # characters of the kernel's refusal kept
 MAX_REASON = 300  # characters of a recorded verdict's reason
 
-REFUSED = ("nobundle",
-           "채점할 함수를 받지 못했습니다 (함수 파일은 이 제출의 교환 폴더에서만 받습니다)")
-BIG = ("big", "함수와 함수가 쓰는 전역 값이 너무 큽니다")
+REFUSED = "nobundle"  # the status of a refused bundle (the server words it: ``server.nobundle``)
+BIG = "big"
 
 
-def copy_bundle(source: str, target: Path, root: Path | None) -> tuple[str, str] | None:
-    """Copy the kernel's bundle file to ``target``; ``(status, reason)`` if it is refused.
+def copy_bundle(source: str, target: Path, root: Path | None) -> str | None:
+    """Copy the kernel's bundle file to ``target``; the status if it is refused.
 
     With ``root``, ``source`` is resolved beneath it before anything is opened
     (:func:`_open_beneath`): nothing outside ``root`` is ever opened. Every refusal (missing,
@@ -46,7 +46,7 @@ def copy_bundle(source: str, target: Path, root: Path | None) -> tuple[str, str]
         os.close(fd)
 
 
-def _copy_at_most(fd: int, target: Path, limit: int) -> tuple[str, str] | None:
+def _copy_at_most(fd: int, target: Path, limit: int) -> str | None:
     copied = 0
     with os.fdopen(fd, "rb", closefd=False) as handle, open(target, "wb") as out:
         while chunk := handle.read(1 << 20):
@@ -107,10 +107,11 @@ def points_of(value) -> float | None:
     return value if 0.0 <= value <= MAX_POINTS else None
 
 
-def texts(value) -> list[str]:
-    """A request's list of texts: at most ``MAX_TAMPER`` entries of ``MAX_TEXT`` characters."""
+def texts(value, word: Callable[[object], str] = str) -> list[str]:
+    """A request's list of texts: at most ``MAX_TAMPER`` entries, each as ``word`` says, of
+    ``MAX_TEXT`` characters."""
     items = value[:MAX_TAMPER] if isinstance(value, list) else [value] if value else []
-    return [str(item)[:MAX_TEXT] for item in items]
+    return [word(item)[:MAX_TEXT] for item in items]
 
 
 def clip(text: str, size: int) -> str:

@@ -111,5 +111,5 @@ class Zygote:
             self.stop()
             self.start()
             self.wait_ready()
-            return "crash", "검사 프로세스가 죽었습니다"
+            return "crash", ""  # the server words it
         return reply["status"], clip(str(reply.get("detail")), MAX_TEXT)

@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from grading.kernel.i18n import DEFAULT
+
 if TYPE_CHECKING:  # the check server imports this module: nbformat costs it 1.3 s
     import nbformat
 
@@ -28,8 +30,9 @@ class Status:
 @dataclass
 class Result:
     """One submission's grading: status, points per part, reasons, notebooks, the check
-    server's records (``None``: lost), the log and the seconds of each phase (``phases``:
-    ``prepare``, ``nbgrader``, ``server stop``, ``scores``, in that order)."""
+    server's records (``None``: lost), the log, the seconds of each phase (``phases``:
+    ``prepare``, ``nbgrader``, ``server stop``, ``scores``, in that order) and the language
+    of the submitted notebook (its metadata's; that of its feedback)."""
 
     student: str
     status: str = Status.GRADED
@@ -42,6 +45,7 @@ class Result:
     records: list[dict] | None = None
     other_release: bool = False
     phases: dict[str, float] = field(default_factory=dict)
+    lang: str = DEFAULT
 
     def lap(self, phase: str, since: float) -> float:
         """Record ``phase`` as the seconds from ``since`` (``time.monotonic()``) to now; the

@@ -2,7 +2,9 @@
 LMS or a spreadsheet) and ``report.html`` (the same numbers for a teacher, self-contained).
 
 Read from ``results.json`` (:mod:`.results`) and the notebooks of the graded folder only;
-deterministic, so writing it again on the same folder gives the same files.
+deterministic, so writing it again on the same folder gives the same files. A class may mix
+both editions: sub-checks and mistakes are counted by id over both, and named in the report's
+language (Korean, the class command's; ``python -m grading.report --lang en`` for English).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from gcl4sr_helpers.files import atomic_file
+from grading.kernel.i18n import DEFAULT
 from grading.kernel.registry import CHECKS
 
 from ..common.records import Result, Status
@@ -32,19 +35,20 @@ def write_class_report(results: list[Result], course: Course, out: Path) -> None
     write_report(out)
 
 
-def write_report(graded: Path) -> dict:
-    """Write ``report.json`` and ``report.html`` of ``graded``; returns the report."""
+def write_report(graded: Path, lang: str = DEFAULT) -> dict:
+    """Write ``report.json`` and ``report.html`` of ``graded`` in ``lang``; returns the
+    report."""
     from .report_page import render
 
-    report = build_report(graded)
+    report = build_report(graded, lang)
     with atomic_file(graded / REPORT_JSON) as handle:
         json.dump(report, handle, ensure_ascii=False, indent=1)
     with atomic_file(graded / REPORT_HTML) as handle:
-        handle.write(render(report))
+        handle.write(render(report, lang))
     return report
 
 
-def build_report(graded: Path) -> dict:
+def build_report(graded: Path, lang: str = DEFAULT) -> dict:
     data = read_results(graded)
     course, students = data["course"], data["students"]
     notebooks = {folder: _notebooks(graded / folder, course, students)
@@ -55,8 +59,8 @@ def build_report(graded: Path) -> dict:
             "summary": summary(students, course["parts"]),
             "students": [{key: s[key] for key in ("student", "status", "points", "total",
                                                   "seconds")} for s in students],
-            "subchecks": subcheck_losses(students, course),
-            "hints": hint_counts(notebooks["autograded"]),
+            "subchecks": subcheck_losses(students, course, lang),
+            "hints": hint_counts(notebooks["autograded"], lang),
             "slowest": [{"student": s["student"], "status": s["status"],
                          "seconds": s["seconds"]}
                         for s in sorted(students, key=lambda s: -s["seconds"])[:SLOWEST]],
@@ -84,25 +88,29 @@ def _stats(values: list[float]) -> dict:
 
 
 def summary(students: list[dict], parts: list[str]) -> dict:
-    """Submissions, statuses, and mean and median per part and in total (every student)."""
+    """Submissions, statuses, editions (the notebooks' languages), and mean and median per
+    part and in total (every student)."""
     return {"submissions": len(students),
             "statuses": dict(Counter(s["status"] for s in students).most_common()),
+            "languages": dict(sorted(Counter(s.get("lang", DEFAULT) for s in students).items())),
             "parts": {part: _stats([s["points"][part] for s in students]) for part in parts},
             "total": _stats([s["total"] for s in students])}
 
 
-def subcheck_losses(students: list[dict], course: dict) -> list[dict]:
-    """Per hidden sub-check (notebook order): students who lost it, among those whose
-    check reached the server (whatever their status), and its most frequent reasons."""
+def subcheck_losses(students: list[dict], course: dict, lang: str = DEFAULT) -> list[dict]:
+    """Per hidden sub-check (notebook order, by id: both editions' students together):
+    students who lost it, among those whose check reached the server (whatever their status),
+    its label in ``lang`` and its most frequent reasons (each in its student's language)."""
     checks = [check for calls in course["hidden"].values() for check, _ in calls]
     rows = []
     for name in checks:
         verdicts = [(s["student"], v) for s in students
                     for v in ((s["checks"] or {}).get(name) or {}).get("verdicts") or []]
         ran = len({student for student, _ in verdicts})
-        for label in CHECKS[name].subchecks:
-            failed = [v["reason"] for _, v in verdicts if v["label"] == label and not v["passed"]]
-            rows.append({"check": name, "title": CHECKS[name].title, "label": label,
+        for sub in CHECKS[name].subchecks:
+            failed = [v["reason"] for _, v in verdicts if v["id"] == sub and not v["passed"]]
+            rows.append({"check": name, "title": CHECKS[name].title, "id": sub,
+                         "label": CHECKS[name].label(sub, lang),
                          "lost": len(failed), "ran": ran,
                          "reasons": Counter(failed).most_common(TOP_REASONS)})
     return rows

@@ -1,11 +1,15 @@
 """``report.html``: the class report as one self-contained page (plots embedded as SVG data
-URIs, no network, no script), in Korean with code names in English, readable on a phone."""
+URIs, no network, no script), readable on a phone. Its words are the grader's catalogue's
+(``page.*``) in the instructor's language, Korean unless asked (code names stay English);
+what it quotes from the students (reasons, hints other than the tables') is in each one's."""
 
 from __future__ import annotations
 
 import base64
 import html
 import io
+
+from grading.kernel.i18n import DEFAULT, text
 
 from ..common.records import Status
 
@@ -108,30 +112,37 @@ def plots(report: dict) -> tuple[str, str]:
     return total_plot, _svg(figure)
 
 
-def render(report: dict) -> str:
+def render(report: dict, lang: str = DEFAULT) -> str:
+    """The page of ``report`` (:func:`~.class_report.build_report`), its words in ``lang``."""
+    def say(key: str, **fields) -> str:
+        return text(f"page.{key}", lang, **fields)
+
     total_plot, parts_plot = plots(report)
-    sections = [_summary(report), "<h2>점수 분포</h2>", total_plot,
-                '<p class="note">파트별로 0점(<code>0</code>), 부분 점수(<code>partial</code>), '
-                "만점(<code>full</code>)을 받은 학생 수</p>", parts_plot,
-                _subchecks(report), _hints(report), _slowest(report), _not_graded(report),
-                _copies(report), _students(report)]
-    return ("<!DOCTYPE html>\n<html lang=\"ko\"><head><meta charset=\"utf-8\">"
+    sections = [_summary(report, say), f"<h2>{say('distribution')}</h2>", total_plot,
+                f'<p class="note">{say("parts_note")}</p>', parts_plot,
+                _subchecks(report, say), _hints(report, say), _slowest(report, say),
+                _not_graded(report, say), _copies(report, say), _students(report, say)]
+    name = _e(report["assignment"])
+    return (f"<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{_e(report['assignment'])} 채점 보고서</title><style>{STYLE}</style>"
-            f"</head><body><h1><code>{_e(report['assignment'])}</code> 채점 보고서</h1>"
+            f"<title>{say('title', assignment=name)}</title><style>{STYLE}</style>"
+            f"</head><body><h1>{say('title', assignment=f'<code>{name}</code>')}</h1>"
             + "\n".join(sections) + "</body></html>\n")
 
 
-def _summary(report: dict) -> str:
+def _summary(report: dict, say) -> str:
     summary = report["summary"]
-    cards = [("제출", summary["submissions"]),
-             ("평균 (total)", f"{_num(summary['total']['mean'])} / {report['max_total']:g}"),
-             ("중앙값 (total)", f"{_num(summary['total']['median'])} / {report['max_total']:g}"),
-             ("끝까지 채점됨", summary["statuses"].get(Status.GRADED, 0))]
+    cards = [(say("submissions"), summary["submissions"]),
+             (say("mean"), f"{_num(summary['total']['mean'])} / {report['max_total']:g}"),
+             (say("median"), f"{_num(summary['total']['median'])} / {report['max_total']:g}"),
+             (say("graded"), summary["statuses"].get(Status.GRADED, 0)),
+             (say("languages"), " · ".join(f"{lang} {count}"
+                                          for lang, count in summary["languages"].items()))]
     card_html = "".join(f'<div class="card">{_e(label)}<b>{_e(value)}</b></div>'
                         for label, value in cards)
-    statuses = _table(["status", "학생 수"], [[f"<code>{_e(k)}</code>", str(v)]
-                                              for k, v in summary["statuses"].items()], {1})
+    statuses = _table(["status", say("students_count")],
+                      [[f"<code>{_e(k)}</code>", str(v)] for k, v in summary["statuses"].items()],
+                      {1})
     parts = _table(["part", "max", "mean", "median"],
                    [[f"<code>{_e(p)}</code>", _num(report["max_points"][p]),
                      _num(summary["parts"][p]["mean"]), _num(summary["parts"][p]["median"])]
@@ -139,12 +150,12 @@ def _summary(report: dict) -> str:
                    + [["<b>total</b>", _num(report["max_total"]),
                        _num(summary["total"]["mean"]), _num(summary["total"]["median"])]],
                    {1, 2, 3})
-    return (f'<h2>반 요약</h2><div class="cards">{card_html}</div>'
-            '<p class="note">평균과 중앙값은 모든 제출(0점 처리된 제출 포함)에 대한 값입니다.</p>'
-            f"{statuses}<h3>파트별 점수</h3>{parts}")
+    return (f'<h2>{say("summary")}</h2><div class="cards">{card_html}</div>'
+            f'<p class="note">{say("summary_note")}</p>'
+            f"{statuses}<h3>{say('per_part')}</h3>{parts}")
 
 
-def _subchecks(report: dict) -> str:
+def _subchecks(report: dict, say) -> str:
     rows = sorted(report["subchecks"], key=lambda r: -r["lost"])
     top = max([r["ran"] for r in rows] + [1])
     body = [[f'{r["lost"]} <span class="bar" style="width:{40 * r["lost"] // top}px"></span>',
@@ -152,51 +163,43 @@ def _subchecks(report: dict) -> str:
                             "</span>",
              "<br>".join(f"{_e(reason)} <b>×{count}</b>" for reason, count in r["reasons"])]
             for r in rows]
-    return ("<h2>숨은 테스트: 세부 항목별로 틀린 학생</h2>"
-            '<p class="note"><code>lost</code>: 그 항목을 통과하지 못한 학생 수, '
-            "<code>ran</code>: 그 점검이 채점 서버까지 도달한 학생 수. 많이 틀린 항목부터.</p>"
-            + _table(["lost", "ran", "label · check", "reasons (자주 나온 순)"], body, {0, 1}))
+    return (f"<h2>{say('subchecks')}</h2><p class=\"note\">{say('subchecks_note')}</p>"
+            + _table(["lost", "ran", "label · check", say("reasons")], body, {0, 1}))
 
 
-def _hints(report: dict) -> str:
+def _hints(report: dict, say) -> str:
     if not report["hints"]:
-        return "<h2>점검 셀 힌트</h2><p>채점된 노트북의 점검 셀이 출력한 힌트가 없습니다.</p>"
+        return f"<h2>{say('hints')}</h2><p>{say('no_hints')}</p>"
     body = [[str(h["students"]), f'<code>{_e(h["mistake"])}</code><span class="sub">'
                                  f'{_e(h["check"])}</span>', _e(h["hint"])]
             for h in report["hints"]]
-    return ("<h2>점검 셀 힌트: 어떤 실수를 몇 명이 했나</h2>"
-            '<p class="note">채점된 노트북에서 점검 셀이 출력한 힌트입니다. '
-            "<code>mistake</code>는 힌트가 가리키는 실수(<code>gcl4sr_helpers.checks</code>의 "
-            "힌트 표 이름), <code>other</code>는 표에 없는 힌트(일반 안내, 예외 메시지 "
-            "등)입니다.</p>"
+    return (f"<h2>{say('hints_title')}</h2><p class=\"note\">{say('hints_note')}</p>"
             + _table(["students", "mistake · check", "hint"], body, {0}))
 
 
-def _slowest(report: dict) -> str:
+def _slowest(report: dict, say) -> str:
     body = [[_e(s["student"]), f"<code>{_e(s['status'])}</code>", f"{s['seconds']:.1f}"]
             for s in report["slowest"]]
-    return ("<h2>가장 오래 걸린 제출</h2>"
+    return (f"<h2>{say('slowest')}</h2>"
             + _table(["student", "status", "seconds"], body, {2}))
 
 
-def _not_graded(report: dict) -> str:
+def _not_graded(report: dict, say) -> str:
     if not report["not_graded"]:
-        return "<h2>끝까지 채점되지 않은 제출</h2><p>없습니다: 모든 제출이 채점되었습니다.</p>"
+        return f"<h2>{say('all_graded_title')}</h2><p>{say('all_graded')}</p>"
     body = [[_e(s["student"]), f"<code>{_e(s['status'])}</code>",
              "<br>".join(_e(r) for r in s["reasons"])] for s in report["not_graded"]]
-    return ("<h2>끝까지 채점되지 않은 제출 (<code>status</code> ≠ <code>graded</code>)</h2>"
+    return (f"<h2>{say('not_graded')}</h2>"
             + _table(["student", "status", "reasons"], body))
 
 
-def _copies(report: dict) -> str:
+def _copies(report: dict, say) -> str:
     copies = report["copies"]
-    parts = ["<h2>복사 의심: 사람이 검토할 목록</h2>"
-             f'<p class="note">채점하는 TODO마다, 템플릿에 주어진 코드를 뺀 답안 코드가 서로 '
-             f"{copies['threshold']:.0%} 이상 겹치는 제출 쌍입니다 (copydetect, 변수 이름은 "
-             "무시). 점수에는 반영되지 않습니다: 답안을 직접 열어 비교해 보세요.</p>"]
+    parts = [f"<h2>{say('copies')}</h2>"
+             f'<p class="note">{say("copies_note", threshold=copies["threshold"])}</p>']
     for todo, found in copies["todos"].items():
         if not found["pairs"]:
-            parts.append(f"<h3><code>{_e(todo)}</code></h3><p>의심되는 쌍이 없습니다.</p>")
+            parts.append(f"<h3><code>{_e(todo)}</code></h3><p>{say('no_pairs')}</p>")
             continue
         best = {}
         for pair in found["pairs"]:
@@ -208,20 +211,20 @@ def _copies(report: dict) -> str:
                        [[_e(p["a"]), _e(p["b"]), f"{p['similarity']:.0%}"]
                         for p in found["pairs"][:MAX_PAIRS]], {2})
         parts.append(f"<h3><code>{_e(todo)}</code></h3>"
-                     + _table(["students (묶음)", "명", "max similarity"], body, {1, 2})
-                     + f"<details><summary>쌍 {len(found['pairs'])}개 보기"
-                     + (f" (가장 비슷한 {MAX_PAIRS}개, 전부는 <code>report.json</code>)"
-                        if len(found["pairs"]) > MAX_PAIRS else "")
+                     + _table([say("group"), say("count"), "max similarity"], body, {1, 2})
+                     + f"<details><summary>{say('pairs', count=len(found['pairs']))}"
+                     + (say("pairs_cut", most=MAX_PAIRS) if len(found["pairs"]) > MAX_PAIRS
+                        else "")
                      + f"</summary>{pairs}</details>")
     return "".join(parts)
 
 
-def _students(report: dict) -> str:
+def _students(report: dict, say) -> str:
     body = [[_e(s["student"]), f"<code>{_e(s['status'])}</code>",
              *(_num(s["points"][p]) for p in report["parts"]), _num(s["total"])]
             for s in report["students"]]
     numeric = set(range(2, 3 + len(report["parts"])))
-    return ("<h2>학생별 점수</h2><details><summary>모두 보기 "
-            f"({len(body)}명, <code>grades.csv</code>와 같은 값)</summary>"
+    return (f"<h2>{say('students')}</h2><details><summary>{say('show_all', count=len(body))}"
+            "</summary>"
             + _table(["student", "status", *(f"<code>{_e(p)}</code>" for p in report["parts"]),
                       "total"], body, numeric) + "</details>")

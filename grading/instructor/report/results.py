@@ -1,8 +1,8 @@
 """The class run's structured results, ``results.json`` in the output course: the course
 facts (parts, points, hidden checks, the template of every TODO) and one record per
-student (status, points per part, seconds, reasons and the first check-server record of
-each hidden check with its sub-check verdicts). The class report reads only this file and
-the notebooks, never the text of ``grades.csv``."""
+student (the language of their notebook, status, points per part, seconds, reasons and the
+first check-server record of each hidden check with its sub-check verdicts). The class report
+reads only this file and the notebooks, never the text of ``grades.csv``."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def student_record(result: Result, course: Course) -> dict:
     for record in result.records or []:
         first.setdefault(record["check"], record)
     points = {part: round(result.scores.get(part, 0.0), 6) for part in course.parts}
-    return {"student": result.student, "status": result.status, "points": points,
+    return {"student": result.student, "lang": result.lang, "status": result.status,
+            "points": points,
             "total": round(sum(result.scores.get(part, 0.0) for part in course.parts), 6),
             "seconds": round(result.seconds, 2), "reasons": list(result.reasons),
             "checks": None if result.records is None else {

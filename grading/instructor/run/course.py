@@ -1,5 +1,13 @@
 """The graded assignment as a course template: source, release, gradebook, parts, points
-and the hidden checks each graded cell calls."""
+and the hidden checks each graded cell calls, in the language of its source notebook.
+
+A submission is graded in the course of its own edition (:mod:`grading.instructor.classrun`
+builds the other edition's source with :mod:`grading.release`): ``nbgrader autograde``
+overwrites every locked cell with the source's, the prose and the setup cell that chooses the
+language of the check messages included, so an English submission graded against the Korean
+source would come back in Korean. Both editions share code cells, grade ids, points and test
+cells (``grading.release`` builds them from one source), so the same code gets the same points
+in either course."""
 
 from __future__ import annotations
 
@@ -14,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from grading import REPO
+from grading.kernel.i18n import DEFAULT, known
 from grading.kernel.registry import GRADE_FUNCTION
 
 from ..common.procs import run_logged
@@ -22,6 +31,9 @@ from .warm import nbgrader_starter
 ASSIGNMENT = "gcl4sr"
 """The assignment's name, also its notebook's (``gcl4sr.ipynb``): the one home of that fact
 (:mod:`grading.release`, the class command and the tests import it)."""
+METADATA_KEY = "gcl4sr"
+"""The kit's block of notebook metadata: ``metadata["gcl4sr"]["lang"]`` is the edition's
+language, which :mod:`grading.release` writes and the grader reads (:func:`notebook_language`)."""
 REPO_CONFIG = REPO / "grading" / "nbgrader_config.py"
 """The repository's nbgrader config (the one home of its path)."""
 BASE_CONFIG = "course_config.py"  # a course's copy of REPO_CONFIG: sandboxes see no repository
@@ -41,6 +53,7 @@ class Course:
     max_points: dict[str, float]
     hidden: dict[str, list[tuple[str, float | None]]]  # grade id -> [(check, points)]
     release_nb: nbformat.NotebookNode
+    lang: str = DEFAULT  # the source notebook's language (its metadata's)
 
     @cached_property
     def imports(self) -> list[str]:
@@ -72,6 +85,12 @@ class Course:
             else:
                 waiting.append(grade_id)
         return found
+
+
+def notebook_language(metadata: object) -> str:
+    """The language of a notebook from its metadata (``DEFAULT`` when missing or unknown)."""
+    block = metadata.get(METADATA_KEY) if isinstance(metadata, dict) else None
+    return known(block.get("lang") if isinstance(block, dict) else None)
 
 
 def config_text(root: Path, cell_timeout: int | None) -> str:
@@ -125,15 +144,18 @@ def hidden_calls(source: str, max_points: float) -> list[tuple[str, float | None
 
 
 def build_template(work: Path, source: Path, assignment: str, notebook: str,
-                   cell_timeout: int | None, log: Path) -> Course:
-    """A course with the source and a fresh gradebook (``nbgrader generate_assignment``)."""
+                   cell_timeout: int | None, log: Path, stubs: str = "") -> Course:
+    """A course with the source and a fresh gradebook (``nbgrader generate_assignment``), in
+    the language of the source notebook; ``stubs``: config lines with the answer stubs of its
+    release, where they are not the course config's (Korean)."""
     source_dir, release_dir = _directories()
     template = work / "template"
     shutil.copytree(source, template / source_dir / assignment,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    lang = notebook_language(nbformat.read(source / f"{notebook}.ipynb", 4).metadata)
     if REPO_CONFIG.is_file():
         shutil.copy(REPO_CONFIG, template / BASE_CONFIG)
-    (template / "nbgrader_config.py").write_text(config_text(template, cell_timeout))
+    (template / "nbgrader_config.py").write_text(config_text(template, cell_timeout) + stubs)
     run_logged([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
                template, log, timeout=600, check=True, start_with=nbgrader_starter({}))
     source_nb = nbformat.read(template / source_dir / assignment / f"{notebook}.ipynb", 4)
@@ -150,4 +172,4 @@ def build_template(work: Path, source: Path, assignment: str, notebook: str,
         if calls and cell.cell_type == "code":
             hidden[grade_id] = calls
     return Course(template, source_dir, release_dir, assignment, notebook, parts, max_points,
-                  hidden, release_nb)
+                  hidden, release_nb, lang)

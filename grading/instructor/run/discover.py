@@ -3,11 +3,14 @@ course root that contains one, or a flat zip-collect folder of ``<student>_*.ipy
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import ASSIGNMENT
+from grading.kernel.i18n import DEFAULT
+
+from .course import ASSIGNMENT, notebook_language
 
 STUDENT_ID = re.compile(r"[^A-Za-z0-9.-]+")
 
@@ -19,6 +22,16 @@ class Submission:
     notes: list[str] = field(default_factory=list)
     problem: str | None = None
     timestamp: Path | None = None
+
+
+def submission_language(sub: Submission) -> str:
+    """The language of ``sub``'s notebook, from its metadata (``DEFAULT`` if there is none or
+    it cannot be read: the grading itself then says what is wrong with the file)."""
+    try:
+        with open(sub.path, encoding="utf-8") as handle:
+            return notebook_language(json.load(handle).get("metadata"))
+    except (OSError, TypeError, ValueError, AttributeError):
+        return DEFAULT
 
 
 def _student_id(text: str) -> str:

@@ -128,17 +128,17 @@ def grade_remote(spec: Assignment, options: Options, packed: Packed) -> Result:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def grade_on_dask(scheduler: str, spec: Assignment, subs: list[Submission], options: Options,
-                  report: Callable[[Result], None]) -> list[Result]:
-    """Every submission graded on the Dask cluster at ``scheduler``, in order; ``report`` is
-    called here as each result arrives."""
+def grade_on_dask(scheduler: str, specs: dict[str, Assignment], subs: list[Submission],
+                  options: Options, report: Callable[[Result], None]) -> list[Result]:
+    """Every submission graded on the Dask cluster at ``scheduler``, in order, in the course of
+    ``specs[student]`` (its edition's); ``report`` is called here as each result arrives."""
     try:
         from distributed import Client, as_completed
     except ImportError:
         raise RuntimeError('--executor dask needs Dask: pip install -e ".[cluster]"') from None
     with Client(scheduler) as client:
-        futures = {client.submit(grade_remote, spec, options, Packed.of(sub), pure=False): sub
-                   for sub in subs}
+        futures = {client.submit(grade_remote, specs[sub.student], options, Packed.of(sub),
+                                 pure=False): sub for sub in subs}
         results = {}
         for future in as_completed(futures):
             results[future] = _outcome(future, futures[future])

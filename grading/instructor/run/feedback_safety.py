@@ -5,7 +5,8 @@ show it to students and instructors).
 Student-controlled are the outputs of every code cell, the markdown and raw cells, cell
 attachments and the cell and notebook metadata. :func:`make_safe` keeps, of outputs, plain
 text and PNG/JPEG images, all bounded (the limits below); shows markdown's and raw cells'
-HTML as text; and keeps only the metadata that grading and the feedback page read.
+HTML as text; and keeps only the metadata that grading and the feedback page read. Its notes
+on what it cut are in the submission's language (the catalogue's ``safety.*``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import re
 
 from nbformat import NotebookNode, from_dict
 from nbformat.v4 import new_markdown_cell
+
+from grading.kernel.i18n import DEFAULT, text
 
 KIB = 1024
 MAX_CELL_TEXT_BYTES = 64 * KIB  # a cell's printed text (streams, text/plain): head kept
@@ -30,11 +33,6 @@ SAFE_IMAGES = ("image/png", "image/jpeg")
 NOTEBOOK_METADATA = ("kernelspec", "language_info")  # the notebook metadata kept
 CELL_METADATA = "nbgrader"  # the one cell metadata key kept (grades, the feedback headings)
 
-CUT_NOTE = "\n… ({what} {total}바이트 중 {part} {shown}바이트만 보여 줍니다)\n"
-OUTPUT, TRACEBACK, SOURCE = "출력", "오류 메시지", "셀 내용"
-HEAD, TAIL = "앞", "마지막"
-DROPPED_NOTE = "[표시하지 않은 출력: {kinds}]"
-OVER_NOTE = "… (노트북이 {limit}바이트를 넘어 {what} {count}개를 보여 주지 않습니다)"
 
 _GRADE_ID = re.compile(r"[\w.-]+")
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
@@ -53,20 +51,29 @@ _MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$|\\begin\{([a-z]+\*?)\}.+?\\end\{\1\
 
 
 class _Budget:
-    """Bytes left; ``take`` counts what was kept."""
+    """Bytes left (``take`` counts what was kept), and the notes on what was cut, in
+    ``lang``."""
 
-    def __init__(self, total: int) -> None:
-        self.left = total
+    def __init__(self, total: int, lang: str) -> None:
+        self.left, self.lang = total, lang
 
     def take(self, size: int) -> None:
         self.left = max(0, self.left - size)
 
+    def note(self, key: str, **fields: object) -> str:
+        return text(f"safety.{key}", self.lang, **fields)
 
-def make_safe(nb: NotebookNode) -> None:
+    def cut_note(self, what: str, total: int, tail: bool, shown: int) -> str:
+        """The note after (``tail``: before) what is shown of ``total`` bytes of ``what``."""
+        return self.note("cut", what=self.note(what), total=total, shown=shown,
+                         part=self.note("tail" if tail else "head"))
+
+
+def make_safe(nb: NotebookNode, lang: str = DEFAULT) -> None:
     """Make ``nb`` (nbformat v4) safe and bounded to render as HTML, in place; see the module
-    docstring and the limits above."""
+    docstring and the limits above. Notes on what was cut are in ``lang``."""
     nb.metadata = from_dict({k: nb.metadata[k] for k in NOTEBOOK_METADATA if k in nb.metadata})
-    notebook = _Budget(MAX_NOTEBOOK_BYTES)
+    notebook = _Budget(MAX_NOTEBOOK_BYTES, lang)
     cells, dropped = [], 0
     for cell in nb.cells:
         cell.metadata = from_dict(_cell_metadata(cell.get("metadata", {})))
@@ -86,12 +93,12 @@ def make_safe(nb: NotebookNode) -> None:
             else:  # raw (or unknown): shown as text
                 cell.cell_type = "raw"
                 source = _escape(source)
-        cell.source = _fit(source, min(MAX_SOURCE_BYTES, notebook.left), SOURCE)
+        cell.source = _fit(source, min(MAX_SOURCE_BYTES, notebook.left), "source", notebook)
         notebook.take(_size(cell.source))
         cells.append(cell)
     if dropped:
-        cells.append(new_markdown_cell(OVER_NOTE.format(limit=MAX_NOTEBOOK_BYTES, what="셀",
-                                                        count=dropped)))
+        cells.append(new_markdown_cell(notebook.note("over", limit=MAX_NOTEBOOK_BYTES,
+                                                     what=notebook.note("cells"), count=dropped)))
     nb.cells = cells
 
 
@@ -114,8 +121,8 @@ def _code_cell(cell: NotebookNode, notebook: _Budget) -> None:
             outputs.append(safe)
     _cut_text(outputs, notebook)
     if dropped:
-        outputs.append(NotebookNode(output_type="stream", name="stdout", text=OVER_NOTE.format(
-            limit=MAX_NOTEBOOK_BYTES, what="출력", count=dropped)))
+        outputs.append(NotebookNode(output_type="stream", name="stdout", text=notebook.note(
+            "over", limit=MAX_NOTEBOOK_BYTES, what=notebook.note("outputs"), count=dropped)))
     cell.outputs = outputs
 
 
@@ -127,10 +134,10 @@ def _safe_output(output: dict, notebook: _Budget) -> NotebookNode | None:
                             name="stderr" if output.get("name") == "stderr" else "stdout")
     if kind == "error":
         trace = _fit("\n".join(_text(line) for line in output.get("traceback", [])),
-                     min(MAX_TRACEBACK_BYTES, notebook.left), TRACEBACK, tail=True)
+                     min(MAX_TRACEBACK_BYTES, notebook.left), "traceback", notebook, tail=True)
         notebook.take(_size(trace))
         return NotebookNode(output_type=kind, traceback=trace.split("\n"), **{
-            key: _fit(_text(output.get(key, "")), MAX_ERROR_NAME_BYTES, TRACEBACK)
+            key: _fit(_text(output.get(key, "")), MAX_ERROR_NAME_BYTES, "traceback", notebook)
             for key in ("ename", "evalue")})
     if kind not in ("display_data", "execute_result") or not isinstance(output.get("data"),
                                                                           dict):
@@ -158,7 +165,7 @@ def _safe_data(data: dict, notebook: _Budget) -> NotebookNode:
     if plain is None and dropped:
         first = data[dropped[0]]
         shown = first if isinstance(first, str | list) else json.dumps(first, ensure_ascii=False)
-        plain = f"{DROPPED_NOTE.format(kinds=', '.join(dropped))}\n{_text(shown)}"
+        plain = f"{notebook.note('dropped', kinds=', '.join(dropped))}\n{_text(shown)}"
     if plain is not None:
         safe[SAFE_TEXT] = _text(plain)
     return safe
@@ -172,8 +179,7 @@ def _cut_text(outputs: list[NotebookNode], notebook: _Budget) -> None:
     total = sum(_size(holder[key]) for holder, key in pieces)
     limit = min(MAX_CELL_TEXT_BYTES, notebook.left)
     if total > limit:
-        room = max(0, limit - _size(CUT_NOTE.format(what=OUTPUT, total=total, part=HEAD,
-                                                    shown=limit)))
+        room = max(0, limit - _size(notebook.cut_note("output", total, False, limit)))
         shown, cut = 0, False
         for holder, key in pieces:
             data = holder[key].encode()
@@ -184,24 +190,22 @@ def _cut_text(outputs: list[NotebookNode], notebook: _Budget) -> None:
             else:
                 kept = data[:room - shown].decode("utf-8", "ignore")
                 shown, cut = shown + _size(kept), True
-                holder[key] = kept + CUT_NOTE.format(what=OUTPUT, total=total, part=HEAD,
-                                                     shown=shown)
+                holder[key] = kept + notebook.cut_note("output", total, False, shown)
         outputs[:] = [o for o in outputs
                       if ("text" in o if o.output_type == "stream" else o.get("data", True))]
     notebook.take(min(total, limit))
 
 
-def _fit(text: str, limit: int, what: str, tail: bool = False) -> str:
-    """``text`` if it has at most ``limit`` bytes, else its head (tail) and a note saying how
-    much was cut, within ``limit`` bytes where the note fits."""
-    data = text.encode()
+def _fit(content: str, limit: int, what: str, notebook: _Budget, tail: bool = False) -> str:
+    """``content`` if it has at most ``limit`` bytes, else its head (tail) and a note saying
+    how much of ``what`` was cut, within ``limit`` bytes where the note fits."""
+    data = content.encode()
     if len(data) <= limit:
-        return text
-    part = TAIL if tail else HEAD
-    longest = CUT_NOTE.format(what=what, total=len(data), part=part, shown=limit)
+        return content
+    longest = notebook.cut_note(what, len(data), tail, limit)
     keep = max(0, limit - _size(longest))
     kept = (data[len(data) - keep:] if tail else data[:keep]).decode("utf-8", "ignore")
-    note = CUT_NOTE.format(what=what, total=len(data), part=part, shown=_size(kept))
+    note = notebook.cut_note(what, len(data), tail, _size(kept))
     return note.lstrip("\n") + kept if tail else kept + note
 
 

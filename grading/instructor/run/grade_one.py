@@ -21,7 +21,7 @@ from ..checking.isolation import use_bwrap, warning
 from ..common.options import Options
 from ..common.procs import Started, kernel_uid, promote, run_logged
 from ..common.records import Result, Status, grade_id
-from .course import Course, config_text
+from .course import Course, config_text, notebook_language
 from .discover import Submission
 from .graded_kernel import CPU_BACKSTOP_S, Prestarted, kernel_env, sandboxed_kernel
 from .server_process import server_socket, start_server, stop_server
@@ -217,6 +217,7 @@ def _prepare_in(ready: Prepared, course: Course, options: Options) -> None:
         forget_foreign_cells(nb, course)
     result.reasons += restore_missing_cells(nb, course)
     result.submitted = nb
+    result.lang = notebook_language(nb.metadata)
 
     root = folder / "course"
     target = _private_course(sub, course, nb, root)
@@ -233,7 +234,8 @@ def _prepare_in(ready: Prepared, course: Course, options: Options) -> None:
             folder, target, course, options, sock, ready.env, uid, ready.log, ready.nice)
         config += kernel_config
     (root / "nbgrader_config.py").write_text(config)
-    ready.server, _ = start_server(folder, exchange, options, ready.log, uid, ready.nice)
+    ready.server, _ = start_server(folder, exchange, options, ready.log, uid, ready.nice,
+                                   result.lang)
 
 
 def _autograde(ready: Prepared, course: Course, options: Options) -> None:

@@ -151,7 +151,7 @@ def write_outputs(results: list[Result], course: Course, out: Path, cell_timeout
         found = exchange.get(result.student)
         (out / "logs" / f"{result.student}.log").write_text(result.log)
         if result.autograded is not None:  # the feedback's and the formgrader's notebook
-            make_safe(result.autograded)
+            make_safe(result.autograded, result.lang)
         for folder, nb in (("submitted", result.submitted), ("autograded", result.autograded)):
             if nb is not None:
                 path = out / folder / result.student / course.assignment

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from grading.kernel.client import clean_env
+from grading.kernel.i18n import DEFAULT
 
 from ..checking.isolation import MODE_ENV
 from ..common.forking import WARM, Forked, ForkServer
@@ -57,8 +58,8 @@ def server_socket(folder: Path) -> Path:
 
 
 def start_server(folder: Path, exchange: Path, options: Options, log: Path,
-                 kernel_uid: int | None = None,
-                 nice: int = 0) -> tuple[subprocess.Popen | Forked, Path]:
+                 kernel_uid: int | None = None, nice: int = 0,
+                 lang: str = DEFAULT) -> tuple[subprocess.Popen | Forked, Path]:
     """Start a check server for one submission in ``folder``; its stderr goes to ``log``.
 
     Its socket is alone in ``folder/socket/``, the one folder of the server's that the
@@ -67,14 +68,16 @@ def start_server(folder: Path, exchange: Path, options: Options, log: Path,
     inputs, bundles) and its temporary files (``TMPDIR``: PyG's generated modules) are made in
     ``folder/server/``: removing ``folder`` removes them, even if the server was killed before
     its own clean-up. A kernel that runs as ``kernel_uid`` is given the socket. A forked
-    server and its zygote run ``nice`` (a submission prepared ahead, :mod:`.ahead`)."""
+    server and its zygote run ``nice`` (a submission prepared ahead, :mod:`.ahead`). Its
+    replies and reasons are in ``lang``, the submitted notebook's language."""
     sock = server_socket(folder)
     server_dir = folder / "server"
     server_dir.mkdir()
     args = ["--socket", str(sock), "--bundle-root", str(exchange), "--work-root",
             str(server_dir), "--check-wall", str(options.check_wall), "--case-wall",
             str(options.case_wall), "--check-mem-mib", str(options.check_mem_mib),
-            *(["--socket-uid", str(kernel_uid)] if kernel_uid is not None else [])]
+            "--lang", lang, *(["--socket-uid", str(kernel_uid)] if kernel_uid is not None
+                              else [])]
     env = clean_env(**{MODE_ENV: options.sandbox, "TMPDIR": str(server_dir)})
     with open(log, "ab") as handle:
         if not warm.can_fork():

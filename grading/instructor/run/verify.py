@@ -8,12 +8,16 @@ records, never from what the student's kernel showed or reported.
 
 A part whose check never reached the server (the cell failed, the kernel died before it)
 scores 0; a crash or an endless loop after a check cost nothing of what it recorded.
+
+Every reason and note is in the submission's language (``Result.lang``); the server's own
+reasons came in it already.
 """
 
 from __future__ import annotations
 
 import nbformat
 
+from grading.kernel.i18n import text
 from grading.kernel.registry import CHECKS, explain
 
 from ..common.records import Result, grade_id
@@ -30,26 +34,27 @@ def first_records(records: list[dict] | None) -> dict[str, dict]:
 
 def trusted_scores(result: Result, records: list[dict] | None, course: Course) -> None:
     """Set ``result.scores`` from ``records`` and add the reasons of lost points."""
-    first, lost = first_records(records), "채점 서버가 멈췄습니다" if records is None else ""
+    lang, first = result.lang, first_records(records)
     for part, calls in course.hidden.items():
         earned, lines = 0.0, []
         for check, points in calls:
             record = first.get(check)
             if record is None:
-                lines.append(f"숨은 테스트({CHECKS[check].title})가 실행되지 않았습니다"
-                             + (f" ({lost})" if lost else ""))
+                lines.append(text("verify.not_run" if records is not None
+                                  else "verify.not_run.server_stopped", lang,
+                                  title=CHECKS[check].title))
                 continue
             earned += (points or 0.0) * float(record["fraction"])
-            lines += explain(check, record["verdicts"], points or 0.0)
+            lines += explain(check, record["verdicts"], points or 0.0, lang)
         result.scores[part] = round(min(earned, course.max_points[part]), 6)
         result.reasons += [f"{part}: {line.strip()}" for line in lines]
     for part, check in course.visible.items():
         public = (first.get(check) or {}).get("public") or {}
         result.scores[part] = course.max_points[part] if public.get("passed") else 0.0
         if not public.get("passed"):
-            why = public.get("reason") or (f"숨은 테스트({CHECKS[check].title})가 실행되지 않아 "
-                                           "공개 테스트를 확인하지 못했습니다")
-            result.reasons.append(f"{part}: 채점 서버의 공개 테스트: {why}")
+            why = public.get("reason") or text("verify.public_not_run", lang,
+                                               title=CHECKS[check].title)
+            result.reasons.append(f"{part}: {text('verify.public', lang, why=why)}")
 
 
 def annotate_claims(result: Result, claimed: dict[str, float], course: Course) -> None:
@@ -59,8 +64,7 @@ def annotate_claims(result: Result, claimed: dict[str, float], course: Course) -
         trusted = result.scores.get(part, 0.0)
         if shown <= trusted + 1e-6:
             continue
-        note = (f"채점: 이 셀은 커널에서 {shown:g}점을 보였지만 채점 서버가 확인한 점수는 "
-                f"{trusted:g}점입니다. 서버의 점수를 씁니다.")
+        note = text("verify.claimed", result.lang, shown=shown, trusted=trusted)
         result.reasons.append(f"{part}: {note}")
         for cell in _cells(result.autograded, part):
             if part in course.hidden:

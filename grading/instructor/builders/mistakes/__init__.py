@@ -1,4 +1,5 @@
-"""The registry of typical mistakes: id -> what it gets wrong (English, Korean) -> its code.
+"""The registry of typical mistakes: id -> its code; what it gets wrong is the grader's
+catalogue's ``mistake.<id>``, in both languages (:meth:`Mistake.what`).
 
 Each mistake is a deliberately wrong answer to one TODO written as a student would write it: a
 notebook function with the TODO's signature, using only names the notebook has (``math``,
@@ -27,15 +28,19 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from grading.kernel.i18n import text
+
 
 @dataclass(frozen=True)
 class Mistake:
-    """One typical mistake: ``id`` (``<check>.<key>``), what it gets wrong, its function."""
+    """One typical mistake: ``id`` (``<check>.<key>``) and its function."""
 
     id: str
-    en: str
-    ko: str
     function: Callable
+
+    def what(self, lang: str) -> str:
+        """What it gets wrong, in ``lang``."""
+        return text(f"mistake.{self.id}", lang)
 
     @property
     def check(self) -> str:
@@ -67,12 +72,12 @@ class Mistake:
 MISTAKES: dict[str, Mistake] = {}
 
 
-def mistake(mistake_id: str, en: str, ko: str) -> Callable[[Callable], Callable]:
+def mistake(mistake_id: str) -> Callable[[Callable], Callable]:
     """Register the decorated function as the mistake ``mistake_id``."""
     def register(function: Callable) -> Callable:
         if mistake_id in MISTAKES:
             raise ValueError(f"mistake {mistake_id!r} registered twice")
-        MISTAKES[mistake_id] = Mistake(mistake_id, en, ko, function)
+        MISTAKES[mistake_id] = Mistake(mistake_id, function)
         return function
     return register
 

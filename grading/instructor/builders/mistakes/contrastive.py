@@ -11,8 +11,7 @@ from . import mistake
 # --- NT-Xent: -(1/B) Σ_{i<2B} log softmax_{j≠i}(z_i · z_j / τ)[i ± B], z the unit rows
 
 
-@mistake("nt_xent.self_included", "each row's similarity with itself left in the denominator",
-         "자기 자신과의 유사도를 분모에 남김")
+@mistake("nt_xent.self_included")
 def nt_xent_self_included(view_a: Tensor, view_b: Tensor, temperature: float = 0.5) -> Tensor:
     batch = view_a.shape[0]
     z = torch.cat([view_a, view_b])
@@ -23,8 +22,7 @@ def nt_xent_self_included(view_a: Tensor, view_b: Tensor, temperature: float = 0
     return -(picked - torch.logsumexp(logits, dim=1)).sum() / batch
 
 
-@mistake("nt_xent.no_normalize", "dot products of the raw rows instead of cosines",
-         "행을 정규화하지 않은 내적")
+@mistake("nt_xent.no_normalize")
 def nt_xent_raw(view_a: Tensor, view_b: Tensor, temperature: float = 0.5) -> Tensor:
     batch = view_a.shape[0]
     z = torch.cat([view_a, view_b])  # no L2 normalisation
@@ -34,8 +32,7 @@ def nt_xent_raw(view_a: Tensor, view_b: Tensor, temperature: float = 0.5) -> Ten
     return -(picked - torch.logsumexp(logits, dim=1)).sum() / batch
 
 
-@mistake("nt_xent.temperature", "the similarities multiplied by the temperature",
-         "유사도에 온도를 곱함")
+@mistake("nt_xent.temperature")
 def nt_xent_times_tau(view_a: Tensor, view_b: Tensor, temperature: float = 0.5) -> Tensor:
     batch = view_a.shape[0]
     z = torch.cat([view_a, view_b])
@@ -46,8 +43,7 @@ def nt_xent_times_tau(view_a: Tensor, view_b: Tensor, temperature: float = 0.5) 
     return -(picked - torch.logsumexp(logits, dim=1)).sum() / batch
 
 
-@mistake("nt_xent.sign", "the log-probabilities summed without the minus sign",
-         "log 확률에 -를 붙이지 않음")
+@mistake("nt_xent.sign")
 def nt_xent_sign(view_a: Tensor, view_b: Tensor, temperature: float = 0.5) -> Tensor:
     batch = view_a.shape[0]
     z = torch.cat([view_a, view_b])
@@ -58,8 +54,7 @@ def nt_xent_sign(view_a: Tensor, view_b: Tensor, temperature: float = 0.5) -> Te
     return (picked - torch.logsumexp(logits, dim=1)).sum() / batch
 
 
-@mistake("nt_xent.mean_2b", "the mean over the 2B rows (SimCLR) instead of their sum over B",
-         "2B개 행의 평균 (SimCLR 방식)")
+@mistake("nt_xent.mean_2b")
 def nt_xent_mean(view_a: Tensor, view_b: Tensor, temperature: float = 0.5) -> Tensor:
     batch = view_a.shape[0]
     z = torch.cat([view_a, view_b])
@@ -70,8 +65,7 @@ def nt_xent_mean(view_a: Tensor, view_b: Tensor, temperature: float = 0.5) -> Te
     return -(picked - torch.logsumexp(logits, dim=1)).mean()
 
 
-@mistake("nt_xent.one_direction", "only view_a's rows looking for their pair",
-         "view_a 쪽 행만 더함")
+@mistake("nt_xent.one_direction")
 def nt_xent_one_way(view_a: Tensor, view_b: Tensor, temperature: float = 0.5) -> Tensor:
     batch = view_a.shape[0]
     z = torch.cat([view_a, view_b])

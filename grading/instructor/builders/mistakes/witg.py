@@ -15,8 +15,7 @@ if TYPE_CHECKING:
 
 # --- WITG: the answer adds 1/k to w(a, b) and w(b, a) for each pair (s[t], s[t + k]), k = 1..3
 
-@mistake("witg.one_direction", "only w(a, b) is added, never w(b, a)",
-         "w(a, b)에만 더하고 반대 방향 w(b, a)에는 더하지 않음")
+@mistake("witg.one_direction")
 def witg_one_direction(train_sequence_file: str) -> Data:
     user_sequences, num_nodes = read_item_sequences(train_sequence_file)
     adjacency_list: list[dict[int, float]] = [dict() for _ in range(num_nodes)]
@@ -28,7 +27,7 @@ def witg_one_direction(train_sequence_file: str) -> Data:
     return convert_to_pyg_data(adjacency_list, num_nodes)
 
 
-@mistake("witg.windows_1_2", "windows k = 1, 2 only", "거리 k = 1, 2만 사용 (3을 빠뜨림)")
+@mistake("witg.windows_1_2")
 def witg_windows_1_2(train_sequence_file: str) -> Data:
     user_sequences, num_nodes = read_item_sequences(train_sequence_file)
     adjacency_list: list[dict[int, float]] = [dict() for _ in range(num_nodes)]
@@ -41,7 +40,7 @@ def witg_windows_1_2(train_sequence_file: str) -> Data:
     return convert_to_pyg_data(adjacency_list, num_nodes)
 
 
-@mistake("witg.windows_1_4", "windows k = 1..4", "거리 k = 4까지 사용")
+@mistake("witg.windows_1_4")
 def witg_windows_1_4(train_sequence_file: str) -> Data:
     user_sequences, num_nodes = read_item_sequences(train_sequence_file)
     adjacency_list: list[dict[int, float]] = [dict() for _ in range(num_nodes)]
@@ -53,7 +52,7 @@ def witg_windows_1_4(train_sequence_file: str) -> Data:
     return convert_to_pyg_data(adjacency_list, num_nodes)
 
 
-@mistake("witg.weight_one", "weight 1 instead of 1/k", "거리와 상관없이 가중치 1")
+@mistake("witg.weight_one")
 def witg_weight_one(train_sequence_file: str) -> Data:
     user_sequences, num_nodes = read_item_sequences(train_sequence_file)
     adjacency_list: list[dict[int, float]] = [dict() for _ in range(num_nodes)]
@@ -65,7 +64,7 @@ def witg_weight_one(train_sequence_file: str) -> Data:
     return convert_to_pyg_data(adjacency_list, num_nodes)
 
 
-@mistake("witg.weight_k", "weight k instead of 1/k", "가중치 1/k 대신 k")
+@mistake("witg.weight_k")
 def witg_weight_k(train_sequence_file: str) -> Data:
     user_sequences, num_nodes = read_item_sequences(train_sequence_file)
     adjacency_list: list[dict[int, float]] = [dict() for _ in range(num_nodes)]
@@ -77,8 +76,7 @@ def witg_weight_k(train_sequence_file: str) -> Data:
     return convert_to_pyg_data(adjacency_list, num_nodes)
 
 
-@mistake("witg.last_pair_missed", "each sequence's last pair of every window left out",
-         "시퀀스마다 거리별 마지막 쌍을 빠뜨림 (off-by-one)")
+@mistake("witg.last_pair_missed")
 def witg_last_pair(train_sequence_file: str) -> Data:
     user_sequences, num_nodes = read_item_sequences(train_sequence_file)
     adjacency_list: list[dict[int, float]] = [dict() for _ in range(num_nodes)]
@@ -91,8 +89,7 @@ def witg_last_pair(train_sequence_file: str) -> Data:
     return convert_to_pyg_data(adjacency_list, num_nodes)
 
 
-@mistake("witg.overwrite", "a repeated pair's weight set, not added up",
-         "같은 쌍이 다시 나오면 가중치를 누적하지 않고 덮어씀")
+@mistake("witg.overwrite")
 def witg_overwrite(train_sequence_file: str) -> Data:
     user_sequences, num_nodes = read_item_sequences(train_sequence_file)
     adjacency_list: list[dict[int, float]] = [dict() for _ in range(num_nodes)]
@@ -103,8 +100,7 @@ def witg_overwrite(train_sequence_file: str) -> Data:
     return convert_to_pyg_data(adjacency_list, num_nodes)
 
 
-@mistake("witg.self_loop_skipped", "a pair of one item (s[t] = s[t + k]) left out: no self-loop",
-         "같은 아이템끼리의 쌍(s[t] = s[t + k])을 건너뜀: 자기 루프가 없음")
+@mistake("witg.self_loop_skipped")
 def witg_self_loop_skipped(train_sequence_file: str) -> Data:
     user_sequences, num_nodes = read_item_sequences(train_sequence_file)
     adjacency_list: list[dict[int, float]] = [dict() for _ in range(num_nodes)]
@@ -119,8 +115,7 @@ def witg_self_loop_skipped(train_sequence_file: str) -> Data:
     return convert_to_pyg_data(adjacency_list, num_nodes)
 
 
-@mistake("witg.self_loop_once", "a self-loop gets 1/k once, not 2/k (both directions are one slot)",
-         "자기 루프에 1/k를 한 번만 더함 (두 방향이 한 칸이라 2/k)")
+@mistake("witg.self_loop_once")
 def witg_self_loop_once(train_sequence_file: str) -> Data:
     user_sequences, num_nodes = read_item_sequences(train_sequence_file)
     adjacency_list: list[dict[int, float]] = [dict() for _ in range(num_nodes)]
