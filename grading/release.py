@@ -1,13 +1,13 @@
-"""Build the solution notebook and the student release of the assignment ``gcl4sr``.
+"""Build the solution notebook and the two student releases (Korean, English) of ``gcl4sr``.
 
-    python -m grading.release            # rebuild both and write them
+    python -m grading.release            # rebuild every file below and write it
     python -m grading.release --check    # fail (exit 1) if a committed file is out of date
     python -m grading.release --no-db    # rebuild without touching gradebook.db
 
-The truth is the jupytext source ``solutions/gcl4sr/gcl4sr.py`` (py:percent). A cell header
-carries the nbgrader role in short form, which this module expands into nbgrader metadata:
+The truth is the jupytext source ``solutions/gcl4sr/gcl4sr.py`` (py:percent), in Korean. A cell
+header carries the nbgrader role in short form, which this module expands into nbgrader metadata:
 
-    # %% [markdown]                               read-only instructions (locked)
+    # %% [markdown] key="intro"                   read-only instructions (locked)
     # %%                                          ordinary code, students may edit it
     # %% nbgrader="locked" grade_id="setup"       read-only code
     # %% nbgrader="solution" grade_id="witg"      a TODO: ### BEGIN/END SOLUTION inside
@@ -19,17 +19,51 @@ carries the nbgrader role in short form, which this module expands into nbgrader
    into the release ``notebooks/gcl4sr/gcl4sr.ipynb``: solutions replaced by a stub, hidden
    tests removed, checksums added. By default the assignment and its cells are also recorded
    in the course's ``gradebook.db``, which ``nbgrader autograde`` needs.
+3. The English solution (:func:`build_solution` with ``lang="en"``, not committed: build it
+   when needed) goes through the same ``generate_assignment``, with English stubs and without
+   the gradebook, into ``notebooks/en/gcl4sr/gcl4sr.ipynb`` (:data:`RELEASES`). The notebook
+   file keeps its name in both editions, so that nbgrader and the class command take either.
+
+**Two editions, one source.** The English edition is the Korean source translated by the
+catalogue ``solutions/gcl4sr.en.toml``, which holds only the English, in notebook order:
+
+- ``[markdown.<key>]``, one per markdown cell, found by the ``key="..."`` of its header:
+  ``en``, the English cell, and ``ko``, the first 12 hex digits of the SHA-256 of the Korean
+  cell it translates (after the points are written). When the Korean changes, its hash does
+  and ``--check`` names the cell: update the English, then the hash it prints.
+- ``[[code]]``, one per Korean comment or string literal of the code cells (a docstring, an
+  f-string, as Python's ``tokenize`` cuts them): ``ko``, the token as written, ``en`` the
+  token that replaces it. Only those tokens change, so an English code cell is the Korean
+  cell with other comments and strings: the same code, grade ids, points and test cells
+  (``tests/test_edition_release.py`` compares them). A token has one English wherever it
+  appears (the names of ``ABLATION`` and of exercise 3's dict keys stay consistent).
+
+Why a catalogue beside the source rather than both languages inside it: the Korean source
+and its diffs stay as they were, the English reads as one file in notebook order, and a change
+of either shows as a diff of one entry; TOML's ``'''`` strings hold markdown and Python tokens
+verbatim, without escapes. The English release's stubs are :data:`ENGLISH_STUBS`. The student
+README of each edition is a file of its own (``notebooks/README.md``,
+``notebooks/en/README.md``).
+
+Besides, the setup cell's ``set_language("ko")`` becomes ``set_language("en")``, and each
+notebook carries ``metadata["gcl4sr"]["lang"]``. The English edition's engine wheel shows its
+readable model and trainer in English: ``solutions/engine.en.toml`` translates the Korean
+tokens of ``gcl4sr_helpers/readable_model.py`` and ``readable_trainer.py`` in the same way
+(:mod:`grading.release_translation`, which holds the translation's code).
 
 Points have one home, the ``points=N`` of each test cell's header. The build writes them
-everywhere else they appear: the points table of the first markdown cell (its ``| TODO n |``
-rows, from the functions each row names, and the ``**합계**`` row), the ``# 공개 테스트 (N점)``
-/ ``# 숨은 테스트 (N점)`` comment of each test cell and the points argument of each hidden
-check call (``grade_witg(..., N)``). ``python -m grading.release`` rewrites them in the
-jupytext source when a cell's points changed (:func:`with_points`).
+everywhere else they appear in the Korean source: the points table of the first markdown cell
+(its ``| TODO n |`` rows, from the functions each row names, and the ``**합계**`` row), the
+``# 공개 테스트 (N점)`` / ``# 숨은 테스트 (N점)`` comment of each test cell and the points
+argument of each hidden check call (``grade_witg(..., N)``). ``python -m grading.release``
+rewrites them in the jupytext source when a cell's points changed (:func:`with_points`); the
+English of a changed table or comment is then stale and ``--check`` says so.
 
-``--check`` fails when the source's table or comments disagree with its cells' points, then
-builds both notebooks into a temporary folder and compares them with the committed files,
-modulo volatile metadata (notebook-level metadata other than the kernelspec).
+``--check`` fails when the source's table or comments disagree with its cells' points, when
+the English catalogue misses or no longer matches a cell or a Korean token (or holds an entry
+nothing uses), then builds every notebook into a temporary folder and compares them with the
+committed files, modulo volatile metadata (notebook-level metadata other than the kernelspec
+and the language).
 """
 
 from __future__ import annotations
@@ -46,15 +80,29 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from grading.instructor.run.course import ASSIGNMENT, REPO, REPO_CONFIG
+from gcl4sr_helpers.i18n import DEFAULT, LANGUAGES
+from grading.instructor.run.course import ASSIGNMENT, METADATA_KEY, REPO, REPO_CONFIG
 from grading.kernel.registry import GRADE_FUNCTION
+from grading.release_translation import (
+    CATALOGUE,
+    ENGINE_CATALOGUE,
+    engine_translations,
+    read_catalogue,
+    translate_cells,
+)
 
 SOURCE_PY = REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.py"
 SOLUTION = REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-RELEASE_DIR = REPO / "notebooks" / ASSIGNMENT
-RELEASE = RELEASE_DIR / f"{ASSIGNMENT}.ipynb"
+#: Each edition's folder of student files: its README.md and its release ``<assignment>/``.
+RELEASE_ROOTS = {"ko": REPO / "notebooks", "en": REPO / "notebooks" / "en"}
+RELEASES = {lang: root / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" for lang, root in RELEASE_ROOTS.items()}
+RELEASE = RELEASES["ko"]
 PYTHON3_KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 ROLES = ("locked", "solution", "tests")
+#: The English release's stubs (the Korean ones are in grading/nbgrader_config.py).
+ENGLISH_STUBS = {"code_stub": "# YOUR CODE HERE\nraise NotImplementedError()",
+                 "text_stub": "YOUR ANSWER HERE"}
+SET_LANGUAGE = re.compile(r'(?<=set_language\()"ko"(?=\))')
 
 
 def _nbgrader_metadata(role: str, grade_id: str, points) -> dict:
@@ -158,14 +206,33 @@ def points_drift(text: str) -> list[str]:
                                                      strict=True), 1) if old != new]
 
 
-def build_solution(source: Path = SOURCE_PY) -> nbformat.NotebookNode:
-    """The nbgrader source notebook built from the jupytext ``source`` (its points table and
-    comments written from the cells' points, :func:`with_points`)."""
+
+def translation_problems(source: Path = SOURCE_PY, catalogue: Path = CATALOGUE,
+                         engine_catalogue: Path = ENGINE_CATALOGUE) -> list[str]:
+    """Cells, Korean tokens and engine tokens the catalogues miss, and their stale entries."""
+    cells = jupytext.reads(with_points(source.read_text(encoding="utf-8")),
+                           fmt="py:percent").cells
+    return [*translate_cells(cells, read_catalogue(catalogue)),
+            *engine_translations(engine_catalogue)[1]]
+
+
+# --- notebooks ----------------------------------------------------------------------------
+def build_solution(source: Path = SOURCE_PY, lang: str = DEFAULT,
+                   catalogue: Path = CATALOGUE) -> nbformat.NotebookNode:
+    """The nbgrader source notebook of edition ``lang`` built from the jupytext ``source``
+    (its points table and comments written from the cells' points, :func:`with_points`;
+    English from ``catalogue``)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"language {lang!r} is not one of {LANGUAGES}")
     nb = jupytext.reads(with_points(source.read_text(encoding="utf-8")), fmt="py:percent")
+    if lang == "en" and (problems := translate_cells(nb.cells, read_catalogue(catalogue))):
+        raise ValueError("the English edition is incomplete (python -m grading.release "
+                         "--check):\n" + "\n".join(problems))
     nb.metadata = nbformat.from_dict({"kernelspec": PYTHON3_KERNEL,
-                                      "language_info": {"name": "python"}})
+                                      "language_info": {"name": "python"},
+                                      METADATA_KEY: {"lang": lang}})
     seen: set[str] = set()
-    markdown = 0
+    markdown = calls = 0
     for index, cell in enumerate(nb.cells):
         meta = dict(cell.metadata)
         role = meta.pop("nbgrader", "locked" if cell.cell_type == "markdown" else None)
@@ -187,6 +254,10 @@ def build_solution(source: Path = SOURCE_PY) -> nbformat.NotebookNode:
         cell.id = (grade_id or f"cell_{index:02d}").replace("_", "-")
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+            cell.source, count = SET_LANGUAGE.subn(f'"{lang}"', cell.source)
+            calls += count
+    if calls != 1:
+        raise ValueError(f'the setup cell must call set_language("ko") once ({calls} calls)')
     nbformat.validate(nb)
     return nb
 
@@ -197,10 +268,14 @@ def write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
 
 
 def generate_release(source_root: Path | None = None, release_root: Path | None = None,
-                     db: bool = True) -> None:
-    """Run ``nbgrader generate_assignment`` (optionally from/to other folders)."""
+                     db: bool = True, lang: str = DEFAULT) -> None:
+    """Run ``nbgrader generate_assignment`` (optionally from/to other folders), with the
+    stubs of ``lang``: the course config's for Korean, :data:`ENGLISH_STUBS` for English
+    (given on the command line, since nbgrader loads the course root's config last)."""
     command = [sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force",
                f"--NbGrader.config_file={REPO_CONFIG}"]
+    if lang != DEFAULT:
+        command += [f"--ClearSolutions.{name}={stub}" for name, stub in ENGLISH_STUBS.items()]
     if source_root is not None:
         command.append(f"--CourseDirectory.source_directory={source_root}")
     if release_root is not None:
@@ -213,18 +288,35 @@ def generate_release(source_root: Path | None = None, release_root: Path | None 
 
 
 def normalised(path: Path) -> dict:
-    """A notebook's JSON without volatile parts (notebook metadata other than the kernel)."""
+    """A notebook's JSON without volatile parts (notebook metadata other than the kernel and
+    the language)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
-    nb["metadata"] = {"kernelspec": nb.get("metadata", {}).get("kernelspec")}
+    metadata = nb.get("metadata", {})
+    nb["metadata"] = {"kernelspec": metadata.get("kernelspec"),
+                      METADATA_KEY: metadata.get(METADATA_KEY)}
     return nb
 
 
-def _tidy_release(path: Path) -> None:
+def _tidy_release(path: Path, lang: str) -> None:
     """Rewrite the release in the same stable JSON layout as the solution."""
     nb = nbformat.read(path, as_version=4)
     nb.metadata = nbformat.from_dict({"kernelspec": PYTHON3_KERNEL,
-                                      "language_info": {"name": "python"}})
+                                      "language_info": {"name": "python"},
+                                      METADATA_KEY: {"lang": lang}})
     write_notebook(nb, path)
+
+
+def _release(lang: str, release_root: Path, folder: Path, db: bool = False) -> Path:
+    """Build the release of ``lang`` under ``release_root`` (its solution written in
+    ``folder``, unless Korean with ``db``: the committed solution and the gradebook)."""
+    source_root = None
+    if not (lang == DEFAULT and db):
+        source_root = folder / "source"
+        write_notebook(build_solution(lang=lang), source_root / ASSIGNMENT / SOLUTION.name)
+    generate_release(source_root, release_root, db=db, lang=lang)
+    released = release_root / ASSIGNMENT / RELEASE.name
+    _tidy_release(released, lang)
+    return released
 
 
 def build(db: bool = True) -> None:
@@ -233,32 +325,42 @@ def build(db: bool = True) -> None:
         SOURCE_PY.write_text(with_points(text), encoding="utf-8")
         print(f"wrote the points of {SOURCE_PY.relative_to(REPO)} from its cells' points=")
     write_notebook(build_solution(), SOLUTION)
-    generate_release(db=db)
-    _tidy_release(RELEASE)
-    print(f"wrote {SOLUTION.relative_to(REPO)} and {RELEASE.relative_to(REPO)}")
+    with tempfile.TemporaryDirectory(prefix="gcl4sr-release-") as tmp:
+        for lang in LANGUAGES:
+            released = _release(lang, RELEASE_ROOTS[lang], Path(tmp) / lang,
+                                db=db and lang == DEFAULT)
+            print(f"wrote {released.relative_to(REPO)}")
+    print(f"wrote {SOLUTION.relative_to(REPO)}")
 
 
 def stale_files() -> list[str]:
-    """Committed files that differ from a fresh build (empty when everything is in sync)."""
+    """Committed files that differ from a fresh build, and missing or stale English (empty
+    when everything is in sync)."""
     problems = [f"{SOURCE_PY.relative_to(REPO)} {drift} (the cells' points= decide)"
                 for drift in points_drift(SOURCE_PY.read_text(encoding="utf-8"))]
+    english = translation_problems(SOURCE_PY, CATALOGUE, ENGINE_CATALOGUE)
+    problems += [f"English: {problem}" for problem in english]
     with tempfile.TemporaryDirectory(prefix="gcl4sr-release-") as tmp:
-        source_root, release_root = Path(tmp) / "source", Path(tmp) / "release"
-        fresh_solution = source_root / ASSIGNMENT / SOLUTION.name
+        fresh_solution = Path(tmp) / SOLUTION.name
         write_notebook(build_solution(), fresh_solution)
         if not SOLUTION.is_file() or normalised(SOLUTION) != normalised(fresh_solution):
             problems.append(f"{SOLUTION.relative_to(REPO)} (rebuild from {SOURCE_PY.name})")
-        generate_release(source_root, release_root, db=False)
-        fresh_release = release_root / ASSIGNMENT / RELEASE.name
-        _tidy_release(fresh_release)
-        if not RELEASE.is_file() or normalised(RELEASE) != normalised(fresh_release):
-            problems.append(f"{RELEASE.relative_to(REPO)} (regenerate the release)")
-        fresh_files = sorted(p.name for p in fresh_release.parent.iterdir())
-        committed = sorted(p.name for p in RELEASE_DIR.iterdir()) if RELEASE_DIR.is_dir() else []
-        if fresh_files != committed:
-            problems.append(f"{RELEASE_DIR.relative_to(REPO)}/ holds {committed}, "
-                            f"a fresh release holds {fresh_files}")
+        for lang in LANGUAGES if not english else (DEFAULT,):
+            fresh = _release(lang, Path(tmp) / lang / "release", Path(tmp) / lang)
+            committed = RELEASES[lang]
+            if not committed.is_file() or normalised(committed) != normalised(fresh):
+                problems.append(f"{_shown(committed)} (regenerate the release)")
+            fresh_files = sorted(p.name for p in fresh.parent.iterdir())
+            files = sorted(p.name for p in committed.parent.iterdir()) \
+                if committed.parent.is_dir() else []
+            if fresh_files != files:
+                problems.append(f"{_shown(committed.parent)}/ holds {files}, "
+                                f"a fresh release holds {fresh_files}")
     return problems
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,12 +1,14 @@
-"""Students read one Korean term per concept: the one ``docs/glossary.md`` names.
+"""Students read one term per concept, in either edition: the one ``docs/glossary.md`` names.
 
-The glossary's third column lists, in backticks, the variants never to write. This test reads
-them and scans everything a student reads in Korean: the release notebook's markdown (code
-spans left out), and its code cells' comments and Korean strings (what they print, the TODOs'
-docstrings), the messages of the checks (their strings, the plot labels, the notes of the check
-constants) and the grader's feedback (every string of ``grading/`` that holds Hangul). The
-matching rules are the glossary's own: a Latin variant is a whole word in any case, a
-one-syllable Hangul variant a word of its own, any other variant a substring.
+The glossary's third column lists, in backticks, the Korean variants never to write, its fifth
+the English ones. This test reads them and scans everything a student reads in each language:
+the release notebook's markdown (code spans left out), and its code cells' comments and strings
+(what they print, the TODOs' docstrings), the messages of the checks (their catalogue and
+strings, the plot labels, the notes of the check constants), the grader's feedback (its
+catalogue and every string of ``grading/`` that holds Hangul) and, in English, the student
+README and the readable modules' docstrings. The matching rules are the glossary's own: a
+Latin variant is a whole word in any case, a one-syllable Hangul variant a word of its own,
+any other variant a substring.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading.release import RELEASE
+from grading.release import RELEASE, RELEASE_ROOTS, RELEASES
+from grading.release_translation import ENGINE_TRANSLATED, english_engine_source
 
 REPO = Path(__file__).resolve().parents[1]
 GLOSSARY = REPO / "docs" / "glossary.md"
@@ -31,14 +34,19 @@ CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
 
 
-def glossary_rows(text: str) -> list[tuple[str, str, list[str]]]:
-    """``(English, Korean term, [variants])`` of every row of the glossary's table."""
+#: The glossary's columns of each language: its term, its variants never to write.
+COLUMNS = {"ko": (1, 2), "en": (3, 4)}
+
+
+def glossary_rows(text: str, lang: str = "ko") -> list[tuple[str, str, list[str]]]:
+    """``(concept, term, [variants])`` of every row of the glossary's table, in ``lang``."""
+    term, variants = COLUMNS[lang]
     rows = []
     for line in text.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) != 3 or not line.startswith("|") or set(cells[0]) <= set("-: "):
+        if len(cells) != 5 or not line.startswith("|") or set(cells[0]) <= set("-: "):
             continue
-        rows.append((cells[0], cells[1], re.findall(r"`([^`]+)`", cells[2])))
+        rows.append((cells[0], cells[term], re.findall(r"`([^`]+)`", cells[variants])))
     return rows[1:]  # the header
 
 
@@ -85,18 +93,19 @@ def code_comments(source: str) -> list[str]:
         return re.findall(r"#.*", lines)
 
 
-def code_strings(source: str) -> list[str]:
-    """The string literals of a code cell that hold Hangul (what it prints, its docstrings)."""
+def code_strings(source: str, hangul: bool = True) -> list[str]:
+    """The string literals of a code cell (what it prints, its docstrings), only those that
+    hold Hangul if ``hangul``."""
     return [text for text in python_strings(python_lines(source), docstrings=True)
-            if HANGUL.search(text)]
+            if HANGUL.search(text) or not hangul]
 
 
-def notebook_texts(path: Path) -> Iterator[tuple[str, str]]:
+def notebook_texts(path: Path, hangul: bool = True) -> Iterator[tuple[str, str]]:
     for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
         if cell.cell_type == "markdown":
             yield f"{path.name} cell {index}", markdown_prose(cell.source)
         elif cell.cell_type == "code":
-            for text in [*code_comments(cell.source), *code_strings(cell.source)]:
+            for text in [*code_comments(cell.source), *code_strings(cell.source, hangul)]:
                 yield f"{path.name} cell {index}", text
 
 
@@ -121,37 +130,46 @@ def python_strings(source: str, docstrings: bool = False) -> Iterator[str]:
             yield node.value
 
 
+def catalogue_texts(folder: Path, lang: str) -> Iterator[tuple[str, str]]:
+    """The messages of the catalogue ``folder/<lang>.json``."""
+    path = folder / f"{lang}.json"
+    for key, text in json.loads(path.read_text(encoding="utf-8")).items():
+        yield f"{path.relative_to(REPO)} {key}", text
+
+
 def check_texts() -> Iterator[tuple[str, str]]:
-    """The checks' messages, the plots' Korean labels and the check constants' notes."""
+    """The checks' messages and the plots' Korean labels."""
     helpers = REPO / "gcl4sr_helpers"
+    yield from catalogue_texts(helpers / "messages", "ko")
     for path in sorted((helpers / "checks").glob("*.py")):
         for text in python_strings(path.read_text(encoding="utf-8")):
-            yield str(path.relative_to(REPO)), text
+            if HANGUL.search(text):
+                yield str(path.relative_to(REPO)), text
     plots = helpers / "plots.py"  # its English labels are the fallback without a Korean font
     yield from ((plots.name, text) for text in python_strings(plots.read_text(encoding="utf-8"))
                 if HANGUL.search(text))
-    for path in sorted(helpers.glob("*check_constants.json")):
-        yield from ((path.name, note) for note in _notes(json.loads(path.read_text("utf-8"))))
-
-
-def _notes(value) -> Iterator[str]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key == "note" and isinstance(item, str):
-                yield item
-            else:
-                yield from _notes(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _notes(item)
 
 
 def grading_texts() -> Iterator[tuple[str, str]]:
     """The grader's Korean strings: what its feedback, its verdicts and its notes print."""
+    yield from catalogue_texts(REPO / "grading" / "kernel" / "messages", "ko")
     for path in sorted((REPO / "grading").rglob("*.py")):
         for text in python_strings(path.read_text(encoding="utf-8")):
             if HANGUL.search(text):
                 yield str(path.relative_to(REPO)), text
+
+
+def english_texts() -> Iterator[tuple[str, str]]:
+    """Everything a student of the English edition reads: the release, the README, the
+    readable modules' docstrings, the checks' and the grader's English catalogues."""
+    yield from notebook_texts(RELEASES["en"], hangul=False)
+    readme = RELEASE_ROOTS["en"] / "README.md"
+    yield str(readme.relative_to(REPO)), markdown_prose(readme.read_text(encoding="utf-8"))
+    for name in ENGINE_TRANSLATED:
+        yield from ((name, text) for text in python_strings(english_engine_source(name),
+                                                              docstrings=True))
+    yield from catalogue_texts(REPO / "gcl4sr_helpers" / "messages", "en")
+    yield from catalogue_texts(REPO / "grading" / "kernel" / "messages", "en")
 
 
 @pytest.fixture(scope="module")
@@ -159,16 +177,42 @@ def rules() -> dict[str, tuple[str, re.Pattern]]:
     return forbidden(glossary_rows(GLOSSARY.read_text(encoding="utf-8")))
 
 
-def test_the_glossary_has_one_row_per_concept(rules):
-    rows = glossary_rows(GLOSSARY.read_text(encoding="utf-8"))
-    assert len(rows) >= 40
-    concepts = [english.lower() for english, _, _ in rows]
+@pytest.fixture(scope="module")
+def english_rules() -> dict[str, tuple[str, re.Pattern]]:
+    return forbidden(glossary_rows(GLOSSARY.read_text(encoding="utf-8"), "en"))
+
+
+@pytest.mark.parametrize("lang", COLUMNS)
+def test_the_glossary_has_one_row_per_concept(lang):
+    rows = glossary_rows(GLOSSARY.read_text(encoding="utf-8"), lang)
+    assert len(rows) >= 40 and all(term for _, term, _ in rows)
+    concepts = [concept.lower() for concept, _, _ in rows]
     assert len(set(concepts)) == len(concepts), "a concept has two rows"
     terms = [variant for _, _, variants in rows for variant in variants]
     assert len(set(terms)) == len(terms), "a variant is listed twice"
     kept = {term for _, term, _ in rows}
-    assert not [v for v in rules if v in kept], "a variant is also a term to use"
-    assert {"표본 추출", "매개변수", "전역 표현", "지역 뷰", "곧", "loss"} <= set(rules)
+    assert not [v for v in terms if v in kept], "a variant is also a term to use"
+    expected = {"ko": {"표본 추출", "매개변수", "전역 표현", "지역 뷰", "곧", "loss"},
+                "en": {"neighbor", "local view", "main loss", "ground truth", "minibatch"}}
+    assert expected[lang] <= set(terms)
+
+
+@pytest.mark.parametrize("text, variant", [
+    ("the neighbors of item 3", "neighbors"),
+    ("the Main loss drops", "main loss"),
+    ("compared with the ground truth", "ground truth"),
+    ("its local view H", "local view"),
+])
+def test_a_planted_english_variant_is_caught(english_rules, text, variant):
+    assert violations([("planted", text)], english_rules) == [
+        f"planted: {variant!r} → {english_rules[variant][0]}"]
+
+
+def test_the_english_edition_follows_the_glossary(english_rules):
+    texts = list(english_texts())
+    assert {Path(where.split()[0]).name for where, _ in texts} >= {
+        RELEASE.name, "README.md", *ENGINE_TRANSLATED, "en.json"}
+    assert violations(texts, english_rules) == []
 
 
 @pytest.mark.parametrize("text, variant", [

@@ -1,7 +1,8 @@
 """Nothing students see holds the reference implementation or a hidden expected value.
 
-Scanned: the student release, the feedback HTML of the whole hostile suite (what the class
-command hands back), and the output of ``nbgrader generate_solution``.
+Scanned: the student releases of both editions, the feedback HTML of the whole hostile suite
+(what the class command hands back), and the output of ``nbgrader generate_solution`` for both
+editions (the student editions' zips are scanned by ``tests/test_student_edition.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from grading.instructor.checking import battery, reference
 from grading.instructor.checking.cases import run_cases
 from grading.instructor.run.course import ASSIGNMENT, config_text
-from grading.release import RELEASE, SOLUTION
+from grading.release import RELEASE, RELEASES, SOLUTION, build_solution, write_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
@@ -68,7 +69,8 @@ def expected_numbers(tmp_path: Path) -> set[str]:
             values = [out[key] for key in ("value", "loss", "grad") if key in out]
             if "edge_attr" in out:
                 values.append(float(out["edge_attr"].sum()))
-                numbers.add(f"방향 엣지 {out['edge_index'].shape[1]}개")
+                edges = out["edge_index"].shape[1]
+                numbers |= {f"방향 엣지 {edges}개", f"{edges} directed edges"}
             for value in values:
                 if _generic(value):
                     continue
@@ -98,7 +100,7 @@ def assert_clean(texts: dict[str, str], tmp_path: Path, markers=MARKERS) -> None
             assert marker not in text, f"{name} contains {marker!r}"
         for line in lines:
             assert line not in text, f"{name} contains reference code: {line}"
-        found = set(re.findall(r"(?<![\w.])-?\d+\.\d+|방향 엣지 \d+개", text))
+        found = set(re.findall(r"(?<![\w.])-?\d+\.\d+|방향 엣지 \d+개|\d+ directed edges", text))
         assert not found & numbers, f"{name} contains hidden expected values {found & numbers}"
 
 
@@ -109,18 +111,24 @@ def test_markers_are_real():
     assert "witg_from_sequences" in source and "sum_duplicates" in source
 
 
-def test_student_release_is_clean(tmp_path):
-    text = RELEASE.read_text(encoding="utf-8")
+@pytest.mark.parametrize("lang", list(RELEASES))
+def test_student_release_is_clean(lang, tmp_path):
+    text = RELEASES[lang].read_text(encoding="utf-8")
     assert "grade_witg" not in text and "hidden_checks" not in text
     assert_clean({"release": text}, tmp_path)
 
 
 @pytest.mark.slow
-def test_generated_solution_is_clean(tmp_path):
+@pytest.mark.parametrize("lang", list(RELEASES))
+def test_generated_solution_is_clean(lang, tmp_path):
     course = tmp_path / "course"
     (course / "solutions").mkdir(parents=True)
-    subprocess.run(["cp", "-r", str(SOLUTION.parent),
-                    str(course / "solutions" / ASSIGNMENT)], check=True)
+    if lang == "ko":
+        subprocess.run(["cp", "-r", str(SOLUTION.parent),
+                        str(course / "solutions" / ASSIGNMENT)], check=True)
+    else:
+        write_notebook(build_solution(lang=lang),
+                       course / "solutions" / ASSIGNMENT / SOLUTION.name)
     (course / "nbgrader_config.py").write_text(config_text(course, None))
     quick = dict(os.environ, GCL4SR_QUICK="1")  # generate_solution runs the notebook
     for command in ("generate_assignment", "generate_solution"):

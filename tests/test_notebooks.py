@@ -1,4 +1,5 @@
-"""The assignment notebooks: release in sync, nbgrader validation, execution in quick mode.
+"""The assignment notebooks of both editions: release in sync, nbgrader validation, execution
+in quick mode.
 
 Every notebook run is a real subprocess (nbgrader, pytest --nbval-lax, a Jupyter kernel)
 with PYTHONPATH at the repository root (hidden tests import ``grading``) and GCL4SR_DATA
@@ -17,11 +18,12 @@ import pytest
 
 from grading import release
 from grading.instructor.run.course import REPO_CONFIG
-from grading.release import RELEASE, SOLUTION, SOURCE_PY
+from grading.release import RELEASES, SOLUTION, SOURCE_PY, build_solution, write_notebook
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "fixtures"))
-from make_submissions import solved  # noqa: E402
+LANGUAGES = list(RELEASES)
+#: What the quick run prints in each edition: the setup cell's mode, the skipped TODO 4 check.
+SAYS = {"ko": ("실행 모드 : quick", "건너뜁니다"), "en": ("Run mode   : quick", "skipped")}
 
 
 @pytest.fixture(scope="module")
@@ -40,20 +42,43 @@ def cells(path):
     return nbformat.read(path, as_version=4).cells
 
 
+@pytest.fixture(params=LANGUAGES)
+def solution(request, tmp_path) -> Path:
+    """The solution notebook of each edition: the committed one, the English one built."""
+    if request.param == "ko":
+        return SOLUTION
+    path = tmp_path / "source" / SOLUTION.parent.name / SOLUTION.name
+    write_notebook(build_solution(lang=request.param), path)
+    return path
+
+
+def solved_release(lang: str) -> nbformat.NotebookNode:
+    """The release of ``lang`` with every TODO answered by its solution's code."""
+    nb = nbformat.read(RELEASES[lang], as_version=4)
+    answers = {c.id: c.source for c in build_solution(lang=lang).cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", "",
+                                 answers[cell.id], flags=re.M)
+    return nb
+
+
 @pytest.mark.slow
 def test_release_is_in_sync_with_the_solution(env):
     done = run([sys.executable, "-m", "grading.release", "--check"], env)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_release_holds_no_solution():
-    text = RELEASE.read_text(encoding="utf-8")
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_release_holds_no_solution(lang):
+    text = RELEASES[lang].read_text(encoding="utf-8")
     for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "hidden_checks", "adjacency_list[a][b]",
                    "math.log2(rank + 1)\n", "xx + yy - xy - yx)\n"):
         assert marker not in text
-    stubs = [c for c in cells(RELEASE) if c.metadata.get("nbgrader", {}).get("solution")]
+    stubs = [c for c in cells(RELEASES[lang]) if c.metadata.get("nbgrader", {}).get("solution")]
     assert len(stubs) == 5 and all("raise NotImplementedError()" in c.source for c in stubs)
-    assert sorted(p.name for p in RELEASE.parent.iterdir()) == [RELEASE.name]
+    assert sorted(p.name for p in RELEASES[lang].parent.iterdir()) == [RELEASES[lang].name]
 
 
 def test_points_and_cells():
@@ -111,28 +136,29 @@ def validate(path, env, *extra):
 
 
 @pytest.mark.slow
-def test_solution_passes_nbgrader_validate(env):
-    done = validate(SOLUTION, env)
+def test_solution_passes_nbgrader_validate(solution, env):
+    done = validate(solution, env)
     assert "Success! Your notebook passes all the tests." in done.stdout, done.stdout + done.stderr
 
 
 @pytest.mark.slow
-def test_release_fails_every_test_under_inverted_validate(env):
-    done = validate(RELEASE, env, "--invert")
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_release_fails_every_test_under_inverted_validate(lang, env):
+    done = validate(RELEASES[lang], env, "--invert")
     assert "Success! The notebook does not pass any tests." in done.stdout, \
         done.stdout + done.stderr
 
 
 @pytest.mark.slow
-def test_solution_runs_end_to_end_in_quick_mode_under_nbval(env):
-    done = run([sys.executable, "-m", "pytest", "--nbval-lax", str(SOLUTION), "-q",
+def test_solution_runs_end_to_end_in_quick_mode_under_nbval(solution, env):
+    done = run([sys.executable, "-m", "pytest", "--nbval-lax", str(solution), "-q",
                 "-p", "no:cacheprovider", "--nbval-sanitize-with",
                 str(REPO / "tests" / "nbval_sanitize.cfg")], {**env, "GCL4SR_QUICK": "1"})
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
 
 
-def _execute_quick(nb, env) -> list[dict]:
-    """Run ``nb`` in a quick-mode kernel beside the release; its error outputs."""
+def _execute_quick(nb, env, lang: str = "ko") -> list[dict]:
+    """Run ``nb`` in a quick-mode kernel beside the release of ``lang``; its error outputs."""
     from nbclient import NotebookClient
 
     old = dict(os.environ)
@@ -140,7 +166,7 @@ def _execute_quick(nb, env) -> list[dict]:
                       GCL4SR_QUICK="1")
     try:
         NotebookClient(nb, timeout=300, kernel_name="python3",
-                       resources={"metadata": {"path": str(RELEASE.parent)}}).execute()
+                       resources={"metadata": {"path": str(RELEASES[lang].parent)}}).execute()
     finally:
         os.environ.clear()
         os.environ.update(old)
@@ -149,21 +175,24 @@ def _execute_quick(nb, env) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_release_runs_to_the_end_with_the_optional_todo_unfilled(env):
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_release_runs_to_the_end_with_the_optional_todo_unfilled(lang, env):
     """The graded TODOs answered by the solution, TODO 4 (``nt_xent``) left as released: every
     cell runs (the release's stub is defined and raises only when called), the setup cell
     prints the quick mode and the data cell the helper it reads with, and TODO 4's check says
     it skipped the optional exercise."""
-    nb = solved()
-    released = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in cells(RELEASE)}
+    nb = solved_release(lang)
+    released = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+                for c in cells(RELEASES[lang])}
     stub = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "nt_xent")
     stub.source = released["nt_xent"]
     assert "raise NotImplementedError()" in stub.source
-    errors = _execute_quick(nb, env)
+    errors = _execute_quick(nb, env, lang)
     assert not errors, json.dumps(errors, ensure_ascii=False)[:3000]
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                    for o in c.outputs)
-    assert "실행 모드 : quick" in text and "read_item_sequences" in text
+    mode, skipped = SAYS[lang]
+    assert mode in text and "read_item_sequences" in text
     check = next(c for c in nb.cells if c.cell_type == "code" and "check_nt_xent(" in c.source)
     text = "".join(o.get("text", "") for o in check.outputs)
-    assert "건너뜁니다" in text and "❌" not in text
+    assert skipped in text and "❌" not in text

@@ -1,4 +1,5 @@
-"""The release notebook renders everywhere, and what it links to is in the student edition.
+"""The release notebooks of both editions render everywhere, and what they link to is in
+their student edition.
 
 Markdown is rendered by nbconvert's own renderer, the one its HTML exporter uses
 (``MarkdownWithMath`` with ``IPythonRenderer``: mistune, close to CommonMark). Jupyter's
@@ -24,10 +25,11 @@ import pytest
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
 from grading.instructor.builders import edition
-from grading.release import RELEASE
+from grading.release import RELEASE, RELEASE_ROOTS, RELEASES
 
 REPO = Path(__file__).resolve().parents[1]
-STUDENT_README = REPO / "notebooks" / "README.md"
+LANGUAGES = list(RELEASES)
+READMES = {lang: root / "README.md" for lang, root in RELEASE_ROOTS.items()}
 #: Markdown syntax that must never reach the rendered prose: a run of asterisks (an emphasis
 #: that did not parse, ``**`` or ``*``), of two or more underscores, or of backticks.
 LITERAL = re.compile(r"\*+|_{2,}|`+")
@@ -148,14 +150,16 @@ def test_the_renderer_is_nbconverts():
 
 # -- the release notebook -------------------------------------------------------------------
 
-def test_release_markdown_renders_without_literal_markup():
-    problems = [f"cell {i}: {problem}" for i, source in markdown_cells()
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_release_markdown_renders_without_literal_markup(lang):
+    problems = [f"cell {i}: {problem}" for i, source in markdown_cells(RELEASES[lang])
                 for problem in literal_markup(source)]
     assert problems == [], "\n".join(problems)
 
 
-def test_student_readme_renders_without_literal_markup():
-    problems = literal_markup(STUDENT_README.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_student_readme_renders_without_literal_markup(lang):
+    problems = literal_markup(READMES[lang].read_text(encoding="utf-8"))
     assert problems == [], "\n".join(problems)
 
 
@@ -188,14 +192,15 @@ def unresolved(document: str, links: list[str], files: set[str]) -> list[str]:
     return missing
 
 
-def _edition_path(source: Path) -> str:
-    return source.relative_to(edition.RELEASE_ROOT).as_posix()
+def _edition_path(source: Path, lang: str = "ko") -> str:
+    return source.relative_to(RELEASE_ROOTS[lang]).as_posix()
 
 
-def test_layout_matches_the_edition_builder():
-    files = edition.layout()
-    assert {"README.md", "requirements.txt", "manifest.json", _edition_path(RELEASE),
-            f"{_edition_path(RELEASE.parent)}/{edition.WHEEL}"} == files
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_layout_matches_the_edition_builder(lang):
+    files = edition.layout(lang)
+    assert {"README.md", "requirements.txt", "manifest.json", "gcl4sr/gcl4sr.ipynb",
+            f"gcl4sr/{edition.WHEEL}"} == files
 
 
 def test_checker_resolves_links_against_the_layout():
@@ -211,18 +216,20 @@ def test_checker_resolves_links_against_the_layout():
                           "![d](img/e.png) <img src=\"f.svg\">") == ["x.md", "img/e.png", "f.svg"]
 
 
-def test_every_relative_link_of_the_notebook_resolves_in_the_edition():
-    files = edition.layout()
-    document = _edition_path(RELEASE)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_relative_link_of_the_notebook_resolves_in_the_edition(lang):
+    files = edition.layout(lang)
+    document = _edition_path(RELEASES[lang], lang)
     assert document in files
-    missing = [f"cell {i}: {problem}" for i, source in markdown_cells()
+    missing = [f"cell {i}: {problem}" for i, source in markdown_cells(RELEASES[lang])
                for problem in unresolved(document, relative_links(source), files)]
     assert missing == [], "\n".join(missing)
 
 
-def test_every_relative_link_of_the_student_readme_resolves_in_the_edition():
-    files = edition.layout()
-    links = relative_links(STUDENT_README.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_relative_link_of_the_student_readme_resolves_in_the_edition(lang):
+    files = edition.layout(lang)
+    links = relative_links(READMES[lang].read_text(encoding="utf-8"))
     assert unresolved("README.md", links, files) == []
 
 
@@ -231,7 +238,8 @@ def test_every_relative_link_of_the_student_readme_resolves_in_the_edition():
 INSTRUCTOR_PATHS = re.compile(r"(?<![\w.-])(grading|solutions|bench|tests)/")
 
 
-@pytest.mark.parametrize("source", [RELEASE, STUDENT_README], ids=lambda p: p.name)
+@pytest.mark.parametrize("source", [*RELEASES.values(), *READMES.values()],
+                         ids=lambda p: p.relative_to(REPO).as_posix())
 def test_students_are_never_sent_to_an_instructor_path(source):
     if source.suffix == ".ipynb":
         texts = [c.source for c in nbformat.read(source, as_version=4).cells]

@@ -1,5 +1,6 @@
-"""The student edition: only student files, no answer anywhere (inside the wheel too), and it
-installs and runs from an empty folder in a fresh virtual environment, without this checkout."""
+"""The student editions, Korean and English: only student files, no answer anywhere (inside the
+wheel too), no Hangul in the English one, and each installs and runs from an empty folder in a
+fresh virtual environment, without this checkout."""
 
 from __future__ import annotations
 
@@ -17,9 +18,22 @@ from test_leaks import MARKERS, OPERATIONS, assert_clean
 from gcl4sr_helpers import __version__
 from grading import student_edition
 from grading.instructor.run.course import ASSIGNMENT
-from grading.release import RELEASE
+from grading.release import RELEASES
+from grading.release_translation import HANGUL
 
-NAME = f"gcl4sr-student-{__version__}"
+NAMES = {"ko": f"gcl4sr-student-{__version__}", "en": f"gcl4sr-student-{__version__}-en"}
+#: What each edition says: its label on the first code cell, the setup cell's messages, the
+#: README's title.
+SAYS = {"ko": {"label": "키트 버전", "installing": "엔진 설치 중", "version": "키트 버전 : ",
+               "missing": "ModuleNotFoundError: 엔진 gcl4sr_helpers가 없습니다",
+               "readme": "# GCL4SR 실습 노트북\n"},
+        "en": {"label": "kit version", "installing": "Installing the engine",
+               "version": "Kit version: ",
+               "missing": "ModuleNotFoundError: The engine gcl4sr_helpers is not installed",
+               "readme": "# GCL4SR course notebook\n"}}
+#: The one file of the English edition allowed to hold Hangul: the engine's Korean catalogue,
+#: which keeps GCL4SR_LANG=ko working with any wheel.
+KOREAN_CATALOGUE = "gcl4sr_helpers/messages/ko.json"
 WHEEL = f"gcl4sr_course_kit-{__version__}-py3-none-any.whl"
 ENGINE = "gcl4sr_helpers"
 ENGINE_URL = "https://course.example.org/gcl4sr/" + WHEEL
@@ -43,45 +57,54 @@ finally:
 """
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("edition")
-    assert student_edition.main(["--out", str(out)]) == 0
-    return out / f"{NAME}.zip"
+@pytest.fixture(scope="module", params=list(NAMES))
+def lang(request) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def unpacked(built, tmp_path_factory) -> Path:
+def built(lang, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp(f"edition-{lang}")
+    options = [] if lang == "ko" else ["--lang", lang]  # Korean is the default
+    assert student_edition.main(["--out", str(out), *options]) == 0
+    return out / f"{NAMES[lang]}.zip"
+
+
+@pytest.fixture(scope="module")
+def unpacked(lang, built, tmp_path_factory) -> Path:
     """The zip unpacked in an empty folder outside the repository."""
     folder = tmp_path_factory.mktemp("student")
     assert not list(folder.iterdir())
     with zipfile.ZipFile(built) as zf:
         zf.extractall(folder)
-    return folder / NAME
+    return folder / NAMES[lang]
 
 
 def _files(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
 
-def test_edition_holds_only_student_files(built, unpacked):
-    assert built.name == f"{NAME}.zip"
+def test_edition_holds_only_student_files(lang, built, unpacked):
+    assert built.name == f"{NAMES[lang]}.zip"
     assert _files(unpacked) == {"README.md", "requirements.txt", "manifest.json",
                                 f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb", f"{ASSIGNMENT}/{WHEEL}"}
     assert _files(built.with_suffix("")) == _files(unpacked)  # the tree beside the zip
     cells = nbformat.read(unpacked / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4).cells
     first_code = next(c for c in cells if c.cell_type == "code")
-    assert first_code.source.startswith(f"# {NAME}: 키트 버전 {__version__}\n")
+    label = f"# {NAMES[lang]}: {SAYS[lang]['label']} {__version__}\n"
+    assert first_code.source.startswith(label)
     assert "ENGINE_URL = None" in first_code.source
+    assert nbformat.read(unpacked / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4).metadata["gcl4sr"] \
+        == {"lang": lang}
     with zipfile.ZipFile(unpacked / ASSIGNMENT / WHEEL) as wheel:
         tops = {name.split("/")[0] for name in wheel.namelist()}
     assert tops == {"gcl4sr_helpers", f"gcl4sr_course_kit-{__version__}.dist-info"}
 
 
-def test_student_readme_never_sends_students_to_the_repository(unpacked):
+def test_student_readme_never_sends_students_to_the_repository(lang, unpacked):
     text = (unpacked / "README.md").read_text(encoding="utf-8")
     assert "git clone" not in text and "pip install -e" not in text
-    assert text.index("## 한국어") < text.index("## English")
+    assert text.startswith(SAYS[lang]["readme"])
     for step in ("requirements.txt", "GCL4SR_QUICK=1", "GCL4SR_DATA", "Colab", "JupyterHub",
                  "Submit"):
         assert step in text, step
@@ -111,6 +134,18 @@ def _edition_texts(root: Path) -> dict[str, str]:
     return texts
 
 
+def test_no_hangul_in_the_english_edition(lang, unpacked):
+    """Every text file of the English edition, the wheel's members included, holds no Hangul,
+    but for the engine's Korean catalogue; the Korean edition's notebook does."""
+    texts = _edition_texts(unpacked)
+    assert f"{WHEEL}!{KOREAN_CATALOGUE}" in texts and f"{WHEEL}!{ENGINE}/model.py" in texts
+    korean = sorted(name for name, text in texts.items() if HANGUL.search(text))
+    if lang == "ko":
+        assert f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb" in korean and "README.md" in korean
+    else:
+        assert korean == [f"{WHEEL}!{KOREAN_CATALOGUE}"]
+
+
 def test_no_answer_anywhere_in_the_edition(unpacked, tmp_path):
     texts = _edition_texts(unpacked)
     assert f"{WHEEL}!{ENGINE}/model.py" in texts  # the wheel was opened
@@ -125,17 +160,20 @@ def test_no_answer_anywhere_in_the_edition(unpacked, tmp_path):
 
 
 @pytest.mark.slow
-def test_first_code_cell_names_the_edition_and_the_engine_url(tmp_path):
+@pytest.mark.parametrize("edition", list(NAMES))
+def test_first_code_cell_names_the_edition_and_the_engine_url(edition, tmp_path):
     """Only the first code cell differs from the release, and it is unlocked."""
-    student_edition.main(["--out", str(tmp_path), "--engine-url", ENGINE_URL])
-    cells = nbformat.read(tmp_path / NAME / ASSIGNMENT / RELEASE.name, as_version=4).cells
-    release = nbformat.read(RELEASE, 4).cells
+    student_edition.main(["--out", str(tmp_path), "--engine-url", ENGINE_URL, "--lang", edition])
+    cells = nbformat.read(tmp_path / NAMES[edition] / ASSIGNMENT / RELEASES[edition].name,
+                          as_version=4).cells
+    release = nbformat.read(RELEASES[edition], 4).cells
     first_code = next(i for i, c in enumerate(cells) if c.cell_type == "code")
     assert [i for i, (a, b) in enumerate(zip(cells, release, strict=True))
             if a.source != b.source] == [first_code]
     assert "ENGINE_URL = None" in release[first_code].source
     assert f"ENGINE_URL = {ENGINE_URL!r}" in cells[first_code].source
-    assert cells[first_code].source.startswith(f"# {NAME}: 키트 버전 {__version__}\n")
+    label = f"# {NAMES[edition]}: {SAYS[edition]['label']} {__version__}\n"
+    assert cells[first_code].source.startswith(label)
     assert "nbgrader" not in cells[first_code].metadata  # unlocked: no checksum to break
 
 
@@ -147,9 +185,10 @@ def _clean_env(venv_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def test_edition_installs_and_runs_from_an_empty_folder(unpacked, home_dir, tmp_path):
+def test_edition_installs_and_runs_from_an_empty_folder(lang, unpacked, home_dir, tmp_path):
     """README step 1 without the engine (as on Colab): the setup cell installs it from the wheel
-    beside the notebook, then the notebook runs in quick mode up to the first TODO."""
+    beside the notebook, then the notebook runs in quick mode up to the first TODO. The readable
+    model it prints later is in the edition's language."""
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = str(env_dir / "bin" / "python")
@@ -174,21 +213,26 @@ def test_edition_installs_and_runs_from_an_empty_folder(unpacked, home_dir, tmp_
     warned = [o.text for c in cells if c.cell_type == "code" for o in c.outputs
               if o.get("name") == "stderr" and "Warning" in o.text]
     assert not warned, warned  # e.g. tqdm's IProgress warning without ipywidgets
-    assert "엔진 설치 중" in outputs and WHEEL in outputs
-    assert f"키트 버전 : {__version__}" in outputs
+    assert SAYS[lang]["installing"] in outputs and WHEEL in outputs
+    assert f"{SAYS[lang]['version']}{__version__}" in outputs
     assert "quick" in outputs
     where = subprocess.run([python, "-c", "import gcl4sr_helpers; print(gcl4sr_helpers.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True).stdout
     assert where.startswith(str(env_dir)), where  # installed into the fresh environment
+    shown = subprocess.run([python, "-c", "import inspect, gcl4sr_helpers.readable_trainer as rt; "
+                            "print(inspect.getsource(rt.train_step))"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True).stdout
+    assert "optimizer.step()" in shown and bool(HANGUL.search(shown)) == (lang == "ko")
 
 
-def test_setup_cell_needs_the_engine_or_a_wheel(tmp_path):
+@pytest.mark.parametrize("edition", list(NAMES))
+def test_setup_cell_needs_the_engine_or_a_wheel(edition, tmp_path):
     """Without the engine (no site-packages) and no wheel beside it, the setup cell says what
     to do instead of calling pip."""
-    nb = nbformat.read(RELEASE, 4)
+    nb = nbformat.read(RELEASES[edition], 4)
     setup = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
     code = "ENGINE_URL = None\n" + setup.source
     done = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=tmp_path,
                           capture_output=True, text=True)
-    assert "ModuleNotFoundError: 엔진 gcl4sr_helpers가 없습니다" in done.stderr, done.stderr
-    assert "엔진 설치 중" not in done.stdout
+    assert SAYS[edition]["missing"] in done.stderr, done.stderr
+    assert SAYS[edition]["installing"] not in done.stdout

@@ -6,7 +6,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] key="intro"
 # # GCL4SR 직접 만들어 보기: 그래프 대조 학습으로 순차 추천 강화하기
 #
 # **순차 추천**(sequential recommendation)은 한 사용자가 지금까지 고른 아이템들의 *순서*를 보고
@@ -44,7 +44,7 @@
 # - 위에서부터 차례로 실행하세요. 마지막에는 *Kernel → Restart Kernel and Run All Cells*로 처음부터
 #   끝까지 오류 없이 도는지 확인하세요.
 
-# %% [markdown]
+# %% [markdown] key="setup_intro"
 # ## 0. 준비: 데이터 위치, 실행 모드, 장치, 시드
 #
 # **데이터 위치는 한 번만 정하면 됩니다.** 엔진은 다음 순서로 데이터 폴더(`home.txt`처럼
@@ -98,6 +98,10 @@ if importlib.util.find_spec("gcl4sr_helpers") is None:  # 엔진이 없을 때�
     importlib.invalidate_caches()
 
 import gcl4sr_helpers
+import gcl4sr_helpers.i18n
+
+gcl4sr_helpers.i18n.set_language("ko")  # 이 노트북의 언어: 점검 메시지가 따릅니다
+
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
@@ -135,7 +139,7 @@ print(f"장치      : {DEVICE} (torch {torch.__version__})")
 print(f"시드      : {CONFIG.seed}")
 print(f"데이터    : {DATA_DIR or os.environ.get('GCL4SR_DATA') or f'{default_data_dir()} (없으면 내려받습니다)'}")
 
-# %% [markdown]
+# %% [markdown] key="data_intro"
 # ## 1. 데이터 살펴보기: Amazon Home and Kitchen
 #
 # 아마존 리뷰 데이터 중 *Home and Kitchen* 분야(5-core: 모든 사용자와 아이템이 5번 이상 등장)를
@@ -175,11 +179,11 @@ print(f"  테스트   : 입력 {data.splits['test'].inputs[example_user]} → "
 # %%
 plots.plot_sequence_lengths(data);
 
-# %% [markdown]
+# %% [markdown] key="lengths_note"
 # 길이 분포는 꼬리가 깁니다. 대부분의 사용자는 아이템을 5~10개만 남겼고, 수백 개를 남긴 사용자는 드뭅니다.
 # 짧은 시퀀스 하나만으로는 취향을 알기 어렵다는 점이 바로 GCL4SR이 **전역 그래프**를 끌어오는 이유입니다.
 
-# %% [markdown]
+# %% [markdown] key="witg_intro"
 # ## 2. TODO 1: 가중치 아이템 전이 그래프 (Weighted Item Transition Graph, WITG)
 #
 # WITG의 노드는 아이템이고, 어떤 사용자의 시퀀스에서 두 아이템이 가까이 붙어 나올수록 둘을 잇는 엣지의
@@ -284,7 +288,7 @@ def build_weighted_item_transition_graph(train_sequence_file: str) -> Data:
     return convert_to_pyg_data(adjacency_list, num_nodes)
 
 
-# %% [markdown]
+# %% [markdown] key="witg_example_note"
 # 구현했다면 예제에 적용해 위의 표와 같은지 눈으로 확인해 보세요. 그림은 여러분의 함수가 만든 그래프를
 # 그대로 그린 것입니다. 선의 굵기와 숫자가 가중치이고, 노드에 붙은 고리가 자기 루프입니다.
 
@@ -327,7 +331,7 @@ from grading.kernel import grade_witg
 grade_witg(build_weighted_item_transition_graph, 4)
 ### END HIDDEN TESTS
 
-# %% [markdown]
+# %% [markdown] key="witg_real"
 # ### 실제 데이터로 WITG 만들기
 #
 # 이제 학습 시퀀스 전체로 그래프를 만들고, 저장된 **정답 그래프의 지문**(fingerprint)과 비교합니다.
@@ -345,14 +349,14 @@ check_witg(global_graph, MODE.name, data=data);
 # %%
 plots.plot_graph_distribution(global_graph);
 
-# %% [markdown]
+# %% [markdown] key="witg_distribution_note"
 # 왼쪽(로그-로그)을 보면 차수 분포도 꼬리가 깁니다. 인기 아이템은 수천 개와 이어져 있고 대부분은 이웃이
 # 몇 개뿐입니다. 오른쪽을 보면 가중치는 대부분 한 번만 함께 나온 쌍의 $1/3, 1/2, 1$입니다.
 # 모델은 학습 때마다 각 아이템의 이웃을 한 홉에 최대 20개씩, 두 홉까지 무작위로 뽑아(이웃 샘플링)
 # GNN에 넣습니다. 같은 시퀀스에 대해 이웃을 두 번 뽑아 두 개의 **증강된 뷰**를 만들고, 두 뷰가 서로를
 # 알아보도록 학습하는 것이 GCL4SR의 그래프 대조 학습(GCL)입니다.
 
-# %% [markdown]
+# %% [markdown] key="metrics_intro"
 # ## 3. TODO 2: 평가 지표 Recall@k와 NDCG@k
 #
 # 평가는 **전체 랭킹**으로 합니다. 사용자마다 모든 아이템에 점수를 매기고, 이미 본 아이템은 빼고,
@@ -512,7 +516,7 @@ from grading.kernel import grade_ndcg
 grade_ndcg(ndcg_at_k, 3)
 ### END HIDDEN TESTS
 
-# %% [markdown]
+# %% [markdown] key="mmd_intro"
 # ## 4. TODO 3: MMD 손실
 #
 # GCL4SR은 한 시퀀스를 두 가지 눈으로 봅니다. 시퀀스 인코더(Transformer)가 그 사용자의 기록만 보고 만든
@@ -639,7 +643,7 @@ from grading.kernel import grade_mmd
 grade_mmd(MMD_loss, 4)
 ### END HIDDEN TESTS
 
-# %% [markdown]
+# %% [markdown] key="tour_intro"
 # ## 5. 모델과 학습 둘러보기: 논문을 코드로 읽기
 #
 # 부품을 모두 만들었으니 모델 전체를 읽어 봅시다. 학습에 쓰는 엔진(`gcl4sr_helpers.model`)은 노트북 컴퓨터의
@@ -691,7 +695,7 @@ ex_users, ex_inputs, ex_targets = SequenceDataset(
 ex_real = ex_inputs != 0
 print("연습용 사용자", ex_users.tolist(), "| 사용자별 실제 아이템 수:", ex_real.sum(1).tolist())
 
-# %% [markdown]
+# %% [markdown] key="tour_global_view"
 # ### ① 전역 뷰: 그래프 기반 증강과 공유 GNN
 #
 # 논문의 그래프 기반 증강(graph-based augmentation)과 공유 GNN(shared graph neural networks) 부분입니다.
@@ -708,7 +712,7 @@ print("H'", tuple(view_a.shape), " H''", tuple(view_b.shape))
 print("두 뷰가 실제 위치에서 다른 정도 (벡터 차이의 평균 길이):",
       round((view_a - view_b)[tour_real].norm(dim=-1).mean().item(), 4))
 
-# %% [markdown]
+# %% [markdown] key="exercise_1"
 # #### 연습 1. 가장 강한 이웃은 더 자주 뽑힐까?
 #
 # 여러분의 WITG에서 이웃이 가장 많은 아이템을 골라, 가중치가 가장 큰 이웃 5개와 가장 작은 이웃 1개를
@@ -739,14 +743,14 @@ for rank in shown:
 print(f"이웃 {len(neighbours):,}개 중 {k}개를 가리지 않고 뽑을 때 이웃마다 기대되는 횟수: "
       f"{draws * min(1.0, k / max(1, len(neighbours))):,.0f}")
 
-# %% [markdown]
+# %% [markdown] key="exercise_1_note"
 # **눈여겨볼 점.** 가중치가 몇 배 차이 나도 뽑힌 횟수는 거의 같고, 기대 횟수 근처에서 무작위로 조금씩
 # 다를 뿐입니다. 샘플러는 이웃을 가중치와 무관하게 **균등하게** 뽑습니다 (원본 과제 코드가 쓰던 PyG의
 # `NeighborSampler`와 같은 방식입니다). 가중치는 뽑힌 뒤에 쓰입니다. 위의 `gnn_hop`에서 GCN이 이웃을
 # 더할 때 행렬 $A$의 값이 바로 WITG의 가중치입니다. 뽑을 때마다 부분 그래프가 달라지므로 같은 시퀀스에서
 # 서로 다른 두 뷰가 나오고, 이것이 GCL4SR의 증강입니다.
 
-# %% [markdown]
+# %% [markdown] key="tour_gate"
 # ### ② 사용자별 게이트
 #
 # 논문의 사용자별 게이트(user-specific gating) 부분입니다. 전역 문맥이 얼마나 도움이 되는지는 사용자마다
@@ -759,7 +763,7 @@ show(rm.user_gating)
 gated = [rm.user_gating(tour_model, view, tour_users) for view in (view_a, view_b)]
 print("Q' (게이트 뷰)", tuple(gated[0].shape))
 
-# %% [markdown]
+# %% [markdown] key="exercise_2"
 # #### 연습 2. 학습 전의 게이트 값
 #
 # 연습용 사용자 4명의 게이트 값 $g = \sigma(H' g_{\text{item}} + p_u G_{\text{user}})$를 실제 위치마다
@@ -781,13 +785,13 @@ for row, user in enumerate(ex_users.tolist()):
           f"두 항의 최대 크기: 아이템 쪽 {item_term[row, real].abs().max():.3f}, "
           f"사용자 쪽 {user_term[row, real].abs().max():.3f}")
 
-# %% [markdown]
+# %% [markdown] key="exercise_2_note"
 # **눈여겨볼 점.** 모든 게이트 값이 0.5 근처입니다. 파라미터가 작게 초기화되어 두 항이 모두 0에 가깝고,
 # $\sigma(0) = 0.5$이기 때문입니다. 즉 학습 전에는 모든 사용자가 전역 뷰의 절반쯤을 받습니다. 어떤 사용자에게
 # 전역 문맥을 더 열어 줄지는 학습이 $g_{\text{item}}$과 $G_{\text{user}}$를 바꾸며 정합니다. 엔진에서는 두
 # 벡터가 학습되는 파라미터입니다 (원본 과제 코드에서는 학습되지 않는 고정된 난수였습니다: 8절).
 
-# %% [markdown]
+# %% [markdown] key="tour_local"
 # ### ③ 지역 표현: 시퀀스 인코더
 #
 # 논문의 기본 시퀀스 인코더(basic sequence encoder)로, SASRec과 비슷한 Transformer입니다. 그 출력이
@@ -800,7 +804,7 @@ show(rm.local_view)
 local = rm.local_view(tour_model, tour_inputs)
 print("H (지역 표현)", tuple(local.shape))
 
-# %% [markdown]
+# %% [markdown] key="tour_pooling"
 # ### ④ 합치기와 어텐션 풀링
 #
 # 지역 표현 $H$와 두 게이트 뷰 $Q'$, $Q''$를 이어 붙여 선형 변환으로 $d$차원에 되돌린 뒤, 어텐션
@@ -816,7 +820,7 @@ z = rm.sequence_vector(tour_model, local, gated, tour_real)
 print("이어 붙인 표현", (*local.shape[:2], 3 * local.shape[2]), "→ hidden", tuple(hidden.shape),
       "→ z", tuple(z.shape))
 
-# %% [markdown]
+# %% [markdown] key="exercise_3"
 # #### 연습 3. 전역 뷰를 끄면 추천이 얼마나 바뀔까?
 #
 # 연습용 사용자 4명의 시퀀스 벡터 $z$를 세 가지로 만듭니다. 모두 켠 것, 두 게이트 뷰를 0으로 바꾼 것(전역 뷰
@@ -844,7 +848,7 @@ for name in ("전역 뷰 끔", "지역 표현 끔"):
 print(f"벡터 길이의 평균 (실제 위치): 지역 표현 H {ex_local[ex_real].norm(dim=-1).mean():.2f}, "
       f"게이트 뷰 Q' {ex_gated[0][ex_real].norm(dim=-1).mean():.2f}")
 
-# %% [markdown]
+# %% [markdown] key="exercise_3_note"
 # **눈여겨볼 점.** 전역 뷰를 꺼도 목록은 대부분 그대로이고, 지역 표현을 끄면 거의 다 바뀝니다. 마지막 줄이
 # 이유입니다. Transformer의 출력은 LayerNorm을 거쳐 길이가 $\sqrt{d} = 8$ 안팎이고, GraphSAGE의 출력은
 # 길이 1로 정규화된 뒤 게이트(약 0.5)를 곱하므로 길이가 0.5 안팎입니다. 학습 전의 $z$는 거의 지역 표현만으로
@@ -852,7 +856,7 @@ print(f"벡터 길이의 평균 (실제 위치): 지역 표현 H {ex_local[ex_re
 # 쓸모는 학습한 모델로 재야 합니다. 논문도 부품(대조 손실, MMD 손실, WITG의 가중치)을 하나씩 뺀 모델을
 # 처음부터 학습해 비교합니다.
 
-# %% [markdown]
+# %% [markdown] key="tour_losses"
 # ### ⑤ 세 손실과 전체 목적 함수
 #
 # - **예측 손실**: $z$와 모든 아이템 임베딩의 내적에 softmax를 씌운 교차 엔트로피입니다.
@@ -869,7 +873,7 @@ print(f"벡터 길이의 평균 (실제 위치): 지역 표현 H {ex_local[ex_re
 # > 표본으로 씁니다. 기본 모드에서 패딩 임베딩은 0이므로 패딩 칸의 값은 모두 $w_e$의 편향 하나와 같습니다.
 # > 읽기용 `mmd_term`도 코드를 따릅니다.
 
-# %% [markdown]
+# %% [markdown] key="nt_xent_intro"
 # #### 선택 과제 (TODO 4, 채점하지 않음): 대조 손실 NT-Xent 직접 만들기
 #
 # 이 손실이 GCL4SR의 "GCL", 즉 그래프 대조 학습을 움직입니다. 엔진은 이미 `gcl_loss`로 계산하므로 채우지
@@ -950,7 +954,7 @@ print("main", round(rm.main_loss(tour_model, z, tour_targets).item(), 4),
       "| gcl", round(rm.contrastive_loss(view_a, view_b, tour_real).item(), 4),
       "| mmd", round(rm.mmd_term(tour_model, tour_inputs, gated, MMD_loss).item(), 4))
 
-# %% [markdown]
+# %% [markdown] key="tour_same_model"
 # ### ⑥ 엔진과 같은 모델인가
 #
 # 같은 난수 시드로 이웃을 뽑으면 읽기용 모델과 엔진은 같은 손실을 냅니다. 차이는 부동소수점 덧셈 순서에서
@@ -964,7 +968,7 @@ engine_losses = tour_model.calculate_loss(tour_users, tour_inputs, tour_targets,
 for name, ours, engine in zip(("전체", "main", "gcl", "mmd"), readable_losses, engine_losses):
     print(f"{name:>4}: 읽기용 {ours.item():.6f} | 엔진 {engine.item():.6f}")
 
-# %% [markdown]
+# %% [markdown] key="tour_train_step"
 # ### ⑦ 학습 한 스텝
 #
 # 원본 과제는 학습기의 코드를 노트북에 적어 두었습니다. 엔진에서는 6절의 `run.train_epoch`가 그 일을 합니다.
@@ -974,7 +978,7 @@ for name, ours, engine in zip(("전체", "main", "gcl", "mmd"), readable_losses,
 # %%
 show(rt.train_step)
 
-# %% [markdown]
+# %% [markdown] key="exercise_4"
 # #### 연습 4. 같은 배치로 세 번 학습하면
 #
 # `tour_model`의 복사본을 학습 모드(드롭아웃 켬)로 두고, 학습 샘플 16개로 된 같은 배치로 `rt.train_step`을
@@ -996,14 +1000,14 @@ for step in range(1, 4):
                                    step_targets)
     print(f"스텝 {step}: main {main:.4f} | gcl {gcl:.4f} | mmd {mmd:.4f}")
 
-# %% [markdown]
+# %% [markdown] key="exercise_4_note"
 # **눈여겨볼 점.** 세 스텝은 모두 같은 16개 샘플을 보므로 main이 스텝마다 내려갑니다. 이 배치의 정답
 # 아이템들의 점수가 올라가기 때문입니다. 다른 배치에서도 내려간다는 보장은 없습니다. 그래서 6절에서는
 # 배치마다 다른 샘플을 보고, 7절에서는 학습에 쓰지 않은 테스트 분할로 평가합니다. gcl은 아무것도 배우지
 # 않았을 때의 값 $2\ln(2B - 1)$ ($B = 16$에서 약 6.87) 근처에서 거의 움직이지 않습니다. 드롭아웃과 이웃 샘플링 때문에 같은 배치라도
 # 스텝마다 입력이 조금씩 달라, 손실이 고르게 내려가지 않을 수 있습니다.
 
-# %% [markdown]
+# %% [markdown] key="tour_evaluation"
 # ### ⑧ 평가: 점수, 이미 본 아이템 가리기, 추천 목록
 #
 # 7절의 `run.test`는 테스트 사용자마다 모든 아이템의 점수를 매기고(전체 랭킹), 이미 본 아이템을 가린 뒤,
@@ -1015,7 +1019,7 @@ for step in range(1, 4):
 for function in (rt.item_scores, rt.mask_seen, rt.top_k, rt.rank_batch):
     show(function)
 
-# %% [markdown]
+# %% [markdown] key="exercise_5"
 # #### 연습 5. 가린 아이템은 추천 목록의 어디로 갈까?
 #
 # 먼저 손으로 만든 점수로 봅니다. 아이템은 0(패딩)부터 5까지이고, 사용자는 아이템 2와 4를 이미 봤습니다.
@@ -1053,7 +1057,7 @@ for row, user in enumerate(ex_users.tolist()):
     print(f"사용자 {user:>4}: 본 아이템 {int(ex_seen[row].sum()):>2}개, 가리기 전 그중 최고 순위 "
           f"{rank_before:>6,}위 | 추천 목록 상위 10개 {ex_lists[row].tolist()} (본 아이템 {in_list}개)")
 
-# %% [markdown]
+# %% [markdown] key="exercise_5_note"
 # **눈여겨볼 점.** $-\infty$로 가린 아이템은 어떤 점수보다도 작으므로 목록의 맨 끝으로 가고, 추천 목록에는
 # 들어오지 않습니다. 0으로 바꾸면 점수가 음수인 아이템보다 위에 놓여서, 손 예제에서는 본 아이템 2와 4가 다시
 # 상위 3개에 들어옵니다. 실제 모델에서도 점수가 음수인 아이템은 흔합니다(학습 전에는 약 절반). 엔진은
@@ -1061,7 +1065,7 @@ for row, user in enumerate(ex_users.tolist()):
 # 아이템을 맞히는 문제로 보고 이미 본 아이템을 후보에서 빼려 했습니다. 다만 0으로 바꾸는 방식이 그 의도를
 # 다 이루지 못했습니다.
 
-# %% [markdown]
+# %% [markdown] key="tour_engine_calls"
 # ### ⑨ 6절과 7절에서 부르는 것
 #
 # 6절과 7절은 여기서 읽은 코드를 엔진의 학습기(`run.trainer`)로 빠르게 돌립니다. 읽기용 함수와 같은 값을
@@ -1075,7 +1079,7 @@ for row, user in enumerate(ex_users.tolist()):
 #
 # `run.test`는 그렇게 뽑은 추천 목록과 정답을 여러분의 `recall_at_k`, `ndcg_at_k`에 넘겨 지표를 계산합니다.
 
-# %% [markdown]
+# %% [markdown] key="training_intro"
 # ## 6. 한 epoch 학습: 여러분의 MMD로
 #
 # 이제 부품을 모두 끼웁니다. 엔진의 `GCL4SR` 모델은 5절에서 읽은 그대로 동작합니다.
@@ -1113,7 +1117,7 @@ print(f"학습 {time.perf_counter() - start:.1f}초. epoch 평균 손실: main {
 no_learning = {"main": math.log(data.num_items - 1), "gcl": 2 * math.log(2 * CONFIG.batch_size - 1)}
 plots.plot_losses(epoch_result.history, baselines=no_learning);
 
-# %% [markdown]
+# %% [markdown] key="losses_note"
 # 빨간 점선은 **아무것도 배우지 않았을 때**의 값입니다. main은 모든 아이템에 같은 확률을 줄 때의
 # $\ln(\text{아이템 수})$, GCL은 두 뷰가 서로를 전혀 알아보지 못할 때의 $2\ln(2B - 1)$입니다.
 # 곡선이 이 선 아래로 얼마나 내려갔는지가 한 epoch 동안 배운 양입니다.
@@ -1136,7 +1140,7 @@ plots.plot_losses(epoch_result.history, baselines=no_learning);
 # %%
 check_losses(losses, MODE.run_reference, data=data);
 
-# %% [markdown]
+# %% [markdown] key="evaluation_intro"
 # ## 7. 평가: 여러분의 지표로
 #
 # 테스트 분할의 모든 사용자에 대해 전체 아이템의 점수를 매기고, 이미 본 아이템(`seq[:-1]`)을 제외한 상위
@@ -1151,7 +1155,7 @@ for name, value in metrics.items():
     print(f"  {name:>9}: {value:.4f}")
 check_eval(metrics, MODE.run_reference, data=data);
 
-# %% [markdown]
+# %% [markdown] key="checkpoint_intro"
 # ### 체크포인트 저장과 다시 불러오기
 #
 # 원본 과제처럼 학습한 모델의 파라미터(`state_dict`)를 파일에 저장하고, 새로 초기화한 모델에 다시 불러와
@@ -1170,7 +1174,7 @@ for name, value in reloaded_metrics.items():
     print(f"  {name:>9}: 다시 불러온 모델 {value:.4f} | 학습 직후 {metrics[name]:.4f}")
 print("지표가 모두 같습니다 ✅" if reloaded_metrics == metrics else "지표가 다릅니다 ❌")
 
-# %% [markdown]
+# %% [markdown] key="baselines_intro"
 # ### 얼마나 잘한 걸까: 가장 인기 있는 아이템 추천, 그리고 논문의 숫자
 #
 # 비교 기준 두 가지를 같은 평가 방식으로 놓아 봅니다.
@@ -1197,7 +1201,7 @@ elif MODE.quick:
     print("\n(quick 모드: 사용자 2,000명 부분집합이라 논문의 숫자와 직접 비교할 수 없습니다.)")
 plots.plot_metric_comparison(rows, data.dataset.name);
 
-# %% [markdown]
+# %% [markdown] key="why_far"
 # ### 한 epoch은 왜 논문과 이렇게 멀까
 #
 # full 모드에서 한 epoch 뒤의 지표는 MostPop과 비슷하거나 오히려 조금 낮고, 논문의 GCL4SR보다 몇 배
@@ -1215,7 +1219,7 @@ plots.plot_metric_comparison(rows, data.dataset.name);
 #
 # 그렇다면 조금 더 학습하면 어떻게 될까요? 바로 아래에서 확인합니다.
 
-# %% [markdown]
+# %% [markdown] key="more_training"
 # ### (선택) 조금 더 학습하면: 인기 순위를 넘어서는 순간
 #
 # 키트가 같은 수업 설정(배치 2048, 같은 시드, 참조 답안)으로 학습을 이어 가며 epoch의 4분의 1마다 테스트
@@ -1238,7 +1242,7 @@ else:
           f"넘었습니다 ({course_curve['machine']}).")
     plots.plot_lesson(kit_results);
 
-# %% [markdown]
+# %% [markdown] key="more_training_note"
 # 눈여겨볼 점:
 #
 # - 첫 epoch 동안 지표는 거의 제자리입니다. 모델이 인기부터 배우는 동안은 MostPop과 비슷한 추천을
@@ -1267,7 +1271,7 @@ if MORE_EPOCHS > 0 and not MODE.grading:
           f"NDCG@20 {valid_mostpop['NDCG@20']:.4f}")
     plots.plot_validation_curve(curve, valid_mostpop);
 
-# %% [markdown]
+# %% [markdown] key="ablation_intro"
 # **변형 하나 직접 돌려 보기 (선택).** `ABLATION`을 `"보조 손실 없이"`나 `"가중치 없는 WITG"`로 바꾸면
 # 새 모델을 같은 시드로 한 epoch 학습하고 테스트 지표를 위의 GCL4SR과 나란히 보여 줍니다. 한 epoch으로는
 # 차이가 작습니다. 예측과 같은 방향인가요?
@@ -1287,7 +1291,7 @@ if ABLATION is not None and not MODE.grading:
     for name in ("Recall@20", "NDCG@20"):
         print(f"{name}: GCL4SR {metrics[name]:.4f}, {ABLATION} {ablated_metrics[name]:.4f}")
 
-# %% [markdown]
+# %% [markdown] key="engine_changes"
 # ## 8. 엔진이 바꾼 것: 원본 과제 코드와의 차이
 #
 # 엔진은 원본 과제 코드와 같은 모델을 계산하지만, 원본 코드의 결함을 기본으로 고쳐 두었습니다.
@@ -1315,7 +1319,7 @@ if ABLATION is not None and not MODE.grading:
 # 두 모델을 나란히 비교할 수 있습니다. 결함의 전체 목록과 각각을 고친 방법은 엔진 모듈의 설명(영문)에
 # 있습니다. 새 셀에서 `from gcl4sr_helpers import model; print(model.__doc__)`을 실행해 보세요.
 
-# %% [markdown]
+# %% [markdown] key="summary"
 # ## 마무리
 #
 # - **WITG**: 모든 사용자의 전이를 거리에 반비례하는 가중치로 모은 무방향 그래프를 만들었습니다.
@@ -1330,7 +1334,7 @@ if ABLATION is not None and not MODE.grading:
 #
 # 제출 전에 *Kernel → Restart Kernel and Run All Cells*로 처음부터 끝까지 오류 없이 도는지 확인하세요.
 
-# %% [markdown]
+# %% [markdown] key="references"
 # ## 참고 문헌
 #
 # - **GCL4SR**: Y. Zhang, Y. Liu, Y. Xu, H. Xiong, C. Lei, W. He, L. Cui, C. Miao. *Enhancing Sequential

@@ -1,4 +1,4 @@
-"""The student edition's contents and how they are built (command:
+"""The student edition's contents and how they are built, in either language (command:
 :mod:`grading.student_edition`, whose docstring shows the layout)."""
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import nbformat
 import tomllib
 
 from gcl4sr_helpers import __version__
-from grading import REPO
+from gcl4sr_helpers.i18n import DEFAULT
+from grading import REPO, release, release_translation
+from grading.release import RELEASE_ROOTS
 
-RELEASE_ROOT = REPO / "notebooks"
-STUDENT_README = RELEASE_ROOT / "README.md"
 MANIFEST = REPO / "gcl4sr_helpers" / "manifest.json"
 ENGINE = "gcl4sr_helpers"
 #: What a student needs besides the engine's own dependencies to open the notebook
@@ -28,27 +28,30 @@ ENGINE = "gcl4sr_helpers"
 STUDENT_TOOLS = ("jupyterlab", "ipykernel", "ipywidgets")
 ENGINE_URL_LINE = "ENGINE_URL = None"
 WHEEL = f"gcl4sr_course_kit-{__version__}-py3-none-any.whl"
+#: The label on top of the first code cell, in each language.
+KIT_VERSION = {"ko": "키트 버전", "en": "kit version"}
 
 
-def edition_name(version: str = __version__) -> str:
-    return f"gcl4sr-student-{version}"
+def edition_name(version: str = __version__, lang: str = DEFAULT) -> str:
+    """``gcl4sr-student-<version>``, with ``-<lang>`` for an edition other than Korean."""
+    return f"gcl4sr-student-{version}" + ("" if lang == DEFAULT else f"-{lang}")
 
 
-def release_notebooks() -> list[Path]:
-    """The release notebooks under :data:`RELEASE_ROOT` (``<assignment>/<name>.ipynb``)."""
-    notebooks = sorted(RELEASE_ROOT.glob("*/*.ipynb"))
-    if not notebooks:
-        raise SystemExit(f"no release notebook under {RELEASE_ROOT}: run python -m grading.release")
-    return notebooks
+def release_notebooks(lang: str = DEFAULT) -> list[Path]:
+    """The release notebooks of edition ``lang`` (``<root>/<assignment>/<name>.ipynb``)."""
+    notebook = release.RELEASES[lang]
+    if not notebook.is_file():
+        raise SystemExit(f"no release notebook {notebook}: run python -m grading.release")
+    return [notebook]
 
 
-def layout() -> set[str]:
+def layout(lang: str = DEFAULT) -> set[str]:
     """Every file of the edition, relative to its root (POSIX paths), without building it:
     what :func:`build` writes, which checks its tree against this set."""
     files = {"README.md", "manifest.json", "requirements.txt"}
-    for notebook in release_notebooks():
-        folder = notebook.parent.relative_to(RELEASE_ROOT).as_posix()
-        files |= {notebook.relative_to(RELEASE_ROOT).as_posix(), f"{folder}/{WHEEL}"}
+    for notebook in release_notebooks(lang):
+        relative = notebook.relative_to(RELEASE_ROOTS[lang])
+        files |= {relative.as_posix(), f"{relative.parent.as_posix()}/{WHEEL}"}
     return files
 
 
@@ -68,15 +71,21 @@ def pinned_requirements() -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_wheel(dest: Path) -> Path:
+def build_wheel(dest: Path, lang: str = DEFAULT) -> Path:
     """The engine's wheel, built from a copy holding only the package and its metadata (the
-    wheel's description is the student README, not the instructor's)."""
+    wheel's description is the student README of ``lang``, not the instructor's). The English
+    wheel's readable modules, whose source the notebook prints, are in English
+    (:func:`grading.release_translation.english_engine_source`); the rest is the same engine."""
     with tempfile.TemporaryDirectory(prefix="gcl4sr-wheel-") as tmp:
         src = Path(tmp) / "src"
-        shutil.copytree(REPO / ENGINE, src / ENGINE,
+        shutil.copytree(release_translation.ENGINE_DIR, src / ENGINE,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        if lang != DEFAULT:
+            for name in release_translation.ENGINE_TRANSLATED:
+                english = release_translation.english_engine_source(name)
+                (src / ENGINE / name).write_text(english, encoding="utf-8")
         shutil.copy2(REPO / "pyproject.toml", src / "pyproject.toml")
-        shutil.copy2(STUDENT_README, src / "README.md")
+        shutil.copy2(RELEASE_ROOTS[lang] / "README.md", src / "README.md")
         done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
                                "-w", str(dest), str(src)], capture_output=True, text=True)
         if done.returncode != 0:
@@ -87,7 +96,7 @@ def build_wheel(dest: Path) -> Path:
     return wheels[0]
 
 
-def label_first_code_cell(path: Path, engine_url: str | None) -> None:
+def label_first_code_cell(path: Path, engine_url: str | None, lang: str = DEFAULT) -> None:
     """Name the edition and its version on top of the notebook's first code cell, and with
     ``engine_url`` set ``ENGINE_URL`` there. That cell is unlocked: the locked cells, and so
     their nbgrader checksums, stay those of the release."""
@@ -100,32 +109,33 @@ def label_first_code_cell(path: Path, engine_url: str | None) -> None:
     if engine_url:
         lines = [f"ENGINE_URL = {engine_url!r}" if line == ENGINE_URL_LINE else line
                  for line in lines]
-    cell.source = "\n".join([f"# {edition_name()}: 키트 버전 {__version__}", *lines])
+    label = f"# {edition_name(lang=lang)}: {KIT_VERSION[lang]} {__version__}"
+    cell.source = "\n".join([label, *lines])
     nbformat.write(nb, path)
 
 
-def build(out: Path, engine_url: str | None = None) -> Path:
-    """Write the edition's tree and zip under ``out``; return the zip's path."""
-    tree = out / edition_name()
+def build(out: Path, engine_url: str | None = None, lang: str = DEFAULT) -> Path:
+    """Write the edition of ``lang``, its tree and zip, under ``out``; return the zip's path."""
+    tree = out / edition_name(lang=lang)
     if tree.exists():
         shutil.rmtree(tree)
-    notebooks = release_notebooks()
+    notebooks = release_notebooks(lang)
     with tempfile.TemporaryDirectory(prefix="gcl4sr-edition-") as tmp:
-        wheel = build_wheel(Path(tmp))
+        wheel = build_wheel(Path(tmp), lang)
         for notebook in notebooks:
-            target = tree / notebook.relative_to(RELEASE_ROOT)
+            target = tree / notebook.relative_to(RELEASE_ROOTS[lang])
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(notebook, target)
             shutil.copy2(wheel, target.parent / wheel.name)
-            label_first_code_cell(target, engine_url)
-    shutil.copy2(STUDENT_README, tree / "README.md")
+            label_first_code_cell(target, engine_url, lang)
+    shutil.copy2(RELEASE_ROOTS[lang] / "README.md", tree / "README.md")
     shutil.copy2(MANIFEST, tree / "manifest.json")
     (tree / "requirements.txt").write_text(pinned_requirements(), encoding="utf-8")
     written = {p.relative_to(tree).as_posix() for p in tree.rglob("*") if p.is_file()}
-    if written != layout():
+    if written != layout(lang):
         raise SystemExit(f"the edition's tree {sorted(written)} is not its layout "
-                         f"{sorted(layout())}: update edition.layout() with build()")
-    archive = out / f"{edition_name()}.zip"
+                         f"{sorted(layout(lang))}: update edition.layout() with build()")
+    archive = out / f"{edition_name(lang=lang)}.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(tree.rglob("*")):
             zf.write(path, path.relative_to(out).as_posix())
