@@ -2,7 +2,10 @@
 
 import json
 import math
+import os
 import re
+import subprocess
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -619,3 +622,17 @@ def test_full_reference_comes_from_the_stored_seed_runs(tmp_path):
     sigma = 0.01
     assert full["metrics"]["tolerance"]["NDCG@10"] == pytest.approx(3 * math.sqrt(2) * sigma)
     assert full["losses"]["spread"]["mmd"] == pytest.approx(0.02)
+
+
+def test_graded_runs_draw_no_figure_and_never_import_pyplot():
+    """Under nbgrader every plot returns None with a one-line notice, and matplotlib's pyplot is
+    never imported (its import and the drawing are CPU time of every graded submission)."""
+    code = ("import sys\nfrom gcl4sr_helpers import plots\n"
+            "assert plots.plot_lesson({}) is None and plots.plot_losses([]) is None\n"
+            "print(sorted(m for m in sys.modules if m.startswith('matplotlib.pyplot')))")
+    env = {**os.environ, "NBGRADER_EXECUTION": "autograde", "GCL4SR_LANG": "en"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["(The graded run draws no figures; no point depends on "
+                                        "them.)"] * 2 + ["[]"]

@@ -185,17 +185,40 @@ def _clean_env(venv_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def test_edition_installs_and_runs_from_an_empty_folder(lang, unpacked, home_dir, tmp_path):
+@pytest.fixture(scope="module")
+def environments() -> dict[str, Path]:
+    """Fresh virtual environments by the text of ``requirements.txt``: both editions pin the
+    same packages, so they share one environment (one install of torch, PyG and Jupyter)."""
+    return {}
+
+
+def _environment(environments: dict[str, Path], unpacked: Path, root: Path) -> Path:
+    """A fresh environment with the edition's ``requirements.txt`` installed and no engine."""
+    requirements = (unpacked / "requirements.txt").read_text()
+    if requirements not in environments:
+        env_dir = root / "venv"
+        venv.create(env_dir, with_pip=True)
+        done = subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q",
+                               "-r", "requirements.txt"], cwd=unpacked, env=_clean_env(env_dir),
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        environments[requirements] = env_dir
+    env_dir = environments[requirements]
+    done = subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "uninstall", "-q", "-y",
+                           "gcl4sr_course_kit"],  # the other edition's engine, if it ran first
+                          env=_clean_env(env_dir), capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return env_dir
+
+
+def test_edition_installs_and_runs_from_an_empty_folder(lang, unpacked, home_dir, tmp_path,
+                                                        environments):
     """README step 1 without the engine (as on Colab): the setup cell installs it from the wheel
     beside the notebook, then the notebook runs in quick mode up to the first TODO. The readable
     model it prints later is in the edition's language."""
-    env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
+    env_dir = _environment(environments, unpacked, tmp_path)
     python = str(env_dir / "bin" / "python")
     env = _clean_env(env_dir)
-    done = subprocess.run([python, "-m", "pip", "install", "-q", "-r", "requirements.txt"],
-                          cwd=unpacked, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
     probe = [python, "-c", "import importlib.util as u; print(u.find_spec('gcl4sr_helpers'))"]
     assert subprocess.run(probe, cwd=tmp_path, env=env, capture_output=True,
                           text=True).stdout.strip() == "None"
