@@ -52,9 +52,10 @@ def solution(request, tmp_path) -> Path:
     return path
 
 
-def solved_release(lang: str) -> nbformat.NotebookNode:
-    """The release of ``lang`` with every TODO answered by its solution's code."""
-    nb = nbformat.read(RELEASES[lang], as_version=4)
+def solved_release(lang: str, path: Path | None = None) -> nbformat.NotebookNode:
+    """The release of ``lang`` (or the notebook at ``path``, an edition's copy of it) with
+    every TODO answered by its solution's code."""
+    nb = nbformat.read(path or RELEASES[lang], as_version=4)
     answers = {c.id: c.source for c in build_solution(lang=lang).cells
                if c.metadata.get("nbgrader", {}).get("solution")}
     for cell in nb.cells:

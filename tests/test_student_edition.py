@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from test_leaks import MARKERS, OPERATIONS, assert_clean
+from test_notebooks import solved_release
 
 from gcl4sr_helpers import __version__
 from grading import student_edition
@@ -37,17 +38,13 @@ KOREAN_CATALOGUE = "gcl4sr_helpers/messages/ko.json"
 WHEEL = f"gcl4sr_course_kit-{__version__}-py3-none-any.whl"
 ENGINE = "gcl4sr_helpers"
 ENGINE_URL = "https://course.example.org/gcl4sr/" + WHEEL
-#: Runs the notebook's cells up to the first TODO, in the environment it is started with.
-RUN_UNTIL_TODO = """
+#: Runs every cell of a notebook, in the environment it is started with; writes what it ran.
+RUN_ALL = """
 import sys
 import nbformat
 from nbclient import NotebookClient
-notebook, out = sys.argv[1:]
+notebook, folder, out = sys.argv[1:]
 nb = nbformat.read(notebook, as_version=4)
-first_todo = next(i for i, c in enumerate(nb.cells)
-                  if c.metadata.get("nbgrader", {}).get("solution"))
-nb.cells = nb.cells[:first_todo]
-folder = notebook.rsplit("/", 1)[0]
 client = NotebookClient(nb, timeout=900, kernel_name="python3",
                         resources={"metadata": {"path": folder}})
 try:
@@ -214,18 +211,20 @@ def _environment(environments: dict[str, Path], unpacked: Path, root: Path) -> P
 def test_edition_installs_and_runs_from_an_empty_folder(lang, unpacked, home_dir, tmp_path,
                                                         environments):
     """README step 1 without the engine (as on Colab): the setup cell installs it from the wheel
-    beside the notebook, then the notebook runs in quick mode up to the first TODO. The readable
-    model it prints later is in the edition's language."""
+    beside the notebook, then the notebook, its TODOs answered with the solution's code, runs to
+    the end in quick mode (every file the engine reads is in the wheel). The readable model it
+    prints is in the edition's language."""
     env_dir = _environment(environments, unpacked, tmp_path)
     python = str(env_dir / "bin" / "python")
     env = _clean_env(env_dir)
     probe = [python, "-c", "import importlib.util as u; print(u.find_spec('gcl4sr_helpers'))"]
     assert subprocess.run(probe, cwd=tmp_path, env=env, capture_output=True,
                           text=True).stdout.strip() == "None"
-    script = tmp_path / "run_until_todo.py"
-    script.write_text(RUN_UNTIL_TODO)
+    script, solved = tmp_path / "run_all.py", tmp_path / "solved.ipynb"
+    script.write_text(RUN_ALL)
+    nbformat.write(solved_release(lang, unpacked / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), solved)
     executed = tmp_path / "executed.ipynb"
-    done = subprocess.run([python, str(script), str(unpacked / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
+    done = subprocess.run([python, str(script), str(solved), str(unpacked / ASSIGNMENT),
                            str(executed)], cwd=tmp_path, capture_output=True, text=True,
                           env=_clean_env(env_dir, GCL4SR_DATA=str(home_dir), GCL4SR_QUICK="1",
                                          MPLBACKEND="Agg"))
