@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import string
 from pathlib import Path
 
@@ -19,9 +18,9 @@ from grading.instructor.checking import battery, intake
 from grading.instructor.run.course import notebook_language
 from grading.kernel import i18n as grader_i18n
 from grading.kernel.registry import CHECKS
+from grading.release_translation import HANGUL
 
 REPO = Path(__file__).resolve().parents[1]
-HANGUL = re.compile("[가-힣]")
 CATALOGUES = {"engine": i18n.CATALOGUES, "grader": grader_i18n.CATALOGUES}
 #: Where each catalogue's keys are named, and the calls that name them: function -> the prefix
 #: its first argument gets (``Refused("lambda")`` names ``refused.lambda``).

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from grading.instructor.classrun import grade_class
 from grading.instructor.common.options import default_options
 from grading.instructor.run.course import ASSIGNMENT
 from grading.release import RELEASES
+from grading.release_translation import HANGUL
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
@@ -27,7 +27,6 @@ from suite import load_maker  # noqa: E402
 
 pytestmark = pytest.mark.slow  # grades a class with the real nbgrader
 
-HANGUL = re.compile("[가-힣]")
 TWINS = ("perfect", "partial", "stubs")  # full points, a mistake per TODO, nothing earned
 EXPECTED = load_maker().expected()
 #: "liar": the Korean "partial" with this cell after the setup cell; its kernel claims English.
