@@ -13,6 +13,11 @@ installs with pip, starts a Dask cluster or trains on real data. Two things keep
   @pytest.mark.slow"); nbgrader commands go through ``Popen`` there (the warm fork server of
   :mod:`grading.instructor.run.warm` is off), so the guard sees them. Tests that start such
   things themselves carry ``@pytest.mark.slow``.
+
+Both run on ``-n`` workers (pytest-xdist, ``addopts`` in ``pyproject.toml``): a module's tests
+stay together on one worker (its module fixtures are built once), the hostile suite is graded
+once for all workers (``suite``), and the heaviest modules are sent first (``HEAVY_FIRST``) so
+that the last one to end is a short one. ``-n 0`` runs them in this process.
 """
 
 import os
@@ -47,6 +52,26 @@ class QuickTierError(RuntimeError):
     """A test in the quick tier started a heavy process."""
 
 
+#: Modules in the order they are sent to the workers, the longest first (seconds of each in a
+#: serial run, 2-core machine, December 2026); any other module follows. The tests on the graded
+#: hostile suite come after the class has had time to grade in the background.
+HEAVY_FIRST = (
+    "test_dataset.py",          # 136
+    "test_notebooks.py",        # 121
+    "test_student_edition.py",  # 118
+    "test_lifecycle.py",        # 84
+    "test_dask.py",             # 58
+    "test_leaks.py",            # 60
+    "test_grade_class.py",      # 53
+    "test_mixed_class.py",      # 41
+    "test_isolation.py",        # 30
+    "test_prestart.py",         # 28
+    "test_server_hardening.py",  # 24
+)
+MAX_WORKERS = 4
+"""``-n auto`` takes at most this many workers: a heavy module keeps about two cores busy."""
+
+
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by mark
 def pytest_collection_modifyitems(config, items):
     for item in items:
@@ -55,6 +80,13 @@ def pytest_collection_modifyitems(config, items):
             module, _, name = entry.rpartition("::")
             if name in used and module in ("", item.path.name):
                 item.add_marker(pytest.mark.slow)
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the order the workers are sent the groups
+        rank = {module: index for index, module in enumerate(HEAVY_FIRST)}
+        items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -98,18 +130,36 @@ def home_dir() -> Path:
     return path
 
 
+def _suite_module():
+    if str(FIXTURES) not in sys.path:
+        sys.path.insert(0, str(FIXTURES))  # as the tests import it: one module, one run
+    import suite
+
+    return suite
+
+
+@pytest.fixture(scope="session")
+def run_folder(tmp_path_factory) -> Path:
+    """A folder of this test run that every ``-n`` worker shares."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session", autouse=True)
-def hostile_suite_in_background(request):
+def hostile_suite_in_background(request, run_folder):
     """Start grading the hostile suite (``fixtures/suite.py``) as the session begins when a
-    selected test will need it: it grades while the tests before those run."""
+    selected test will need it: it grades while the tests before those run (once in a run:
+    the first worker to begin starts it)."""
     needs = any("suite" in getattr(item, "fixturenames", ()) for item in request.session.items)
     if needs and _home() is not None:
-        if str(FIXTURES) not in sys.path:
-            sys.path.insert(0, str(FIXTURES))  # as the tests import it: one module, one run
-        from suite import start_suite
-
-        start_suite(str(_home()))
+        _suite_module().start_suite(str(_home()), run_folder)
     yield
+
+
+@pytest.fixture(scope="session")
+def suite(home_dir, run_folder) -> dict:
+    """The hostile suite graded by the class command (``fixtures/suite.py``)."""
+    return _suite_module().graded_suite(str(home_dir), run_folder)
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ from grading.release import SOLUTION
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
-from suite import graded_suite, load_maker  # noqa: E402
+from suite import load_maker  # noqa: E402
 
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"  # the assignment's notebook file: its name is the assignment's
 
@@ -287,11 +287,6 @@ def test_toy_class_scores_and_outputs(toy_run):
 
 
 # --------------------------------------------------------------------------- hostile suite
-@pytest.fixture(scope="module")
-def suite(home_dir):
-    return graded_suite(str(home_dir))
-
-
 def test_suite_fixtures_cover_the_expected_table():
     assert set(load_maker().SUBMISSIONS) == set(EXPECTED["students"])
 

@@ -23,8 +23,6 @@ from grading.instructor.run.course import ASSIGNMENT, config_text
 from grading.release import RELEASE, RELEASES, SOLUTION, build_solution, write_notebook
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "fixtures"))
-from suite import graded_suite  # noqa: E402
 
 #: Operations of the reference WITG, as a student would copy them. The engine sorts with
 #: lexsort for its own purposes; its answer-freedom is tests/test_no_answers.py's job.
@@ -141,8 +139,8 @@ def test_generated_solution_is_clean(lang, tmp_path):
 
 
 @pytest.mark.slow
-def test_feedback_of_the_hostile_suite_is_clean(home_dir, tmp_path):
-    out = graded_suite(str(home_dir))["out"]
+def test_feedback_of_the_hostile_suite_is_clean(suite, tmp_path):
+    out = suite["out"]
     pages = sorted((out / "feedback").rglob("*.html"))
     assert len(pages) >= 10
     texts = _texts(pages)

@@ -32,6 +32,7 @@ from grading.instructor.run.ahead import Ahead
 from grading.instructor.run.course import ASSIGNMENT, Course, build_template
 from grading.instructor.run.discover import discover
 from grading.instructor.run.grade_one import grade_one, prepare
+from grading.instructor.run.server_process import server_socket
 
 needs_bwrap = pytest.mark.skipif(isolation.problem() is not None, reason="needs bubblewrap")
 REPORT = re.compile(r"^(MEDDLER|WITNESS) (.*)$", re.M)
@@ -146,19 +147,22 @@ def test_a_kernel_started_early_shows_nothing_of_its_start_nor_of_the_one_before
 
 @needs_bwrap
 @pytest.mark.slow
-def test_a_kernel_prepared_and_never_graded_is_killed_with_its_server(toy, tmp_path):
-    _, source, subs = toy
-    course = build_template(tmp_path, source, ASSIGNMENT, ASSIGNMENT, 120, tmp_path / "log")
+def test_a_kernel_prepared_and_never_graded_is_killed_with_its_server(toy):
+    root, source, subs = toy
+    work = root / "never"  # a short path, as the class command's: its sockets fit
+    work.mkdir()
+    course = build_template(work, source, ASSIGNMENT, ASSIGNMENT, 120, work / "log")
     found = discover(subs, ASSIGNMENT, ASSIGNMENT)
     seen: dict = {}
 
     def remember(sub, nice):
-        seen[sub.student] = prepare(sub, course, tmp_path, OPTIONS, nice)
+        seen[sub.student] = prepare(sub, course, work, OPTIONS, nice)
         return seen[sub.student]
 
     ahead = Ahead(remember, found)
     first = ahead.take(found[0])
-    assert grade_one(first.sub, course, tmp_path, OPTIONS, ready=first).scores["recall_hidden"]
+    graded = grade_one(first.sub, course, work, OPTIONS, ready=first)
+    assert graded.scores["recall_hidden"], (graded.status, graded.reasons, graded.log[-3000:])
     for _ in range(600):  # prepared in the background while meddler was graded
         if "witness" in seen:
             break
@@ -167,8 +171,20 @@ def test_a_kernel_prepared_and_never_graded_is_killed_with_its_server(toy, tmp_p
     assert left.nice > 0 and os.getpriority(os.PRIO_PGRP, left.kernel.pid) > 0
     pids = [left.kernel.pid, left.server.pid]
     ahead.close()
-    time.sleep(0.5)
+    for _ in range(100):  # killed; a loaded machine may take a moment to reap them
+        if not [pid for pid in pids if Path(f"/proc/{pid}").exists()]:
+            break
+        time.sleep(0.1)
     assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+def test_a_grading_folder_too_deep_for_its_socket_is_a_clear_grader_error(tmp_path):
+    """A Unix socket's path holds at most 107 bytes: a work folder deeper than that (a long
+    ``TMPDIR``) stops the submission with a reason that says what to do."""
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    with pytest.raises(ValueError, match="TMPDIR"):
+        server_socket(deep)
 
 
 @needs_bwrap

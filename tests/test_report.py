@@ -27,7 +27,6 @@ from grading.instructor.report.similarity import similar_pairs
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
 from make_submissions import MISTAKEN  # noqa: E402
-from suite import graded_suite  # noqa: E402
 
 TEMPLATE = '''def recall(actual, predicted, topk):
     """Mean recall of the users with a ground truth."""
@@ -111,11 +110,6 @@ def test_a_fired_hint_is_mapped_to_the_mistake_it_names(capsys, monkeypatch, lan
 
 
 # --------------------------------------------------------------------------- the suite
-@pytest.fixture(scope="module")
-def suite(home_dir):
-    return graded_suite(str(home_dir))
-
-
 @pytest.fixture(scope="module")
 def report(suite) -> dict:
     return json.loads((suite["out"] / "report.json").read_text(encoding="utf-8"))

@@ -51,10 +51,19 @@ def _stop_warm(server: ForkServer, tmp: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
+SOCKET_PATH_MAX = 107
+"""The longest path of a Unix socket (``sun_path`` holds 108 bytes on Linux)."""
+
+
 def server_socket(folder: Path) -> Path:
-    """Where the check server of ``folder`` listens, alone in a folder of its own (made)."""
-    (folder / "socket").mkdir(exist_ok=True)
-    return folder / "socket" / "checks.sock"
+    """Where the check server of ``folder`` listens, alone in a folder of its own (made);
+    ``ValueError`` if that path is too long for a Unix socket."""
+    path = folder / "socket" / "checks.sock"
+    if len(os.fsencode(path)) > SOCKET_PATH_MAX:
+        raise ValueError(f"the grading folder's path is too long for a Unix socket ({path}): "
+                         "set TMPDIR to a shorter folder")
+    path.parent.mkdir(exist_ok=True)
+    return path
 
 
 def start_server(folder: Path, exchange: Path, options: Options, log: Path,
