@@ -1,8 +1,8 @@
-"""A class that mixes both editions: each English submission is the English twin of a
-submission of the hostile suite (``tests/fixtures/make_submissions.py``), graded in the same
-class run beside it. The same code gets the same points; each student reads their feedback in
-the language of their notebook, never in one their kernel claims; ``grades.csv`` and the class
-report hold both.
+"""A class that mixes both editions: the English twin of three submissions of the hostile
+suite (``tests/fixtures/make_submissions.py``) and a Korean "liar", graded in one class run; the
+Korean originals are the suite's own, graded by the class command (``suite``). The same code
+gets the same points; each student reads their feedback in the language of their notebook,
+never in one their kernel claims; ``grades.csv`` and the class report hold both.
 """
 
 from __future__ import annotations
@@ -50,29 +50,33 @@ def english_twin(korean: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 @pytest.fixture(scope="module")
-def mixed(home_dir, tmp_path_factory):
+def mixed(suite, tmp_path_factory):
+    """``(results, rows, out)`` of the class run of the twins and the liar, and, in
+    ``results`` and ``rows``, the suite's Korean originals: ``results[student]`` is their
+    autograded notebook."""
     root = tmp_path_factory.mktemp("mixed")
-    korean = root / "korean"
-    load_maker().build(korean, list(TWINS))
+    originals = suite["submissions"]
     subs = root / "subs"
     for student in TWINS:
-        path = korean / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-        for name, nb in ((student, nbformat.read(path, as_version=4)),
-                         (f"{student}-en", english_twin(nbformat.read(path, as_version=4)))):
-            target = subs / name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-            target.parent.mkdir(parents=True)
-            nbformat.write(nb, target)
-    liar = nbformat.read(korean / "partial" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+        nb = nbformat.read(originals / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+        target = subs / f"{student}-en" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        target.parent.mkdir(parents=True)
+        nbformat.write(english_twin(nb), target)
+    liar = nbformat.read(originals / "partial" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
     liar.cells.insert(1 + next(i for i, c in enumerate(liar.cells)
                                if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"),
                       nbformat.v4.new_code_cell(LIE))
     (subs / "liar" / ASSIGNMENT).mkdir(parents=True)
     nbformat.write(liar, subs / "liar" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    options = default_options(2, case_wall=5)
-    results = grade_class(subs, root / "out", 2, options, quiet=True)
+    options = default_options(2, case_wall=5)  # as the suite's class command
+    results = {r.student: r for r in grade_class(subs, root / "out", 2, options, quiet=True)}
     with open(root / "out" / "grades.csv", newline="") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
-    return {result.student: result for result in results}, rows, root / "out"
+    for student in TWINS:
+        rows[student] = suite["rows"][student]
+        results[student] = nbformat.read(suite["out"] / "autograded" / student / ASSIGNMENT /
+                                         f"{ASSIGNMENT}.ipynb", 4)
+    return results, rows, root / "out"
 
 
 def test_a_twin_is_the_english_release_with_the_same_code():
@@ -91,39 +95,41 @@ def test_a_twin_is_the_english_release_with_the_same_code():
 @pytest.mark.parametrize("student", TWINS)
 def test_the_same_code_gets_the_same_points_in_either_edition(mixed, student):
     results, rows, _ = mixed
-    korean, english = results[student], results[f"{student}-en"]
-    assert (korean.lang, english.lang) == ("ko", "en")
-    assert korean.status == english.status == "graded"
-    assert english.scores == korean.scores
-    assert [korean.scores[p] for p in EXPECTED["parts"]] == EXPECTED["students"][student]["points"]
+    english = results[f"{student}-en"]
+    assert english.lang == "en" and english.status == "graded"
+    assert [english.scores[p] for p in EXPECTED["parts"]] == \
+        EXPECTED["students"][student]["points"]
     columns = [*EXPECTED["parts"], "total", "max"]
     assert [rows[f"{student}-en"][c] for c in columns] == [rows[student][c] for c in columns]
 
 
 def test_each_student_reads_the_reasons_in_the_language_of_their_notebook(mixed):
-    results, rows, _ = mixed
+    _, rows, _ = mixed
     for student in ("partial", "stubs"):
         korean, english = rows[student]["reasons"], rows[f"{student}-en"]["reasons"]
         assert HANGUL.search(korean) and "핵심 하위 검사" in korean
         assert english and not HANGUL.search(english), english
         assert "the core sub-check" in english
-        assert len(results[student].reasons) == len(results[f"{student}-en"].reasons)
+        assert len(korean.split(" | ")) == len(english.split(" | "))
 
 
 def test_the_kernels_claim_of_a_language_is_not_evidence(mixed):
     """The liar's kernel says English; the trusted side reads a Korean notebook: Korean reasons,
     the same as its honest twin's, and the same points."""
     results, rows, _ = mixed
-    assert results["liar"].lang == "ko" and results["liar"].scores == results["partial"].scores
+    columns = [*EXPECTED["parts"], "total", "max"]
+    assert results["liar"].lang == "ko"
+    assert [rows["liar"][c] for c in columns] == [rows["partial"][c] for c in columns]
     assert rows["liar"]["reasons"] == rows["partial"]["reasons"]
     assert "핵심 하위 검사" in rows["liar"]["reasons"]
 
 
 def test_the_checks_in_an_english_notebook_speak_english(mixed):
     results, _, _ = mixed
-    printed = {name: "".join(output.get("text", "") for cell in results[name].autograded.cells
+    printed = {name: "".join(output.get("text", "") for cell in notebook.cells
                              for output in cell.get("outputs", []))
-               for name in ("partial", "partial-en")}
+               for name, notebook in (("partial", results["partial"]),
+                                      ("partial-en", results["partial-en"].autograded))}
     assert "── WITG 점검 ──" in printed["partial"]
     assert "── WITG check ──" in printed["partial-en"] and "점검 ──" not in printed["partial-en"]
 
@@ -131,13 +137,12 @@ def test_the_checks_in_an_english_notebook_speak_english(mixed):
 def test_the_class_report_counts_both_editions_together(mixed):
     _, _, out = mixed
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert report["summary"]["submissions"] == 2 * len(TWINS) + 1  # and the liar
-    assert report["summary"]["languages"] == {"en": len(TWINS), "ko": len(TWINS) + 1}
+    assert report["summary"]["submissions"] == len(TWINS) + 1  # and the liar
+    assert report["summary"]["languages"] == {"en": len(TWINS), "ko": 1}
     core = next(r for r in report["subchecks"] if (r["check"], r["id"]) == ("witg", "edges"))
-    # twins lose it together; the liar loses it as "partial" does
-    assert core["ran"] == 2 * len(TWINS) + 1 and core["lost"] % 2 == 1
+    assert core["ran"] == len(TWINS) + 1 and core["lost"] == 3  # partial-en, stubs-en, liar
     mistakes = {h["mistake"]: h["students"] for h in report["hints"]}
-    assert mistakes.get("witg.one_direction") == 3  # "partial", its twin and the liar
+    assert mistakes.get("witg.one_direction") == 2  # the twin of "partial" and the liar
 
 
 def test_the_report_is_korean_by_default_and_english_when_asked(mixed):
