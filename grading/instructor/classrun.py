@@ -26,7 +26,7 @@ from .run.ahead import Ahead
 from .run.course import ASSIGNMENT, REPO, Course, build_template
 from .run.discover import Submission, discover, submission_language
 from .run.executors import Assignment, grade_here, grade_on_dask
-from .run.grade_one import Prepared, grade_one, prepare
+from .run.grade_one import Prepared, grade_one, prepare, warm_gradebook
 from .run.output import summary_table, write_outputs
 from .run.server_process import warm_checks
 
@@ -42,6 +42,7 @@ def grade_class(submissions: Path, out: Path, jobs: int = 1, options: Options | 
         use_bwrap(options.sandbox)  # --sandbox bwrap where it cannot work: stop now
         if warm.can_fork():
             warm_checks()  # imports torch and the reference while the template is built
+        warm_gradebook()
     source = source or REPO / "solutions" / assignment
     subs = discover(submissions, assignment, notebook)
     work = Path(tempfile.mkdtemp(prefix="gcl4sr-grade-"))

@@ -5,11 +5,13 @@ while the submission before it is graded (:mod:`.ahead`), then graded (:func:`gr
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -298,6 +300,15 @@ def _fault(result: Result, run, text: str, options: Options) -> None:
     hint = "memory limit or crash" if died else "see the log"
     last = [line for line in text.splitlines() if "Error" in line][-1:] or ["(no error)"]
     result.reasons.append(f"{result.status} ({hint}): {last[0].strip()[:200]}; {KEPT}")
+
+
+def warm_gradebook() -> threading.Thread:
+    """Import nbgrader's gradebook API (SQLAlchemy; 0.7 s, once per process) in the background,
+    while the course template is built, rather than in the first submission's turn."""
+    thread = threading.Thread(target=importlib.import_module, args=("nbgrader.api",),
+                              name="warm-gradebook", daemon=True)
+    thread.start()
+    return thread
 
 
 def _gradebook_scores(root: Path, course: Course, student: str) -> dict[str, float]:
