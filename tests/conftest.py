@@ -80,7 +80,7 @@ def pytest_collection_modifyitems(config, items):
             module, _, name = entry.rpartition("::")
             if name in used and module in ("", item.path.name):
                 item.add_marker(pytest.mark.slow)
-    if os.environ.get("PYTEST_XDIST_WORKER"):  # the order the workers are sent the groups
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the order the workers are sent the modules
         rank = {module: index for index, module in enumerate(HEAVY_FIRST)}
         items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
