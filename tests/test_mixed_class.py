@@ -29,6 +29,7 @@ pytestmark = pytest.mark.slow  # grades a class with the real nbgrader
 
 TWINS = ("perfect", "partial", "stubs")  # full points, a mistake per TODO, nothing earned
 EXPECTED = load_maker().expected()
+COLUMNS = [*EXPECTED["parts"], "total", "max"]  # the points columns of grades.csv
 #: "liar": the Korean "partial" with this cell after the setup cell; its kernel claims English.
 LIE = ('import os\nfrom gcl4sr_helpers import i18n\n'
        'i18n.set_language("en")\nos.environ["GCL4SR_LANG"] = "en"')
@@ -51,9 +52,8 @@ def english_twin(korean: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 @pytest.fixture(scope="module")
 def mixed(suite, tmp_path_factory):
-    """``(results, rows, out)`` of the class run of the twins and the liar, and, in
-    ``results`` and ``rows``, the suite's Korean originals: ``results[student]`` is their
-    autograded notebook."""
+    """``(results, rows, out)`` of the class run of the twins and the liar; ``rows`` also
+    holds the suite's rows of the Korean originals."""
     root = tmp_path_factory.mktemp("mixed")
     originals = suite["submissions"]
     subs = root / "subs"
@@ -72,10 +72,7 @@ def mixed(suite, tmp_path_factory):
     results = {r.student: r for r in grade_class(subs, root / "out", 2, options, quiet=True)}
     with open(root / "out" / "grades.csv", newline="") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
-    for student in TWINS:
-        rows[student] = suite["rows"][student]
-        results[student] = nbformat.read(suite["out"] / "autograded" / student / ASSIGNMENT /
-                                         f"{ASSIGNMENT}.ipynb", 4)
+    rows.update({student: suite["rows"][student] for student in TWINS})
     return results, rows, root / "out"
 
 
@@ -99,8 +96,7 @@ def test_the_same_code_gets_the_same_points_in_either_edition(mixed, student):
     assert english.lang == "en" and english.status == "graded"
     assert [english.scores[p] for p in EXPECTED["parts"]] == \
         EXPECTED["students"][student]["points"]
-    columns = [*EXPECTED["parts"], "total", "max"]
-    assert [rows[f"{student}-en"][c] for c in columns] == [rows[student][c] for c in columns]
+    assert [rows[f"{student}-en"][c] for c in COLUMNS] == [rows[student][c] for c in COLUMNS]
 
 
 def test_each_student_reads_the_reasons_in_the_language_of_their_notebook(mixed):
@@ -117,18 +113,19 @@ def test_the_kernels_claim_of_a_language_is_not_evidence(mixed):
     """The liar's kernel says English; the trusted side reads a Korean notebook: Korean reasons,
     the same as its honest twin's, and the same points."""
     results, rows, _ = mixed
-    columns = [*EXPECTED["parts"], "total", "max"]
     assert results["liar"].lang == "ko"
-    assert [rows["liar"][c] for c in columns] == [rows["partial"][c] for c in columns]
+    assert [rows["liar"][c] for c in COLUMNS] == [rows["partial"][c] for c in COLUMNS]
     assert rows["liar"]["reasons"] == rows["partial"]["reasons"]
     assert "핵심 하위 검사" in rows["liar"]["reasons"]
 
 
-def test_the_checks_in_an_english_notebook_speak_english(mixed):
+def test_the_checks_in_an_english_notebook_speak_english(mixed, suite):
     results, _, _ = mixed
+    korean = nbformat.read(suite["out"] / "autograded" / "partial" / ASSIGNMENT /
+                           f"{ASSIGNMENT}.ipynb", 4)
     printed = {name: "".join(output.get("text", "") for cell in notebook.cells
                              for output in cell.get("outputs", []))
-               for name, notebook in (("partial", results["partial"]),
+               for name, notebook in (("partial", korean),
                                       ("partial-en", results["partial-en"].autograded))}
     assert "── WITG 점검 ──" in printed["partial"]
     assert "── WITG check ──" in printed["partial-en"] and "점검 ──" not in printed["partial-en"]

@@ -302,13 +302,11 @@ def _fault(result: Result, run, text: str, options: Options) -> None:
     result.reasons.append(f"{result.status} ({hint}): {last[0].strip()[:200]}; {KEPT}")
 
 
-def warm_gradebook() -> threading.Thread:
+def warm_gradebook() -> None:
     """Import nbgrader's gradebook API (SQLAlchemy; 0.7 s, once per process) in the background,
     while the course template is built, rather than in the first submission's turn."""
-    thread = threading.Thread(target=importlib.import_module, args=("nbgrader.api",),
-                              name="warm-gradebook", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=importlib.import_module, args=("nbgrader.api",),
+                     name="warm-gradebook", daemon=True).start()
 
 
 def _gradebook_scores(root: Path, course: Course, student: str) -> dict[str, float]:
