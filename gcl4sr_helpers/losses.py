@@ -5,6 +5,8 @@ The MMD loss itself is a student exercise and is injected into the model.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -99,40 +101,58 @@ def gaussian_kernel(source: Tensor, target: Tensor, kernel_mul: float = 2.0,
     return _MultiKernel.apply(centred, bandwidths)
 
 
-def _nll_sum(logits: Tensor, targets: Tensor) -> Tensor:
-    """Sum over rows of ``-log softmax(logits)[row, targets[row]]``, in float64."""
+def _nll_and_grad(logits: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
+    """``(Σ_rows -log softmax(logits)[row, targets[row]], its gradient softmax - onehot)``.
+
+    The sum is in float64; the gradient overwrites ``logits`` (one ``exp`` pass for both).
+    """
     picked = logits.gather(1, targets.unsqueeze(1)).squeeze(1)
-    return (torch.logsumexp(logits, 1) - picked).sum(dtype=torch.float64)
+    top = logits.amax(1, keepdim=True)
+    probs = logits.sub_(top).exp_()
+    total = probs.sum(1, keepdim=True)
+    nll = (total.log().add_(top).squeeze(1) - picked).sum(dtype=torch.float64)
+    probs.div_(total)
+    probs[torch.arange(probs.shape[0], device=logits.device), targets] -= 1.0
+    return nll, probs
 
 
-def _nll_grad(logits: Tensor, targets: Tensor, scale: Tensor) -> Tensor:
-    """``scale`` times the gradient of :func:`_nll_sum` with respect to ``logits``."""
-    grad = torch.softmax(logits, 1)
-    grad[torch.arange(grad.shape[0], device=logits.device), targets] -= 1.0
-    return grad.mul_(scale)
+def _wants_grad(*tensors: Tensor) -> bool:
+    """Whether autograd will differentiate a function of ``tensors`` (decided before ``apply``:
+    inside ``forward`` grad mode is off and ``needs_input_grad`` ignores ``no_grad``)."""
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+
+
+def _scaled(grads: Sequence[Tensor], grad: Tensor) -> tuple[Tensor, ...]:
+    """The gradients saved by a forward pass, times the incoming scalar gradient."""
+    return tuple(g * grad for g in grads)
 
 
 class _ChunkedCrossEntropy(torch.autograd.Function):
-    """Mean cross-entropy of ``x @ weight.T`` without keeping the ``[B, N]`` logits."""
+    """Mean cross-entropy of ``x @ weight.T`` without keeping the ``[B, N]`` logits.
+
+    The loss is a scalar, so its gradients are those of the mean, times the incoming
+    scalar: they are computed in the forward pass, from the same logits blocks
+    (``[B, d]`` and ``[N, d]`` kept, not the logits).
+    """
 
     @staticmethod
-    def forward(ctx, x: Tensor, weight: Tensor, targets: Tensor) -> Tensor:
-        ctx.save_for_backward(x, weight, targets)
+    def forward(ctx, x: Tensor, weight: Tensor, targets: Tensor, with_grad: bool) -> Tensor:
         total = x.new_zeros((), dtype=torch.float64)
+        grad_x = torch.empty_like(x) if with_grad else None
+        grad_weight = torch.zeros_like(weight) if with_grad else None
         for rows in row_blocks(x.shape[0], weight.shape[0]):
-            total += _nll_sum(x[rows] @ weight.T, targets[rows])
+            nll, probs = _nll_and_grad(x[rows] @ weight.T, targets[rows])
+            total += nll
+            if with_grad:
+                grad_x[rows] = probs @ weight
+                grad_weight.addmm_(probs.T, x[rows])
+        if with_grad:
+            ctx.save_for_backward(grad_x.div_(x.shape[0]), grad_weight.div_(x.shape[0]))
         return (total / x.shape[0]).to(x.dtype)
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor, Tensor, None]:
-        x, weight, targets = ctx.saved_tensors
-        grad_x, grad_weight = torch.empty_like(x), torch.zeros_like(weight)
-        scale = grad / x.shape[0]
-        for rows in row_blocks(x.shape[0], weight.shape[0]):
-            probs = _nll_grad(x[rows] @ weight.T, targets[rows], scale)
-            grad_x[rows] = probs @ weight
-            grad_weight.addmm_(probs.T, x[rows])
-        return grad_x, grad_weight, None
+    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:
+        return (*_scaled(ctx.saved_tensors, grad), None, None)
 
 
 def full_softmax_cross_entropy(x: Tensor, weight: Tensor, targets: Tensor) -> Tensor:
@@ -142,32 +162,31 @@ def full_softmax_cross_entropy(x: Tensor, weight: Tensor, targets: Tensor) -> Te
     Equal to the straightforward formula within float tolerance, but the ``[B, N]``
     logits (231 MB at B = 2048 on Home) are never all in memory, forward or backward.
     """
-    return _ChunkedCrossEntropy.apply(x, weight, targets)
+    return _ChunkedCrossEntropy.apply(x, weight, targets, _wants_grad(x, weight))
 
 
 class _NTXent(torch.autograd.Function):
-    """NT-Xent of unit rows ``hidden [2B, d]`` in row blocks: saves ``hidden`` only."""
+    """NT-Xent of unit rows ``hidden [2B, d]`` in row blocks, its gradient computed in the
+    forward pass (as :class:`_ChunkedCrossEntropy`): keeps one ``[2B, d]`` tensor."""
 
     @staticmethod
-    def forward(ctx, hidden: Tensor, temperature: float) -> Tensor:
-        ctx.save_for_backward(hidden)
-        ctx.temperature = temperature
-        total = hidden.new_zeros((), dtype=torch.float64)
-        for rows, logits in _ntxent_blocks(hidden, temperature):
-            total += _nll_sum(logits, _partners(rows, hidden.shape[0], hidden.device))
-        return (total / (hidden.shape[0] // 2)).to(hidden.dtype)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:
-        (hidden,) = ctx.saved_tensors
+    def forward(ctx, hidden: Tensor, temperature: float, with_grad: bool) -> Tensor:
         n = hidden.shape[0]
-        scale = grad / (n // 2) / ctx.temperature
-        grad_hidden = torch.zeros_like(hidden)
-        for rows, logits in _ntxent_blocks(hidden, ctx.temperature):
-            g = _nll_grad(logits, _partners(rows, n, hidden.device), scale)
-            grad_hidden[rows] += g @ hidden
-            grad_hidden += g.T @ hidden[rows]
-        return grad_hidden, None
+        total = hidden.new_zeros((), dtype=torch.float64)
+        grad_hidden = torch.zeros_like(hidden) if with_grad else None
+        for rows, logits in _ntxent_blocks(hidden, temperature):
+            nll, g = _nll_and_grad(logits, _partners(rows, n, hidden.device))
+            total += nll
+            if with_grad:
+                grad_hidden[rows] += g @ hidden
+                grad_hidden += g.T @ hidden[rows]
+        if with_grad:
+            ctx.save_for_backward(grad_hidden.div_(n // 2 * temperature))
+        return (total / (n // 2)).to(hidden.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:
+        return (*_scaled(ctx.saved_tensors, grad), None, None)
 
 
 def _partners(rows: slice, n: int, device: torch.device) -> Tensor:
@@ -197,4 +216,4 @@ def gcl_loss(hidden: Tensor, temperature: float = TEMPERATURE, normalize: bool =
     """
     if normalize:
         hidden = F.normalize(hidden, p=2, dim=-1)
-    return _NTXent.apply(hidden, temperature)
+    return _NTXent.apply(hidden, temperature, _wants_grad(hidden))
