@@ -99,9 +99,9 @@ class _Pattern:
             order = torch.argsort(self.source, stable=True)
             crow = F.pad(torch.cumsum(torch.bincount(self.source, minlength=self.shape[1]), 0),
                          (1, 0))
-            self._by_source = order, crow, self.target[order]
+            self._by_source = order, crow, self.target.index_select(0, order)
         order, crow, col = self._by_source
-        return _csr(crow, col, values[order], self.shape[::-1])
+        return _csr(crow, col, values.index_select(0, order), self.shape[::-1])
 
 
 class _SparseProduct(torch.autograd.Function):
@@ -139,12 +139,13 @@ def sampled_gcn_sage(gcn: GCNConv, sage: SAGEConv, x: Tensor, adj: Adj,
     deg[:n_tgt] += torch.zeros(n_tgt, dtype=x.dtype, device=x.device).index_add_(
         0, target, edge_weight)
     dinv = deg.rsqrt()
-    norm = dinv[source] * edge_weight * dinv[target]
+    norm = dinv.index_select(0, source) * edge_weight * dinv.index_select(0, target)
 
     xw = gcn.lin(x[:n_src])
     neighbours = _SparseProduct.apply(xw, pattern, norm)
     h = xw * (dinv * dinv).unsqueeze(1) + gcn.bias + F.pad(neighbours, (0, 0, 0, n_src - n_tgt))
-    mean = _SparseProduct.apply(h, pattern, 1.0 / pattern.counts[target].to(x.dtype))
+    mean = _SparseProduct.apply(h, pattern,
+                                1.0 / pattern.counts.index_select(0, target).to(x.dtype))
     return F.normalize(sage.lin_l(mean) + sage.lin_r(h[:n_tgt]), p=2.0, dim=-1)
 
 
@@ -166,7 +167,7 @@ class GNNEncoder(nn.Module):
         """
         hops = list(zip(adjs, self.convs[len(self.convs) - len(adjs):], strict=True))
         for i, (adj, conv) in enumerate(hops):
-            x = sampled_gcn_sage(self.gcn, conv, x, adj, edge_weight[adj.e_id])
+            x = sampled_gcn_sage(self.gcn, conv, x, adj, edge_weight.index_select(0, adj.e_id))
             if i < len(hops) - 1:
                 x = self.dropout(F.relu(x))
         return x

@@ -245,13 +245,13 @@ class GCL4SR(nn.Module):
         """The sequence representation used for ranking (evaluation path)."""
         return self._pooled(self.forward(user_ids, inputs, generator), inputs.shape[0])
 
-    def score_items(self, seq_vector: Tensor) -> Tensor:
-        """Scores of every item id for each sequence vector.
+    def score_items(self, seq_vector: Tensor, out: Tensor | None = None) -> Tensor:
+        """Scores of every item id for each sequence vector (written into ``out`` if given).
 
         Padding item 0 is never a target: by default it scores ``-inf`` (so its embedding
         gets no gradient and stays zero); legacy scores it like any item, as the original.
         """
-        scores = seq_vector @ self.item_embeddings.weight.T
+        scores = torch.mm(seq_vector, self.item_embeddings.weight.T, out=out)
         if not self.legacy:
             scores[:, 0] = -math.inf
         return scores

