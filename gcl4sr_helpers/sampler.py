@@ -28,17 +28,20 @@ class Adj(NamedTuple):
 def floyd_sample(degree: Tensor, k: int, generator: torch.Generator | None = None) -> Tensor:
     """Draw ``k`` distinct offsets in ``[0, degree[i])`` per row, uniformly (Floyd's algorithm).
 
-    Every row needs ``degree[i] >= k``. Returns a ``[len(degree), k]`` long tensor.
+    Every row needs ``degree[i] >= k``. Returns a ``[len(degree), k]`` long tensor. Step ``j``
+    draws ``t`` in ``[0, degree - k + j]`` and keeps it, or its upper bound if ``t`` was
+    already picked. All steps' draws are made at once (the same random numbers as one
+    ``rand`` per step); only the duplicate checks run step by step.
     """
-    picks = torch.empty(degree.numel(), k, dtype=torch.long, device=degree.device)
+    n, device = degree.numel(), degree.device
+    upper = degree - k + torch.arange(k, device=device).unsqueeze(1)  # [k, n], inclusive
+    u = torch.rand(k, n, generator=generator, device=device, dtype=torch.float64)
+    draws = torch.minimum((u * (upper + 1)).long(), upper)
+    picks = torch.empty(k, n, dtype=torch.long, device=device)
     for step in range(k):
-        upper = degree - k + step  # inclusive upper bound of this draw
-        u = torch.rand(degree.numel(), generator=generator, device=degree.device,
-                       dtype=torch.float64)
-        t = torch.minimum((u * (upper + 1)).long(), upper)
-        taken = (picks[:, :step] == t.unsqueeze(1)).any(1)
-        picks[:, step] = torch.where(taken, upper, t)
-    return picks
+        taken = (picks[:step] == draws[step]).any(0)
+        picks[step] = torch.where(taken, upper[step], draws[step])
+    return picks.T
 
 
 def sample_neighbors(adj: CSRAdjacency, nodes: Tensor, k: int,
