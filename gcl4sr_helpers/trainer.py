@@ -123,7 +123,7 @@ class Trainer:
         self.optimizer.step()
         return tuple(p.item() for p in parts)
 
-    @torch.no_grad()
+    @torch.inference_mode()  # no_grad, and no version counters on the tensors made
     def rank(self, loader: DataLoader, history: csr_matrix, topk: int = 20,
              seed: int = 0) -> tuple[list[list[int]], list[list[int]]]:
         """Top-``topk`` items of every user over the full catalogue, and the true targets.
