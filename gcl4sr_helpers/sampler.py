@@ -70,7 +70,10 @@ def _relabel(n_id: Tensor, source: Tensor, num_nodes: int) -> tuple[Tensor, Tens
     local = torch.full((num_nodes,), -1, dtype=torch.long, device=n_id.device)
     positions = torch.arange(n_id.numel(), device=n_id.device)
     local.scatter_reduce_(0, n_id, positions, reduce="amax")  # last occurrence, as torch-sparse
-    new = torch.unique(source[local.index_select(0, source) < 0])
+    unseen = torch.zeros(num_nodes, dtype=torch.bool, device=n_id.device)
+    unseen[source] = True
+    unseen[n_id] = False
+    new = unseen.nonzero().squeeze(1)  # the sources not in n_id, ascending (no sort)
     local[new] = torch.arange(n_id.numel(), n_id.numel() + new.numel(), device=n_id.device)
     return torch.cat([n_id, new]), local.index_select(0, source)
 
