@@ -54,13 +54,30 @@ def tune_cpu_allocator() -> bool:
     default glibc maps each one fresh, and the page faults of zero-filling them cost about
     a third of a CPU step. Returns whether the tuning applied (Linux with glibc only).
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
+    libc = _glibc()
+    if libc is None:
         return False
     return bool(libc.mallopt(_M_MMAP_MAX, 0)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30))
+
+
+def release_free_memory() -> bool:
+    """Return the C heap's free memory to the OS (``malloc_trim``), once, between phases.
+
+    The heap that :func:`tune_cpu_allocator` keeps fits the training step, free blocks and
+    all; evaluation needs less of it but not in the same holes, so it would grow the heap
+    above the training peak. Returns whether it applied (Linux with glibc only).
+    """
+    libc = _glibc()
+    return libc is not None and bool(libc.malloc_trim(0))
+
+
+def _glibc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
 
 
 def requested_threads(environ: dict[str, str] | None = None) -> int | None:

@@ -17,7 +17,13 @@ from .blocks import slices
 from .data import SequenceDataset
 from .model import GCL4SR
 from .names import EVAL_KS, LOSS_NAMES
-from .runtime import ThreadGovernor, disable_onednn, select_device, tune_cpu_allocator
+from .runtime import (
+    ThreadGovernor,
+    disable_onednn,
+    release_free_memory,
+    select_device,
+    tune_cpu_allocator,
+)
 
 Metric = Callable[[list[list[int]], list[list[int]], int], float]
 SCORE_ROWS = 512  # users ranked at once: a [512, 28,238] score block on Home (58 MB)
@@ -131,6 +137,8 @@ class Trainer:
         Neighbour sampling uses a generator seeded with ``seed``, so ranking is repeatable.
         """
         self.model.eval()
+        if self.device.type == "cpu":
+            release_free_memory()  # ranking would otherwise grow the heap past training's peak
         generator = torch.Generator(self.device).manual_seed(seed)
         # Results go into buffers allocated up front: small blocks kept from every batch
         # would pin the C heap between the large freed ones and fragment it.
