@@ -59,8 +59,10 @@ def sample_neighbors(adj: CSRAdjacency, nodes: Tensor, k: int,
     offset = torch.arange(row.numel(), device=nodes.device) - seg_start.index_select(0, row)
     crowded = (degree > k).nonzero().squeeze(1)
     if crowded.numel():
-        slots = seg_start[crowded].unsqueeze(1) + torch.arange(k, device=nodes.device)
-        offset[slots.flatten()] = floyd_sample(degree[crowded], k, generator).flatten()
+        first = seg_start.index_select(0, crowded).unsqueeze(1)
+        slots = first + torch.arange(k, device=nodes.device)
+        offset[slots.flatten()] = floyd_sample(degree.index_select(0, crowded), k,
+                                               generator).flatten()
     index = start.index_select(0, row) + offset
     return row, adj.col.index_select(0, index), adj.edge_id.index_select(0, index)
 
