@@ -1,14 +1,14 @@
 """The two encoders of GCL4SR: a GNN over sampled WITG neighbourhoods and a causal Transformer.
 
 Both compute the same functions as the original PyG/PyTorch modules, organised for speed
-on a laptop CPU: sparse CSR products instead of gather/scatter message passing, and a
-Transformer that skips the left padding (most of a batch) by running length buckets.
+on a laptop CPU: weighted sums over each node's edges (``embedding_bag``) instead of
+gather/scatter message passing, and a Transformer that skips the left padding (most of a
+batch) by running length buckets.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Sequence
 
 import torch
@@ -71,51 +71,56 @@ class Dropout(nn.Module):
         return self.drop(x, self.draw(x.shape, x))
 
 
-def _csr(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
-    with warnings.catch_warnings():  # "sparse CSR support is in beta" would reach stderr
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
+def _weighted_bags(index: Tensor, dense: Tensor, offsets: Tensor, weights: Tensor) -> Tensor:
+    """Row ``r``: ``Σ_e weights[e] · dense[index[e]]`` over ``e`` in ``[offsets[r], offsets[r+1])``.
+
+    ``embedding_bag``'s weighted sum: on CPU about 2.5x faster than the same product as a
+    sparse CSR matrix.
+    """
+    return F.embedding_bag(index, dense, offsets, mode="sum", per_sample_weights=weights,
+                           include_last_offset=True)
 
 
 class _Pattern:
-    """A hop's edges as CSR rows (targets) and, built once on first use, as CSR columns.
+    """A hop's edges grouped by target (the rows of ``A``) and, built once on first use, by
+    source (the rows of ``Aᵀ``).
 
-    Both sparse products of a hop share it, so their backward passes transpose it once.
+    Both sparse products of a hop share it, so their backward passes group it once.
     """
 
     def __init__(self, source: Tensor, target: Tensor, n_src: int, n_tgt: int) -> None:
-        self.source, self.target, self.shape = source, target, (n_tgt, n_src)
+        self.source, self.target, self.n_src = source, target, n_src
         self.counts = torch.bincount(target, minlength=n_tgt)
-        self.crow = F.pad(torch.cumsum(self.counts, 0), (1, 0))
+        self.offsets = F.pad(torch.cumsum(self.counts, 0), (1, 0))
         self._by_source: tuple[Tensor, Tensor, Tensor] | None = None
 
-    def matrix(self, values: Tensor) -> Tensor:
-        """The ``[n_tgt, n_src]`` CSR matrix with ``values`` on the edges."""
-        return _csr(self.crow, self.source, values, self.shape)
+    def product(self, values: Tensor, dense: Tensor) -> Tensor:
+        """``A @ dense`` for the ``[n_tgt, n_src]`` matrix ``A`` with ``values`` on the edges."""
+        return _weighted_bags(self.source, dense, self.offsets, values)
 
-    def transposed(self, values: Tensor) -> Tensor:
-        """The ``[n_src, n_tgt]`` CSR transpose of :meth:`matrix`."""
+    def transposed_product(self, values: Tensor, dense: Tensor) -> Tensor:
+        """``Aᵀ @ dense``."""
         if self._by_source is None:
             order = torch.argsort(self.source, stable=True)
-            crow = F.pad(torch.cumsum(torch.bincount(self.source, minlength=self.shape[1]), 0),
-                         (1, 0))
-            self._by_source = order, crow, self.target.index_select(0, order)
-        order, crow, col = self._by_source
-        return _csr(crow, col, values.index_select(0, order), self.shape[::-1])
+            counts = torch.bincount(self.source, minlength=self.n_src)
+            self._by_source = order, F.pad(torch.cumsum(counts, 0), (1, 0)), \
+                self.target.index_select(0, order)
+        order, offsets, target = self._by_source
+        return _weighted_bags(target, dense, offsets, values.index_select(0, order))
 
 
 class _SparseProduct(torch.autograd.Function):
-    """``A @ dense`` for the CSR matrix ``A`` of a pattern, ``Aᵀ @ grad`` backward
+    """``A @ dense`` for the sparse matrix ``A`` of a pattern, ``Aᵀ @ grad`` backward
     (``A``'s values are constants: no gradient flows to the WITG weights)."""
 
     @staticmethod
     def forward(ctx, dense: Tensor, pattern: _Pattern, values: Tensor) -> Tensor:
         ctx.pattern, ctx.values = pattern, values
-        return torch.sparse.mm(pattern.matrix(values), dense)
+        return pattern.product(values, dense)
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:
-        return torch.sparse.mm(ctx.pattern.transposed(ctx.values), grad), None, None
+        return ctx.pattern.transposed_product(ctx.values, grad), None, None
 
 
 def sampled_gcn_sage(gcn: GCNConv, sage: SAGEConv, x: Tensor, adj: Adj,
@@ -129,7 +134,7 @@ def sampled_gcn_sage(gcn: GCNConv, sage: SAGEConv, x: Tensor, adj: Adj,
     the sampled neighbours of target ``i``. Equal to PyG's ``GCNConv`` (self-loops of weight
     1) and ``SAGEConv`` (mean aggregation, root weight, ``normalize=True``), i.e.
     ``sage((h, h[:n_tgt]), edge_index)`` with ``h = gcn(x, edge_index, edge_weight)``, on
-    graphs without self-loops, computed as two sparse CSR products (their transposes built
+    graphs without self-loops, computed as two sparse products (their transposes built
     once per hop for the backward pass). ``adj``'s edges must be grouped by ascending
     target, as the sampler emits.
     """
