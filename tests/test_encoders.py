@@ -93,6 +93,21 @@ def test_dropout_has_the_law_of_nn_dropout():
     torch.testing.assert_close(x.grad, torch.where(y == 0, 0.0, 2.0 / 0.7))
 
 
+def test_dropout_masks_drop_entries_independently():
+    """Four entries share one 64-bit draw: neighbours must still be independent."""
+    torch.manual_seed(0)
+    kept = Dropout(0.5).draw((1_000_000,), torch.empty(0)).float()
+    for gap in (1, 2, 3, 4):
+        both = (kept[:-gap] * kept[gap:]).mean().item()
+        assert abs(both - 0.25) < 0.003, (gap, both)
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5])
+def test_dropout_refuses_a_probability_outside_zero_to_one(p):
+    with pytest.raises(ValueError, match="dropout probability"):
+        Dropout(p)
+
+
 @pytest.mark.parametrize("num_hops", [1, 2, 3])
 def test_isolated_entries_equal_the_sampled_forward_in_train_mode(num_hops):
     """Dropout draws, values and gradients of the padding shortcut match ``forward``."""
