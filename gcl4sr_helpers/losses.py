@@ -5,7 +5,7 @@ The MMD loss itself is a student exercise and is injected into the model.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -144,6 +144,36 @@ def _wants_grad(*tensors: Tensor) -> bool:
 def _scaled(grads: Sequence[Tensor], grad: Tensor) -> tuple[Tensor, ...]:
     """The gradients saved by a forward pass, times the incoming scalar gradient."""
     return tuple(g * grad for g in grads)
+
+
+class _Settled(torch.autograd.Function):
+    """A scalar whose gradients with respect to ``inputs`` were computed in the forward pass."""
+
+    @staticmethod
+    def forward(ctx, value: Tensor, grads: tuple[Tensor | None, ...], *inputs: Tensor) -> Tensor:
+        ctx.grads = grads
+        return value.clone()
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:
+        return (None, None, *(None if g is None else g * grad for g in ctx.grads))
+
+
+def with_gradient_now(loss: Callable[..., Tensor], *inputs: Tensor) -> Tensor:
+    """``loss(*inputs)`` (a scalar) with its gradients computed now, in the forward pass.
+
+    The backward pass then only scales them, so the loss's graph and its backward pass's
+    temporaries are freed here, before later parts of the step allocate theirs. A loss that
+    cuts the graph (no gradient) is returned as it is.
+    """
+    if not _wants_grad(*inputs):
+        return loss(*inputs)
+    leaves = [x.detach().requires_grad_() for x in inputs]
+    value = loss(*leaves)
+    if not value.requires_grad:
+        return value
+    grads = torch.autograd.grad(value, leaves, allow_unused=True)
+    return _Settled.apply(value.detach(), grads, *inputs)
 
 
 class _ChunkedCrossEntropy(torch.autograd.Function):

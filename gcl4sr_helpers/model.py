@@ -51,7 +51,7 @@ from .blocks import slices
 from .data import MAX_LEN
 from .encoders import Dropout, GNNEncoder, SequenceEncoder
 from .graph import CSRAdjacency, incoming_csr
-from .losses import full_softmax_cross_entropy, gcl_loss
+from .losses import full_softmax_cross_entropy, gcl_loss, with_gradient_now
 from .sampler import NeighborSampler
 
 MMDLoss = Callable[[Tensor, Tensor], Tensor]
@@ -171,13 +171,18 @@ class GCL4SR(nn.Module):
 
     def forward(self, user_ids: Tensor, inputs: Tensor,
                 generator: torch.Generator | None = None) -> dict:
-        """Encode a batch: local (Transformer) and two gated global (GNN) views.
+        """Encode a batch: two gated global (GNN) views, then the local (Transformer) one.
 
         Every output lists only the real (non-padding) positions, ``[T, ...]``, by
         ``batch_index`` and ``position``. Padding entries matter only to the MMD loss;
         ``padding`` holds what :meth:`_mmd_targets` needs to compute them (the dropout
         draws, made here so the random stream is that of the padded computation).
         """
+        return self._with_local(self._global_views(user_ids, inputs, generator), inputs)
+
+    def _global_views(self, user_ids: Tensor, inputs: Tensor,
+                      generator: torch.Generator | None) -> dict:
+        """The two sampled GNN views of the batch's real positions, gated per user."""
         batch, length = inputs.shape
         real = inputs != 0
         batch_index, position = real.nonzero(as_tuple=True)
@@ -192,21 +197,26 @@ class GCL4SR(nn.Module):
             with part("MMD"):
                 masks_b = self.global_gnn.padding_masks(num_padding, len(self._hops()),
                                                         global_b)
-
-        with part("Transformer"):
-            local = self.item_encoder(inputs, self.item_embeddings)
         with part("gates and pooling"):
             user_gate = self.user_embeddings(user_ids) @ self.gate_user  # [B, L]
             kept_a = self.gnn_dropout.draw((batch, length, global_a.shape[1]), global_a)
             kept_b = self.gnn_dropout.draw((batch, length, global_b.shape[1]), global_b)
             gated_a = self._gated(global_a, user_gate[real], _rows(kept_a, real))
             gated_b = self._gated(global_b, user_gate[real], _rows(kept_b, real))
-            hidden = self.linear_transform(torch.cat([local, gated_a, gated_b], -1))
         padding = dict(user_gate=user_gate[~real], masks=(masks_a, masks_b),
                        kept=(kept_a, kept_b))
-        return dict(hidden=hidden, batch_index=batch_index, position=position, gated_a=gated_a,
+        return dict(batch_index=batch_index, position=position, gated_a=gated_a,
                     gated_b=gated_b, global_a=global_a, global_b=global_b, real=real,
                     padding=padding)
+
+    def _with_local(self, out: dict, inputs: Tensor) -> dict:
+        """``out`` with ``hidden``: the local view and both gated views, mixed per position."""
+        with part("Transformer"):
+            local = self.item_encoder(inputs, self.item_embeddings)
+        with part("gates and pooling"):
+            out["hidden"] = self.linear_transform(
+                torch.cat([local, out["gated_a"], out["gated_b"]], -1))
+        return out
 
     def _gated(self, view: Tensor, user_gate: Tensor, kept: Tensor | None) -> Tensor:
         """``dropout(g ⊙ v)`` with ``g = σ(v · w_item + (e_u W_user)_t)``, one scalar gate per
@@ -258,9 +268,21 @@ class GCL4SR(nn.Module):
 
     def calculate_loss(self, user_ids: Tensor, inputs: Tensor, targets: Tensor,
                        generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
-        """Return ``(loss, main_loss, gcl_loss, mmd_loss)`` for one training batch."""
-        out = self.forward(user_ids, inputs, generator)
+        """Return ``(loss, main_loss, gcl_loss, mmd_loss)`` for one training batch.
+
+        The MMD loss and its gradient are computed as soon as the gated views exist, before
+        the Transformer: its ``[2B, 2B]`` kernel matrices and their gradients are freed
+        before the rest of the step's activations are made (a lower memory peak).
+        """
+        out = self._global_views(user_ids, inputs, generator)
         batch = inputs.shape[0]
+        with part("MMD"):
+            # w_e of every item once, then looked up: the MMD source without a [B, L, d] tensor
+            all_items = torch.arange(self.num_items, device=inputs.device)
+            local = self.w_e(self.item_embeddings(all_items)).squeeze(-1)[inputs]
+            mmd = sum(with_gradient_now(self.mmd_loss, local, self._mmd_targets(out, view))
+                      for view in (0, 1))
+        out = self._with_local(out, inputs)
         with part("gates and pooling"):
             seq_out = self.dropout(self._pooled(out, batch))
         with part("main loss"):
@@ -274,11 +296,6 @@ class GCL4SR(nn.Module):
             mean_a = segment_mean(out["global_a"], index, batch)
             mean_b = segment_mean(out["global_b"], index, batch)
             gcl = gcl_loss(torch.cat([mean_a, mean_b], 0))
-        with part("MMD"):
-            # w_e of every item once, then looked up: the MMD source without a [B, L, d] tensor
-            all_items = torch.arange(self.num_items, device=inputs.device)
-            local = self.w_e(self.item_embeddings(all_items)).squeeze(-1)[inputs]
-            mmd = sum(self.mmd_loss(local, self._mmd_targets(out, view)) for view in (0, 1))
         return main + self.lam1 * gcl + self.lam2 * mmd, main, gcl, mmd
 
     def _mmd_targets(self, out: dict, view: int) -> Tensor:
@@ -288,7 +305,7 @@ class GCL4SR(nn.Module):
         dropout draws, instead of keeping their ``[B * L - T, d]`` activations.
         """
         real, padding = out["real"], out["padding"]
-        targets = out["hidden"].new_empty(real.shape)
+        targets = out["gated_a"].new_empty(real.shape)
         targets[real] = self.w_g(out[("gated_a", "gated_b")[view]]).squeeze(-1)
         user_gate, masks = padding["user_gate"], padding["masks"][view]
         kept = _rows(padding["kept"][view], ~real)

@@ -185,11 +185,11 @@ def padded_losses(model, user_ids, inputs, targets, generator):
         view[real] = encoded
         view[~real] = model.global_gnn.isolated(padding_node, int((~real).sum()), len(sizes))
         views.append(view)
-    local = torch.zeros(batch, length, model.item_embeddings.embedding_dim)
-    local[inputs != 0] = model.item_encoder(inputs, model.item_embeddings)
     user_gate = model.user_embeddings(user_ids) @ model.gate_user
     gated = [model.gnn_dropout(view * torch.sigmoid(
         (view @ model.gate_item).squeeze(-1) + user_gate).unsqueeze(-1)) for view in views]
+    local = torch.zeros(batch, length, model.item_embeddings.embedding_dim)
+    local[inputs != 0] = model.item_encoder(inputs, model.item_embeddings)
     hidden = model.linear_transform(torch.cat([local, *gated], -1))[real]
     batch_index, position = real.nonzero(as_tuple=True)
     seq_out = model.dropout(model.final_att_net(hidden, batch_index, position, batch))
