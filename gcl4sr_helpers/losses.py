@@ -164,13 +164,13 @@ def with_gradient_now(loss: Callable[..., Tensor], *inputs: Tensor) -> Tensor:
 
     The backward pass then only scales them, so the loss's graph and its backward pass's
     temporaries are freed here, before later parts of the step allocate theirs. A loss that
-    cuts the graph (no gradient) is returned as it is.
+    cuts the graph (no gradient, or not a tensor) is returned as it is.
     """
     if not _wants_grad(*inputs):
         return loss(*inputs)
     leaves = [x.detach().requires_grad_() for x in inputs]
     value = loss(*leaves)
-    if not value.requires_grad:
+    if not isinstance(value, Tensor) or not value.requires_grad:
         return value
     grads = torch.autograd.grad(value, leaves, allow_unused=True)
     return _Settled.apply(value.detach(), grads, *inputs)

@@ -5,7 +5,12 @@ import math
 import pytest
 import torch
 
-from gcl4sr_helpers.losses import full_softmax_cross_entropy, gaussian_kernel, gcl_loss
+from gcl4sr_helpers.losses import (
+    full_softmax_cross_entropy,
+    gaussian_kernel,
+    gcl_loss,
+    with_gradient_now,
+)
 
 
 def naive_kernel(source, target, kernel_mul=2.0, kernel_num=5, fix_sigma=None):
@@ -100,3 +105,36 @@ def assert_close_to_float64(got: torch.Tensor, want: torch.Tensor) -> None:
     the large terms they are sums of."""
     torch.testing.assert_close(got, want.float(), rtol=1e-5,
                                atol=1e-5 * float(want.abs().max()))
+
+
+def test_with_gradient_now_gives_autograd_s_gradients_and_frees_the_graph():
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(6, 4, generator=gen, requires_grad=True)
+    y = torch.randn(6, 4, generator=gen, requires_grad=True)
+
+    def loss(a, b):
+        return ((a * b).sum() ** 2 + a.exp().mean()) / 3
+
+    early = with_gradient_now(loss, x * 2, y)
+    assert early.grad_fn is not None and early.grad_fn.next_functions  # the inputs' graphs
+    got = torch.autograd.grad(5 * early, (x, y))
+    want = torch.autograd.grad(5 * loss(x * 2, y), (x, y))
+    torch.testing.assert_close(early, loss(x * 2, y))
+    for a, b in zip(got, want, strict=True):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("cut", [lambda a, b: float((a - b).sum()),
+                                 lambda a, b: (a - b).sum().detach()])
+def test_with_gradient_now_returns_a_loss_that_cuts_the_graph_as_it_is(cut):
+    x = torch.ones(3, requires_grad=True)
+    value = with_gradient_now(cut, x, x * 0)
+    assert float(value) == 3.0
+    assert not isinstance(value, torch.Tensor) or not value.requires_grad
+
+
+def test_with_gradient_now_without_autograd_only_evaluates():
+    x = torch.ones(3, requires_grad=True)
+    with torch.no_grad():
+        value = with_gradient_now(lambda a: a.sum() * 2, x)
+    assert value.item() == 6.0 and value.grad_fn is None
