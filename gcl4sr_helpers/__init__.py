@@ -18,8 +18,8 @@ if "OMP_WAIT_POLICY" not in os.environ:
 # PyTorch reads THP_MEM_ALLOC_ENABLE at its first allocation: blocks of 2 MB or more are then
 # 2 MB-aligned and marked for transparent huge pages (Linux). The training step's C heap
 # fragments less and faults ten times fewer pages: peak RSS over 12 course steps 1,445-1,483
-# MiB against 1,629-1,661 MiB without, at the same step time (bench/README.md, "Memory").
-# An explicit THP_MEM_ALLOC_ENABLE is kept.
+# MiB against 1,629-1,661 MiB without, at the same step time. An explicit
+# THP_MEM_ALLOC_ENABLE is kept.
 os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 
 warnings.filterwarnings("ignore", module=r"torch_geometric(\..*)?")
