@@ -4,7 +4,8 @@
                                  [--out bench/results/step_profile.json]
 
 Profiles ``Trainer.train_step`` (batch 2048, full Home) with torch.profiler after two warm-up
-steps, once per thread count. Every top-level operator is credited to a part of the step
+steps and three unprofiled ones (their median is the unprofiled time), once per thread count.
+Every top-level operator is credited to a part of the step
 (:data:`gcl4sr_helpers.model.PARTS`, the ``record_function`` labels of the model): a forward
 operator to the label around it, a backward node to the label of the forward operator that
 made it (the same autograd sequence number), a recomputed forward (checkpoint) to its label,
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -41,6 +43,7 @@ from .calibration import copy_bandwidth_gbs, sgemm_gflops
 REPO = Path(__file__).resolve().parents[1]
 BACKWARD = "autograd::engine::evaluate_function: "
 LABEL = "gcl4sr: "
+WARMUP = 2  # steps before the timed ones
 
 
 def is_operator(event) -> bool:
@@ -131,7 +134,9 @@ def profile_steps(data_dir: str | None, steps: int, threads: int, legacy: bool) 
     run = course_run(data_dir, legacy=legacy)
     trainer, stream = run.trainer, iter(run.train_loader)
     trainer.threads = None  # the thread count under test, whatever the load
-    unprofiled = min(timed_step(trainer, next(stream)) for _ in range(3))
+    for _ in range(WARMUP):  # the heap grows and its pages are faulted in
+        timed_step(trainer, next(stream))
+    unprofiled = statistics.median([timed_step(trainer, next(stream)) for _ in range(3)])
     with profile(activities=[ProfilerActivity.CPU], record_shapes=True,
                  with_flops=True) as prof:
         start = time.perf_counter()
