@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> list[Result]:
                               check_mem_mib=args.check_mem_mib,
                               case_wall=args.case_wall, keep=args.keep_work,
                               data=args.data)
+    if options.data and not Path(options.data).is_dir():
+        parser.error(f"the data folder {options.data} (--data, else $GCL4SR_DATA) is not a "
+                     "folder: the notebooks could not read their dataset")
     try:
         return grade_class(args.submissions, args.out, args.jobs, options, args.source,
                            scheduler=args.scheduler)

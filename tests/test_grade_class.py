@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import grading.grade_class as class_command
 from grading.instructor.classrun import grade_class
 from grading.instructor.common.options import default_options
 from grading.instructor.common.records import Result
@@ -417,3 +418,18 @@ def test_cpu_time_is_the_work_limit_and_a_hog_meets_the_memory_limit(tmp_path):
     assert spinner.scores == {"recall_tests": 0.0, "recall_hidden": 0.0}
     assert hog.scores == {"recall_tests": 2.0, "recall_hidden": 2.0}  # graded, not stopped
     assert "MemoryError" in json.dumps(hog.autograded)
+
+
+@pytest.mark.parametrize("via_env", [False, True])
+def test_a_missing_data_folder_is_refused_up_front(tmp_path, monkeypatch, capsys, via_env):
+    missing = tmp_path / "no-such-data"
+    args = [str(tmp_path), "--out", str(tmp_path / "out")]
+    if via_env:
+        monkeypatch.setenv("GCL4SR_DATA", str(missing))
+    else:
+        args += ["--data", str(missing)]
+    with pytest.raises(SystemExit) as exit_:
+        class_command.main(args)
+    assert exit_.value.code == 2
+    assert f"the data folder {missing}" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
