@@ -141,13 +141,15 @@ def _wants_grad(*tensors: Tensor) -> bool:
     return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
 
 
-def _scaled(grads: Sequence[Tensor], grad: Tensor) -> tuple[Tensor, ...]:
-    """The gradients saved by a forward pass, times the incoming scalar gradient."""
-    return tuple(g * grad for g in grads)
+def _scaled(grads: Sequence[Tensor | None], grad: Tensor) -> tuple[Tensor | None, ...]:
+    """The gradients saved by a forward pass, times the incoming scalar gradient (None: no
+    gradient)."""
+    return tuple(None if g is None else g * grad for g in grads)
 
 
 class _Settled(torch.autograd.Function):
-    """A scalar whose gradients with respect to ``inputs`` were computed in the forward pass."""
+    """A scalar whose gradients with respect to ``inputs`` were computed in the forward pass
+    (``inputs`` only link the result into their graphs)."""
 
     @staticmethod
     def forward(ctx, value: Tensor, grads: tuple[Tensor | None, ...], *inputs: Tensor) -> Tensor:
@@ -156,7 +158,7 @@ class _Settled(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:
-        return (None, None, *(None if g is None else g * grad for g in ctx.grads))
+        return (None, None, *_scaled(ctx.grads, grad))
 
 
 def with_gradient_now(loss: Callable[..., Tensor], *inputs: Tensor) -> Tensor:
