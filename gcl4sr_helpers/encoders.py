@@ -83,6 +83,11 @@ def _weighted_bags(index: Tensor, dense: Tensor, offsets: Tensor, weights: Tenso
                            include_last_offset=True)
 
 
+def _offsets(index: Tensor, count: int) -> Tensor:
+    """Where each of ``count`` groups starts in ``index`` sorted by group, and the end."""
+    return F.pad(torch.cumsum(torch.bincount(index, minlength=count), 0), (1, 0))
+
+
 class _Pattern:
     """A hop's edges grouped by target (the rows of ``A``) and, built once on first use, by
     source (the rows of ``Aᵀ``).
@@ -92,8 +97,8 @@ class _Pattern:
 
     def __init__(self, source: Tensor, target: Tensor, n_src: int, n_tgt: int) -> None:
         self.source, self.target, self.n_src = source, target, n_src
-        self.counts = torch.bincount(target, minlength=n_tgt)
-        self.offsets = F.pad(torch.cumsum(self.counts, 0), (1, 0))
+        self.offsets = _offsets(target, n_tgt)
+        self.counts = self.offsets.diff()
         self._by_source: tuple[Tensor, Tensor, Tensor] | None = None
 
     def product(self, values: Tensor, dense: Tensor) -> Tensor:
@@ -104,9 +109,8 @@ class _Pattern:
         """``Aᵀ @ dense``."""
         if self._by_source is None:
             order = torch.argsort(self.source, stable=True)
-            counts = torch.bincount(self.source, minlength=self.n_src)
-            self._by_source = order, F.pad(torch.cumsum(counts, 0), (1, 0)), \
-                self.target.index_select(0, order)
+            self._by_source = (order, _offsets(self.source, self.n_src),
+                               self.target.index_select(0, order))
         order, offsets, target = self._by_source
         return _weighted_bags(target, dense, offsets, values.index_select(0, order))
 
