@@ -33,26 +33,25 @@ def _doubling(bandwidths: tuple[float, ...]) -> bool:
     return all(b == 2.0 * a for a, b in zip(bandwidths, bandwidths[1:], strict=False))
 
 
-def _power_series(distances: Tensor, bandwidths: tuple[float, ...], slope: bool) -> Tensor:
-    """Sum over bandwidths of ``exp(-d / bw)``, or of its derivative ``-exp(-d / bw) / bw``.
+def _power_series(distances: Tensor, bandwidths: tuple[float, ...]) -> tuple[Tensor, Tensor]:
+    """``(Σ exp(-d / bw), Σ -exp(-d / bw) / bw)`` over bandwidths: the kernel and its slope.
 
     With doubling bandwidths every term is a square of the next one, so one ``exp`` and
     in-place squarings do (``distances`` is overwritten).
     """
     if not _doubling(bandwidths):
-        terms = (torch.exp(distances / -bw) for bw in bandwidths)
-        if slope:
-            terms = (term / -bw for term, bw in zip(terms, bandwidths, strict=True))
-        return sum(terms)
+        terms = [torch.exp(distances / -bw) for bw in bandwidths]
+        return sum(terms), sum(term / -bw for term, bw in zip(terms, bandwidths, strict=True))
     widest = bandwidths[-1]
     power = distances.mul_(-1.0 / widest).exp_()  # exp(-d / widest)
-    total = power.clone()
+    kernel, slope = power.clone(), power.clone()
     weight = 1.0
     for _ in bandwidths[:-1]:
         power.mul_(power)  # the kernel of the next narrower bandwidth
-        weight = 2.0 * weight if slope else 1.0
-        total.add_(power, alpha=weight)
-    return total.mul_(-1.0 / widest) if slope else total
+        weight *= 2.0
+        kernel.add_(power)
+        slope.add_(power, alpha=weight)
+    return kernel, slope.mul_(-1.0 / widest)
 
 
 def _transposed(tile: Tensor) -> Tensor:
@@ -63,35 +62,39 @@ def _transposed(tile: Tensor) -> Tensor:
 
 class _MultiKernel(torch.autograd.Function):
     """Multi-kernel matrix of ``total``'s rows, tile by tile. The matrix is symmetric, so only
-    the tiles on and above the diagonal are computed; the backward pass saves only ``total`` and
-    recomputes them, pairing each entry's gradient with its mirror's."""
+    the tiles on and above the diagonal are computed; the forward pass keeps their slopes
+    (``dK / d distance``, a little over half the matrix) for the backward pass, which pairs
+    each entry's gradient with its mirror's."""
 
     @staticmethod
-    def forward(ctx, total: Tensor, bandwidths: tuple[float, ...]) -> Tensor:
-        ctx.save_for_backward(total)
-        ctx.bandwidths = bandwidths
+    def forward(ctx, total: Tensor, bandwidths: tuple[float, ...], with_grad: bool) -> Tensor:
         n = total.shape[0]
         sq = (total * total).sum(1)
         out = total.new_empty(n, n)
+        slopes = []
         for rows, cols in _upper_tiles(n):
-            tile = _power_series(_tile_sq_distances(total, sq, rows, cols), bandwidths, False)
+            tile, slope = _power_series(_tile_sq_distances(total, sq, rows, cols), bandwidths)
             out[rows, cols] = tile
             if rows != cols:
                 out[cols, rows] = _transposed(tile)
+            if with_grad:
+                slopes.append(slope)
+        if with_grad:
+            ctx.save_for_backward(total)
+            ctx.slopes = slopes
         return out
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:
         (total,) = ctx.saved_tensors
-        sq = (total * total).sum(1)
         grad_total = torch.zeros_like(total)
-        for rows, cols in _upper_tiles(total.shape[0]):
-            g = _power_series(_tile_sq_distances(total, sq, rows, cols), ctx.bandwidths, True)
+        for (rows, cols), g in zip(_upper_tiles(total.shape[0]), ctx.slopes, strict=True):
             g.mul_(grad[rows, cols] + _transposed(grad[cols, rows]))  # dL/d(distance), both entries
             grad_total[rows] += 2.0 * (g.sum(1, keepdim=True) * total[rows] - g @ total[cols])
             if rows != cols:
                 grad_total[cols] += 2.0 * (g.sum(0).unsqueeze(1) * total[cols] - g.T @ total[rows])
-        return grad_total, None
+        ctx.slopes = None
+        return grad_total, None, None
 
 
 def gaussian_kernel(source: Tensor, target: Tensor, kernel_mul: float = 2.0,
@@ -117,7 +120,7 @@ def gaussian_kernel(source: Tensor, target: Tensor, kernel_mul: float = 2.0,
         bandwidth = float(2.0 * n * centred.detach().double().pow(2).sum() / (n * n - n))
     base = bandwidth / kernel_mul ** (kernel_num // 2)
     bandwidths = tuple(base * kernel_mul**i for i in range(kernel_num))
-    return _MultiKernel.apply(centred, bandwidths)
+    return _MultiKernel.apply(centred, bandwidths, _wants_grad(centred))
 
 
 def _nll_and_grad(logits: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:

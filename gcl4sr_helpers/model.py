@@ -58,6 +58,8 @@ from .sampler import NeighborSampler
 
 MMDLoss = Callable[[Tensor, Tensor], Tensor]
 PADDING_CHUNK = 16384  # padding entries recomputed together in the backward pass
+SCORE_PRODUCT_ROWS = 32  # rows of one [rows, d] @ [d, N] score product on CPU: at 512 rows
+# MKL took 1.6x as long per row (23 against 15 ms per 512 rows, d = 64, N = 28,238)
 PARTS = ("sampler", "GNN views", "Transformer", "gates and pooling", "main loss",
          "contrastive loss", "MMD")
 """The parts of a training step, as ``torch.profiler`` sees them: each is a
@@ -263,7 +265,13 @@ class GCL4SR(nn.Module):
         Padding item 0 is never a target: by default it scores ``-inf`` (so its embedding
         gets no gradient and stays zero); legacy scores it like any item, as the original.
         """
-        scores = torch.mm(seq_vector, self.item_embeddings.weight.T, out=out)
+        weight = self.item_embeddings.weight
+        if out is None or out.device.type != "cpu":
+            scores = torch.mm(seq_vector, weight.T, out=out)
+        else:  # the same products, a few rows at a time: faster on CPU (SCORE_PRODUCT_ROWS)
+            for rows in slices(len(seq_vector), SCORE_PRODUCT_ROWS):
+                torch.mm(seq_vector[rows], weight.T, out=out[rows])
+            scores = out
         if not self.legacy:
             scores[:, 0] = -math.inf
         return scores

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GCNConv, SAGEConv
 
@@ -11,6 +12,7 @@ from gcl4sr_helpers.encoders import (
     GNNEncoder,
     SequenceEncoder,
     sampled_gcn_sage,
+    unit_rows,
 )
 from gcl4sr_helpers.graph import CSRAdjacency, incoming_csr
 from gcl4sr_helpers.sampler import NeighborSampler
@@ -140,3 +142,17 @@ def test_isolated_entries_equal_the_sampled_forward_in_train_mode(num_hops):
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
     for a, b in zip(got_grads, want_grads, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_unit_rows_equal_f_normalize_values_and_gradients():
+    """Including a zero row and one below ``eps``, where the norm is clamped."""
+    torch.manual_seed(0)
+    x = torch.randn(300, 64, dtype=torch.float64)
+    x[3], x[4] = 0.0, x[4] * 1e-14
+    x.requires_grad_()
+    grad = torch.randn_like(x)
+    expected = F.normalize(x, p=2.0, dim=-1)
+    assert torch.equal(unit_rows(x), expected)
+    (want,) = torch.autograd.grad(expected, x, grad)
+    (got,) = torch.autograd.grad(unit_rows(x), x, grad)
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=0.0)

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from gcl4sr_helpers.data import SequenceDataset
 from gcl4sr_helpers.graph import CSRAdjacency
 from gcl4sr_helpers.losses import gcl_loss
-from gcl4sr_helpers.model import GCL4SR
+from gcl4sr_helpers.model import GCL4SR, SCORE_PRODUCT_ROWS
 from gcl4sr_helpers.sampler import NeighborSampler
 from grading.instructor.checking.reference import mmd_loss
 
@@ -236,3 +236,16 @@ def test_items_beyond_the_graph_are_isolated_nodes(small_data, small_graph):
     with torch.no_grad():
         scores = model.score_items(model.sequence_vector(user_ids, inputs))
     assert scores.shape == (1, small_data.num_items) and torch.isfinite(scores[0, 1:]).all()
+
+
+def test_ranking_scores_into_a_block_equal_one_product(small_data, small_graph):
+    """On CPU the rows of a score block are multiplied a few at a time: the same scores, up to
+    float rounding (the library may split a product among threads differently)."""
+    model = make_model(small_data, small_graph).eval()
+    vectors = torch.randn(3 * SCORE_PRODUCT_ROWS + 5, model.item_embeddings.embedding_dim)
+    block = torch.empty(len(vectors), small_data.num_items)
+    expected = vectors @ model.item_embeddings.weight.T
+    expected[:, 0] = -float("inf")
+    with torch.no_grad():
+        torch.testing.assert_close(model.score_items(vectors, block), expected, rtol=1e-5,
+                                   atol=1e-6)
