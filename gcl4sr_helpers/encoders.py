@@ -63,11 +63,16 @@ class Dropout(nn.Module):
         lanes = bits.random_(-(2**63), 2**63 - 1).view(torch.int16)[:count]
         return (lanes >= round(self.p * 2**16) - 2**15).view(shape)
 
+    @property
+    def scale(self) -> float:
+        """``1 / (1 - p)``: what the kept entries are multiplied by."""
+        return 1.0 / (1.0 - self.p)
+
     def drop(self, x: Tensor, kept: Tensor | None) -> Tensor:
         """``x`` with the entries not ``kept`` zeroed and the rest scaled (None: ``x``)."""
         if kept is None:
             return x
-        return _DropScale.apply(x, kept, 1.0 / (1.0 - self.p))
+        return _DropScale.apply(x, kept, self.scale)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.drop(x, self.draw(x.shape, x))
@@ -244,10 +249,23 @@ class GNNEncoder(nn.Module):
 
     def _hop_after_dropout_of_row(self, conv: SAGEConv, row: Tensor, kept: Tensor) -> Tensor:
         """``_self_loop_hop(conv, dropout(row.expand(count, -1)))`` as ``keep @ rows``."""
-        linear = conv.lin_r.weight @ self.gcn.lin.weight  # h -> lin_r(gcn.lin(h))
-        rows = row.view(-1, 1) * linear.T / (1.0 - self.dropout.p)
-        offset = conv.lin_l.bias + conv.lin_r(self.gcn.bias)
+        offset, rows = self._affine_after_dropout(conv, row)
         return unit_rows(offset + kept.to(row.dtype) @ rows)
+
+    def _affine_after_dropout(self, conv: SAGEConv, row: Tensor) -> tuple[Tensor, Tensor]:
+        """``(o [d], R [d, d])``: the hop after the dropout of ``row`` is ``unit(o + keep R)``."""
+        linear = conv.lin_r.weight @ self.gcn.lin.weight  # h -> lin_r(gcn.lin(h))
+        rows = row.view(-1, 1) * linear.T * self.dropout.scale
+        return conv.lin_l.bias + conv.lin_r(self.gcn.bias), rows
+
+    def last_hop_after_dropout(self, x: Tensor, num_hops: int) -> tuple[Tensor, Tensor] | None:
+        """``(o, R)`` such that :meth:`isolated` is ``unit(o + keep R)`` for the node of features
+        ``x [1, d]``, ``keep`` its entries' one dropout mask: with two hops and dropout active;
+        None otherwise."""
+        if num_hops != 2 or not self.dropout.active:
+            return None
+        first, last = self.convs[len(self.convs) - 2:]
+        return self._affine_after_dropout(last, F.relu(self._self_loop_hop(first, x)))
 
 
 class EncoderLayer(nn.Module):
@@ -275,8 +293,11 @@ class EncoderLayer(nn.Module):
         attn = attn.transpose(1, 2).reshape(batch, length, hidden)
         x = self.norm1(x + self.dropout(self.out_proj(attn)))
         kept = self.dropout.draw((*x.shape[:-1], self.linear1.out_features), x)
-        ff = checkpoint(self._feed_forward, x, kept, use_reentrant=False,
-                        preserve_rng_state=False)  # its [.., 4d] activations recomputed
+        if torch.is_grad_enabled():  # its [.., 4d] activations recomputed in the backward pass
+            ff = checkpoint(self._feed_forward, x, kept, use_reentrant=False,
+                            preserve_rng_state=False)
+        else:
+            ff = self._feed_forward(x, kept)
         return self.norm2(x + self.dropout(ff))
 
     def _feed_forward(self, x: Tensor, kept: Tensor | None) -> Tensor:

@@ -54,6 +54,7 @@ from .data import MAX_LEN
 from .encoders import Dropout, GNNEncoder, SequenceEncoder
 from .graph import CSRAdjacency, incoming_csr
 from .losses import full_softmax_cross_entropy, gcl_loss, with_gradient_now
+from .padding import padding_targets
 from .sampler import NeighborSampler
 
 MMDLoss = Callable[[Tensor, Tensor], Tensor]
@@ -317,18 +318,34 @@ class GCL4SR(nn.Module):
         real, padding = out["real"], out["padding"]
         targets = out["gated_a"].new_empty(real.shape)
         targets[real] = self.w_g(out[("gated_a", "gated_b")[view]]).squeeze(-1)
-        user_gate, masks = padding["user_gate"], padding["masks"][view]
-        kept = _rows(padding["kept"][view], ~real)
-        chunks = [checkpoint(self._padding_targets, user_gate[rows], _rows(masks, rows),
-                             _rows(kept, rows), use_reentrant=False, preserve_rng_state=False)
-                  for rows in slices(user_gate.numel(), PADDING_CHUNK)]
-        if chunks:
-            targets[~real] = torch.cat(chunks)
+        user_gate = padding["user_gate"]
+        if user_gate.numel():
+            targets[~real] = self._padding_targets(user_gate, padding["masks"][view],
+                                                   _rows(padding["kept"][view], ~real))
         return targets
 
     def _padding_targets(self, user_gate: Tensor, masks: list[Tensor] | None,
                          kept: Tensor | None) -> Tensor:
-        """``w_g`` of the gated view at padding entries (item 0, isolated in the WITG)."""
+        """``w_g`` of the gated view at padding entries (item 0, isolated in the WITG).
+
+        With two hops and dropout (the course's model in training), one fused pass each way
+        (:mod:`.padding`); otherwise the encoder's general path in chunks, recomputed in the
+        backward pass.
+        """
+        node = self.item_embeddings(user_gate.new_zeros(1, dtype=torch.long))
+        hop = self.global_gnn.last_hop_after_dropout(node, len(self._hops()))
+        if hop is not None and kept is not None:
+            offset, rows = hop
+            return padding_targets(masks[0], kept, self.gnn_dropout.scale, user_gate, rows,
+                                   offset, self.gate_item.view(-1), self.w_g.weight.view(-1),
+                                   self.w_g.bias)
+        return torch.cat([checkpoint(self._padding_chunk, user_gate[rows], _rows(masks, rows),
+                                     _rows(kept, rows), use_reentrant=False,
+                                     preserve_rng_state=False)
+                          for rows in slices(user_gate.numel(), PADDING_CHUNK)])
+
+    def _padding_chunk(self, user_gate: Tensor, masks: list[Tensor] | None,
+                       kept: Tensor | None) -> Tensor:
         node = self.item_embeddings(user_gate.new_zeros(1, dtype=torch.long))
         view = self.global_gnn.isolated(node, user_gate.numel(), len(self._hops()), masks)
         return self.w_g(self._gated(view, user_gate, kept)).squeeze(-1)
