@@ -31,8 +31,9 @@
 Memory: padding entries (most of a left-padded batch) matter only to the MMD loss, through
 one scalar each. The encoders and gates run on real positions only, and the padding
 entries' MMD targets are recomputed in the backward pass from their dropout draws instead
-of being kept (for the course's two-hop model, by hand in one pass: :mod:`.padding`). The GNN views' activations (about 150 MB at batch 2048 on Home) are
-recomputed in the backward pass too, for about 5 % more time per step. The MMD loss and its
+of being kept (for the course's two-hop model, by hand in one pass: :mod:`.padding`). The
+GNN views' activations (about 150 MB at batch 2048 on Home) are recomputed in the backward
+pass too, for about 5 % more time per step. The MMD loss and its
 gradient are computed right after the gated views, before the Transformer, so that its
 ``[2B, 2B]`` kernel matrices are gone before the Transformer's activations exist. The numbers
 and gradients are those of the padded ``[B, L, d]`` computation.

@@ -18,16 +18,13 @@ import torch
 from torch import Tensor
 
 from .blocks import row_blocks
+from .encoders import unit_and_norm, unit_backward
 
-EPS = 1e-12  # the norm's floor, as F.normalize
 
-
-def _view_and_gate(kept_hop: Tensor, rows: Tensor, offset: Tensor, user_gate: Tensor,
+def _view_and_gate(keep: Tensor, rows: Tensor, offset: Tensor, user_gate: Tensor,
                    gate_item: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """``(v, ‖z‖ clamped, g)`` of a block of entries."""
-    z = torch.addmm(offset.unsqueeze(0), kept_hop.to(rows.dtype), rows)
-    norm = z.norm(2.0, -1, keepdim=True).clamp_min_(EPS)
-    view = z.div_(norm)
+    """``(v, ‖z‖ clamped, g)`` of a block of entries (``keep``: their ``K1`` as floats)."""
+    view, norm = unit_and_norm(torch.addmm(offset.unsqueeze(0), keep, rows))
     return view, norm, torch.sigmoid(view @ gate_item + user_gate)
 
 
@@ -42,8 +39,8 @@ class _PaddingTargets(torch.autograd.Function):
         ctx.scale = scale
         out = user_gate.new_empty(user_gate.shape)
         for block in row_blocks(len(user_gate), rows.shape[1]):
-            view, _, gate = _view_and_gate(kept_hop[block], rows, offset, user_gate[block],
-                                           gate_item)
+            view, _, gate = _view_and_gate(kept_hop[block].to(rows.dtype), rows, offset,
+                                           user_gate[block], gate_item)
             kept = kept_gate[block].to(view.dtype)
             out[block] = (view.mul_(kept) @ w_g).mul_(gate).mul_(scale).add_(b_g)
         return out
@@ -51,33 +48,26 @@ class _PaddingTargets(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:
         kept_hop, kept_gate, user_gate, rows, offset, gate_item, w_g = ctx.saved_tensors
-        grads = {name: torch.zeros_like(t) for name, t in
-                 (("rows", rows), ("gate_item", gate_item), ("w_g", w_g))}
-        grad_offset, grad_user_gate = torch.zeros_like(offset), torch.empty_like(user_gate)
+        grad_rows, grad_offset = torch.zeros_like(rows), torch.zeros_like(offset)
+        grad_gate_item, grad_w_g = torch.zeros_like(gate_item), torch.zeros_like(w_g)
+        grad_user_gate = torch.empty_like(user_gate)
         for block in row_blocks(len(user_gate), rows.shape[1]):
-            view, norm, gate = _view_and_gate(kept_hop[block], rows, offset, user_gate[block],
-                                              gate_item)
+            keep = kept_hop[block].to(rows.dtype)
+            view, norm, gate = _view_and_gate(keep, rows, offset, user_gate[block], gate_item)
             kept = kept_gate[block].to(view.dtype)
             dropped = view * kept
             up = grad[block] * ctx.scale
-            grad_q = up * gate  # t = s g q + b, q = (K2 ⊙ v) · w_g
-            grad_gate = up * (dropped @ w_g) * gate * (1.0 - gate)  # through σ: dt/da
-            grads["w_g"] += dropped.T @ grad_q
-            grads["gate_item"] += view.T @ grad_gate
-            grad_user_gate[block] = grad_gate
-            grad_view = torch.addr(kept.mul_(w_g).mul_(grad_q.unsqueeze(1)), grad_gate,
-                                   gate_item)  # through q, then through the gate
-            grad_z = _unit_backward(grad_view, view, norm)
+            grad_q = up * gate  # t = s g q + b with q = (K2 ⊙ v) · w_g
+            grad_a = up * (dropped @ w_g) * gate * (1.0 - gate)  # a = v · w_item + u, g = σ(a)
+            grad_w_g += dropped.T @ grad_q
+            grad_gate_item += view.T @ grad_a
+            grad_user_gate[block] = grad_a
+            grad_view = torch.addr(kept.mul_(w_g).mul_(grad_q.unsqueeze(1)), grad_a, gate_item)
+            grad_z = unit_backward(grad_view, view, norm)
             grad_offset += grad_z.sum(0)
-            grads["rows"].addmm_(kept_hop[block].to(view.dtype).T, grad_z)
-        return (None, None, None, grad_user_gate, grads["rows"], grad_offset,
-                grads["gate_item"], grads["w_g"], grad.sum().reshape(1))
-
-
-def _unit_backward(grad: Tensor, unit: Tensor, norm: Tensor) -> Tensor:
-    """The gradient through ``unit = z / max(‖z‖, ε)``: ``(g - unit (g · unit)) / ‖z‖``."""
-    along = (grad * unit).sum(-1, keepdim=True).masked_fill_(norm <= EPS, 0.0)
-    return (grad - unit * along).div_(norm)
+            grad_rows.addmm_(keep.T, grad_z)
+        return (None, None, None, grad_user_gate, grad_rows, grad_offset, grad_gate_item,
+                grad_w_g, grad.sum().reshape(1))
 
 
 def padding_targets(kept_hop: Tensor, kept_gate: Tensor, scale: float, user_gate: Tensor,
