@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -18,6 +19,28 @@ from torch.utils.checkpoint import checkpoint
 from torch_geometric.nn import GCNConv, SAGEConv
 
 from .sampler import Adj
+
+
+class Positions(NamedTuple):
+    """The real entries of a padded ``[B, L]`` batch: its shape and their flat indices (in
+    the order of ``real.nonzero()``)."""
+
+    shape: tuple[int, int]
+    index: Tensor
+
+    @classmethod
+    def of(cls, real: Tensor) -> Positions:
+        """The ``True`` entries of ``real [B, L]``."""
+        return cls((real.shape[0], real.shape[1]), real.flatten().nonzero().squeeze(1))
+
+    def pick(self, padded: Tensor) -> Tensor:
+        """``padded [B, L, ...]`` at the real entries: ``[T, ...]``."""
+        return padded.flatten(0, 1).index_select(0, self.index)
+
+    def place(self, packed: Tensor) -> Tensor:
+        """``packed [T, k]`` in a ``[B, L, k]`` tensor of zeros."""
+        zeros = packed.new_zeros(self.shape[0] * self.shape[1], packed.shape[1])
+        return zeros.index_copy(0, self.index, packed).view(*self.shape, -1)
 
 
 class _DropScale(torch.autograd.Function):
@@ -76,6 +99,13 @@ class Dropout(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.drop(x, self.draw(x.shape, x))
+
+    def packed(self, x: Tensor, real: Positions) -> Tensor:
+        """``forward`` of a padded ``[B, L, d]`` tensor at its ``real`` entries, given as
+        ``x [T, d]``: the mask is drawn for the padded shape (the padded computation's random
+        stream) and its real rows are used."""
+        kept = self.draw((*real.shape, x.shape[-1]), x)
+        return self.drop(x, None if kept is None else real.pick(kept))
 
 
 NORM_EPS = 1e-12  # the floor of a row's norm in unit_rows, F.normalize's default
@@ -295,21 +325,30 @@ class EncoderLayer(nn.Module):
         self.dropout = Dropout(dropout)
         nn.init.xavier_uniform_(self.in_proj_weight)
 
-    def forward(self, x: Tensor, attn_mask: Tensor) -> Tensor:
-        batch, length, hidden = x.shape
-        qkv = F.linear(x, self.in_proj_weight, self.in_proj_bias)
+    def forward(self, x: Tensor, real: Positions, attn_mask: Tensor) -> Tensor:
+        """The layer at the ``real`` entries of a padded ``[B, L, d]`` batch, given packed as
+        ``x [T, d]``.
+
+        Attention runs on the padded layout with zero queries, keys and values at padding
+        entries (their keys are masked and their outputs unused); the position-wise parts run
+        on real entries only. Dropout masks are drawn for the padded shapes, as the padded
+        layer draws them.
+        """
+        batch, length = real.shape
+        qkv = real.place(F.linear(x, self.in_proj_weight, self.in_proj_bias))
         q, k, v = qkv.view(batch, length, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
         attn = F.scaled_dot_product_attention(
             q, k, v, attn_mask=attn_mask, dropout_p=self.p if self.training else 0.0)
-        attn = attn.transpose(1, 2).reshape(batch, length, hidden)
-        x = self.norm1(x + self.dropout(self.out_proj(attn)))
-        kept = self.dropout.draw((*x.shape[:-1], self.linear1.out_features), x)
-        if torch.is_grad_enabled():  # its [.., 4d] activations recomputed in the backward pass
+        attn = real.pick(attn.transpose(1, 2))
+        x = self.norm1(x + self.dropout.packed(self.out_proj(attn.flatten(1)), real))
+        kept = self.dropout.draw((batch, length, self.linear1.out_features), x)
+        kept = None if kept is None else real.pick(kept)
+        if torch.is_grad_enabled():  # its [T, 4d] activations recomputed in the backward pass
             ff = checkpoint(self._feed_forward, x, kept, use_reentrant=False,
                             preserve_rng_state=False)
         else:
             ff = self._feed_forward(x, kept)
-        return self.norm2(x + self.dropout(ff))
+        return self.norm2(x + self.dropout.packed(ff, real))
 
     def _feed_forward(self, x: Tensor, kept: Tensor | None) -> Tensor:
         return self.linear2(self.dropout.drop(F.gelu(self.linear1(x)), kept))
@@ -334,7 +373,8 @@ class SequenceEncoder(nn.Module):
 
     Sequences are left-padded and the layers have no positional encoding, so cropping a
     row's leading padding does not change its real positions: rows are grouped into
-    power-of-two length buckets and each bucket runs on its own crop.
+    power-of-two length buckets and each bucket runs on its own crop. Within a crop only
+    attention sees the padding entries (:class:`EncoderLayer`).
     """
 
     def __init__(self, hidden_size: int, num_heads: int, num_layers: int, dropout: float) -> None:
@@ -361,10 +401,13 @@ class SequenceEncoder(nn.Module):
         for bucket in torch.unique(buckets).tolist():
             rows = (buckets == bucket).nonzero().squeeze(1)
             window = inputs[rows, length - min(length, int(crops[bucket])):]
-            x = self.dropout(self.layer_norm(embed(window)))
-            mask = causal_padding_mask(window != 0)
+            in_window = window != 0
+            real_in_window = Positions.of(in_window)
+            x = self.dropout.packed(self.layer_norm(embed(real_in_window.pick(window))),
+                                    real_in_window)
+            mask = causal_padding_mask(in_window)
             for layer in self.layers:
-                x = layer(x, mask)
-            pieces.append(x[window != 0])
-            ranks.append(rank[rows, length - window.shape[1]:][window != 0])
+                x = layer(x, real_in_window, mask)
+            pieces.append(x)
+            ranks.append(rank[rows, length - window.shape[1]:][in_window])
         return torch.cat(pieces)[torch.argsort(torch.cat(ranks))]
