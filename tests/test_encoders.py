@@ -11,6 +11,7 @@ from gcl4sr_helpers.encoders import (
     EncoderLayer,
     GNNEncoder,
     SequenceEncoder,
+    causal_padding_mask,
     sampled_gcn_sage,
     unit_rows,
 )
@@ -68,6 +69,36 @@ def test_sequence_encoder_equals_pytorch_transformer_on_real_positions():
     causal = torch.triu(torch.ones(12, 12, dtype=torch.bool), diagonal=1)
     want = theirs(normed, mask=causal, src_key_padding_mask=~real)
     torch.testing.assert_close(got, want[real], rtol=1e-5, atol=1e-5)
+
+
+def padded_layer(layer: EncoderLayer, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The layer on the whole padded ``[B, L, d]`` batch, each dropout drawing its own mask."""
+    batch, length, hidden = x.shape
+    qkv = F.linear(x, layer.in_proj_weight, layer.in_proj_bias)
+    q, k, v = qkv.view(batch, length, 3, layer.num_heads, -1).permute(2, 0, 3, 1, 4)
+    attn = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=layer.p)
+    x = layer.norm1(x + layer.dropout(layer.out_proj(attn.transpose(1, 2).flatten(2))))
+    ff = layer.linear2(layer.dropout(F.gelu(layer.linear1(x))))
+    return layer.norm2(x + layer.dropout(ff))
+
+
+def test_sequence_encoder_trains_as_the_padded_layers_with_the_same_random_draws():
+    """Only attention sees the padding, yet the dropout draws are those of the padded batch."""
+    torch.manual_seed(0)
+    encoder = SequenceEncoder(16, 2, 2, dropout=0.3).train()
+    inputs = left_padded_batch([5, 8, 7, 6, 8, 5], length=8)  # one bucket: the whole width
+    assert inputs.shape[1] == 8
+    embed = nn.Embedding(50, 16)
+    real = inputs != 0
+    torch.manual_seed(1)
+    got = encoder(inputs, embed)
+    after = torch.rand(1)
+    torch.manual_seed(1)
+    x = encoder.dropout(encoder.layer_norm(embed(inputs)))
+    for layer in encoder.layers:
+        x = padded_layer(layer, x, causal_padding_mask(real))
+    assert torch.equal(torch.rand(1), after)  # as many random numbers drawn
+    torch.testing.assert_close(got, x[real], rtol=1e-5, atol=1e-6)
 
 
 def test_sequence_encoder_is_nan_free_in_every_mode():
