@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from .blocks import row_blocks
-from .encoders import unit_and_norm, unit_backward
+from .normalize import unit_and_norm, unit_backward
 
 
 def _view_and_gate(keep: Tensor, rows: Tensor, offset: Tensor, user_gate: Tensor,

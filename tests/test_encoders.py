@@ -13,9 +13,9 @@ from gcl4sr_helpers.encoders import (
     SequenceEncoder,
     causal_padding_mask,
     sampled_gcn_sage,
-    unit_rows,
 )
 from gcl4sr_helpers.graph import CSRAdjacency, incoming_csr
+from gcl4sr_helpers.normalize import unit_rows
 from gcl4sr_helpers.sampler import NeighborSampler
 
 
