@@ -270,7 +270,7 @@ class GCL4SR(nn.Module):
         weight = self.item_embeddings.weight
         if out is None or out.device.type != "cpu":
             scores = torch.mm(seq_vector, weight.T, out=out)
-        else:  # the same products, a few rows at a time: faster on CPU (SCORE_PRODUCT_ROWS)
+        else:  # the product a few rows at a time: faster on CPU (SCORE_PRODUCT_ROWS)
             for rows in slices(len(seq_vector), SCORE_PRODUCT_ROWS):
                 torch.mm(seq_vector[rows], weight.T, out=out[rows])
             scores = out
