@@ -101,12 +101,16 @@ class Dropout(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.drop(x, self.draw(x.shape, x))
 
+    def packed_draw(self, real: Positions, width: int, like: Tensor) -> Tensor | None:
+        """The mask :meth:`draw` makes for a padded ``[B, L, width]`` tensor (the padded
+        computation's random stream), at the ``real`` entries: ``[T, width]``."""
+        kept = self.draw((*real.shape, width), like)
+        return None if kept is None else real.pick(kept)
+
     def packed(self, x: Tensor, real: Positions) -> Tensor:
         """``forward`` of a padded ``[B, L, d]`` tensor at its ``real`` entries, given as
-        ``x [T, d]``: the mask is drawn for the padded shape (the padded computation's random
-        stream) and its real rows are used."""
-        kept = self.draw((*real.shape, x.shape[-1]), x)
-        return self.drop(x, None if kept is None else real.pick(kept))
+        ``x [T, d]``."""
+        return self.drop(x, self.packed_draw(real, x.shape[-1], x))
 
 
 def _weighted_bags(index: Tensor, dense: Tensor, offsets: Tensor, weights: Tensor) -> Tensor:
@@ -305,8 +309,7 @@ class EncoderLayer(nn.Module):
             q, k, v, attn_mask=attn_mask, dropout_p=self.p if self.training else 0.0)
         attn = real.pick(attn.transpose(1, 2))
         x = self.norm1(x + self.dropout.packed(self.out_proj(attn.flatten(1)), real))
-        kept = self.dropout.draw((batch, length, self.linear1.out_features), x)
-        kept = None if kept is None else real.pick(kept)
+        kept = self.dropout.packed_draw(real, self.linear1.out_features, x)
         if torch.is_grad_enabled():  # its [T, 4d] activations recomputed in the backward pass
             ff = checkpoint(self._feed_forward, x, kept, use_reentrant=False,
                             preserve_rng_state=False)
