@@ -33,10 +33,10 @@ one scalar each. The encoders and gates run on real positions only, and the padd
 entries' MMD targets are recomputed in the backward pass from their dropout draws instead
 of being kept (for the course's two-hop model, by hand in one pass: :mod:`.padding`). The
 GNN views' activations (about 150 MB at batch 2048 on Home) are recomputed in the backward
-pass too, for about 5 % more time per step. The MMD loss and its
-gradient are computed right after the gated views, before the Transformer, so that its
-``[2B, 2B]`` kernel matrices are gone before the Transformer's activations exist. The numbers
-and gradients are those of the padded ``[B, L, d]`` computation.
+pass too, for about 5 % more time per step. The MMD loss and its gradient are computed right
+after the gated views, before the Transformer, so that its ``[2B, 2B]`` kernel matrices are
+gone before the Transformer's activations exist. The numbers and gradients are those of the
+padded ``[B, L, d]`` computation.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from torch.profiler import record_function
 from torch.utils.checkpoint import checkpoint
 from torch_geometric.data import Data
 
-from .blocks import slices
+from .blocks import row_blocks, slices
 from .data import MAX_LEN
 from .encoders import Dropout, GNNEncoder, SequenceEncoder
 from .graph import CSRAdjacency, incoming_csr
@@ -59,7 +59,6 @@ from .padding import padding_targets
 from .sampler import NeighborSampler
 
 MMDLoss = Callable[[Tensor, Tensor], Tensor]
-PADDING_CHUNK = 16384  # padding entries recomputed together in the backward pass
 SCORE_PRODUCT_ROWS = 32  # rows of one [rows, d] @ [d, N] score product on CPU: at 512 rows
 # MKL took 1.6x as long per row (23 against 15 ms per 512 rows, d = 64, N = 28,238)
 PARTS = ("sampler", "GNN views", "Transformer", "gates and pooling", "main loss",
@@ -343,7 +342,7 @@ class GCL4SR(nn.Module):
         return torch.cat([checkpoint(self._padding_chunk, user_gate[rows], _rows(masks, rows),
                                      _rows(kept, rows), use_reentrant=False,
                                      preserve_rng_state=False)
-                          for rows in slices(user_gate.numel(), PADDING_CHUNK)])
+                          for rows in row_blocks(user_gate.numel(), node.shape[1])])
 
     def _padding_chunk(self, user_gate: Tensor, masks: list[Tensor] | None,
                        kept: Tensor | None) -> Tensor:
