@@ -147,8 +147,9 @@ class _Pattern:
 
     def transposed_product(self, values: Tensor, dense: Tensor) -> Tensor:
         """``Aᵀ @ dense``."""
-        if self._by_source is None:
-            order = torch.argsort(self.source, stable=True)
+        if self._by_source is None:  # int32 keys (ids below the item count): the same
+            # stable order, faster on CPU (random 0.6 M keys: 9 against 26 ms)
+            order = torch.argsort(self.source.to(torch.int32), stable=True)
             self._by_source = (order, _offsets(self.source, self.n_src),
                                self.target.index_select(0, order))
         order, offsets, target = self._by_source
