@@ -170,35 +170,52 @@ class _SparseProduct(torch.autograd.Function):
         return ctx.pattern.transposed_product(ctx.values, grad), None, None
 
 
-def sampled_gcn_sage(gcn: GCNConv, sage: SAGEConv, x: Tensor, adj: Adj,
-                     edge_weight: Tensor) -> Tensor:
+class SampledHop:
+    """What one sampled hop's convolutions need besides the node features: its edge pattern
+    and edge weights (``adj``'s edges grouped by ascending target, as the sampler emits,
+    weighted by ``edge_weight``). They depend on the sample only, so the GNN views' backward
+    recomputation reuses them.
+
+    ``norm``: GCN's ``D^-1/2 A D^-1/2`` on the edges; ``self_loop``: ``D^-1`` per source node;
+    ``mean``: SAGE's ``1 / |N(i)|`` on each edge into target ``i``.
+    """
+
+    def __init__(self, adj: Adj, edge_weight: Tensor) -> None:
+        (source, target), _, (n_src, n_tgt) = adj
+        self.n_src, self.n_tgt = n_src, n_tgt
+        self.pattern = _Pattern(source, target, n_src, n_tgt)
+        deg = torch.ones(n_src, dtype=edge_weight.dtype, device=edge_weight.device)
+        deg[:n_tgt] += torch.zeros_like(deg[:n_tgt]).index_add_(0, target, edge_weight)
+        dinv = deg.rsqrt()
+        self.norm = dinv.index_select(0, source) * edge_weight * dinv.index_select(0, target)
+        self.self_loop = (dinv * dinv).unsqueeze(1)
+        self.mean = 1.0 / self.pattern.counts.index_select(0, target).to(edge_weight.dtype)
+
+
+def sampled_hops(adjs: Sequence[Adj], edge_weight: Tensor) -> list[SampledHop]:
+    """The :class:`SampledHop` of each of a sample's ``adjs``, weighted by the graph's
+    ``edge_weight`` (indexed by the adjs' ``e_id``)."""
+    return [SampledHop(adj, edge_weight.index_select(0, adj.e_id)) for adj in adjs]
+
+
+def sampled_gcn_sage(gcn: GCNConv, sage: SAGEConv, x: Tensor, hop: SampledHop) -> Tensor:
     """One sampled hop, GCN then SAGE, for the hop's ``n_tgt`` target nodes:
 
         H    = D^-1/2 (A + I) D^-1/2 X Θ + b,   D_ii = 1 + Σ_j A_ij            (GCN)
         x'_i = n(W_1 · mean_{j ∈ N(i)} H_j + W_2 H_i),   n(v) = v / ‖v‖₂       (SAGE)
 
-    ``A`` is the sampled adjacency weighted by ``edge_weight`` (the WITG weights), ``N(i)``
-    the sampled neighbours of target ``i``. Equal to PyG's ``GCNConv`` (self-loops of weight
-    1) and ``SAGEConv`` (mean aggregation, root weight, ``normalize=True``), i.e.
+    ``A`` is the hop's sampled adjacency weighted by the WITG weights (:class:`SampledHop`),
+    ``N(i)`` the sampled neighbours of target ``i``. Equal to PyG's ``GCNConv`` (self-loops of
+    weight 1) and ``SAGEConv`` (mean aggregation, root weight, ``normalize=True``), i.e.
     ``sage((h, h[:n_tgt]), edge_index)`` with ``h = gcn(x, edge_index, edge_weight)``, on
     graphs without self-loops, computed as two sparse products (their transposes built
-    once per hop for the backward pass). ``adj``'s edges must be grouped by ascending
-    target, as the sampler emits.
+    once per hop for the backward pass).
     """
-    (source, target), _, (n_src, n_tgt) = adj
-    pattern = _Pattern(source, target, n_src, n_tgt)
-    deg = torch.ones(n_src, dtype=x.dtype, device=x.device)
-    deg[:n_tgt] += torch.zeros(n_tgt, dtype=x.dtype, device=x.device).index_add_(
-        0, target, edge_weight)
-    dinv = deg.rsqrt()
-    norm = dinv.index_select(0, source) * edge_weight * dinv.index_select(0, target)
-
-    xw = gcn.lin(x[:n_src])
-    neighbours = _SparseProduct.apply(xw, pattern, norm)
-    h = xw * (dinv * dinv).unsqueeze(1) + gcn.bias + F.pad(neighbours, (0, 0, 0, n_src - n_tgt))
-    mean = _SparseProduct.apply(h, pattern,
-                                1.0 / pattern.counts.index_select(0, target).to(x.dtype))
-    return unit_rows(sage.lin_l(mean) + sage.lin_r(h[:n_tgt]))
+    xw = gcn.lin(x[:hop.n_src])
+    neighbours = _SparseProduct.apply(xw, hop.pattern, hop.norm)
+    h = xw * hop.self_loop + gcn.bias + F.pad(neighbours, (0, 0, 0, hop.n_src - hop.n_tgt))
+    mean = _SparseProduct.apply(h, hop.pattern, hop.mean)
+    return unit_rows(sage.lin_l(mean) + sage.lin_r(h[:hop.n_tgt]))
 
 
 class GNNEncoder(nn.Module):
@@ -212,15 +229,16 @@ class GNNEncoder(nn.Module):
         self.convs = nn.ModuleList(
             SAGEConv(hidden_size, hidden_size, normalize=True) for _ in range(num_hops))
 
-    def forward(self, x: Tensor, adjs: Sequence[Adj], edge_weight: Tensor) -> Tensor:
+    def forward(self, x: Tensor, hops: Sequence[SampledHop]) -> Tensor:
         """Encode the targets of the last hop from node features ``x`` (rows of ``n_id``).
 
-        With fewer ``adjs`` than convolutions, the innermost convolutions are used.
+        With fewer ``hops`` (:func:`sampled_hops`) than convolutions, the innermost
+        convolutions are used.
         """
-        hops = list(zip(adjs, self.convs[len(self.convs) - len(adjs):], strict=True))
-        for i, (adj, conv) in enumerate(hops):
-            x = sampled_gcn_sage(self.gcn, conv, x, adj, edge_weight.index_select(0, adj.e_id))
-            if i < len(hops) - 1:
+        layers = list(zip(hops, self.convs[len(self.convs) - len(hops):], strict=True))
+        for i, (hop, conv) in enumerate(layers):
+            x = sampled_gcn_sage(self.gcn, conv, x, hop)
+            if i < len(layers) - 1:
                 x = self.dropout(F.relu(x))
         return x
 

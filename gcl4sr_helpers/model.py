@@ -52,7 +52,7 @@ from torch_geometric.data import Data
 
 from .blocks import row_blocks, slices
 from .data import MAX_LEN
-from .encoders import Dropout, GNNEncoder, SequenceEncoder
+from .encoders import Dropout, GNNEncoder, SampledHop, SequenceEncoder, sampled_hops
 from .graph import CSRAdjacency, incoming_csr
 from .losses import full_softmax_cross_entropy, gcl_loss, with_gradient_now
 from .padding import padding_targets
@@ -158,18 +158,21 @@ class GCL4SR(nn.Module):
         """One augmented global view of real (non-padding) ``items``: a fresh 2-hop sample.
 
         With autograd on, the encoder's activations are recomputed in the backward pass
-        from the sampled subgraph, with the same dropout draws (``checkpoint``).
+        from the sampled subgraph, with the same dropout draws (``checkpoint``); the hops'
+        edge weights (:class:`~.encoders.SampledHop`) are kept, not recomputed.
         """
         adj = CSRAdjacency(self.graph_rowptr, self.graph_col, self.graph_edge_id)
         with part("sampler"):
             _, n_id, adjs = NeighborSampler(adj, self._hops()).sample(items, generator)
+        with part("GNN views"):  # the sample's constants: kept, not recomputed
+            hops = sampled_hops(adjs, self.graph_weight)
         if not torch.is_grad_enabled():
-            return self._encode_sample(n_id, adjs)
-        return checkpoint(self._encode_sample, n_id, adjs, use_reentrant=False)
+            return self._encode_sample(n_id, hops)
+        return checkpoint(self._encode_sample, n_id, hops, use_reentrant=False)
 
-    def _encode_sample(self, n_id: Tensor, adjs: list) -> Tensor:
+    def _encode_sample(self, n_id: Tensor, hops: list[SampledHop]) -> Tensor:
         with part("GNN views"):
-            return self.global_gnn(self.item_embeddings(n_id), adjs, self.graph_weight)
+            return self.global_gnn(self.item_embeddings(n_id), hops)
 
     def _hops(self) -> list[int]:
         return self.sample_size[:1] if self.legacy else self.sample_size  # legacy: inner hop

@@ -10,9 +10,11 @@ from gcl4sr_helpers.encoders import (
     Dropout,
     EncoderLayer,
     GNNEncoder,
+    SampledHop,
     SequenceEncoder,
     causal_padding_mask,
     sampled_gcn_sage,
+    sampled_hops,
 )
 from gcl4sr_helpers.graph import CSRAdjacency, incoming_csr
 from gcl4sr_helpers.normalize import unit_rows
@@ -31,7 +33,7 @@ def test_sampled_convolutions_equal_pyg_message_passing(small_graph):
         n_src, n_tgt = adj.size
         h = gcn(x[:n_src], adj.edge_index, weight[adj.e_id])
         want = sage((h, h[:n_tgt]), adj.edge_index)
-        got = sampled_gcn_sage(gcn, sage, x, adj, weight[adj.e_id])
+        got = sampled_gcn_sage(gcn, sage, x, SampledHop(adj, weight[adj.e_id]))
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
         grad_got = torch.autograd.grad(got.square().sum(), x)[0]
         grad_want = torch.autograd.grad(want.square().sum(), x)[0]
@@ -159,7 +161,7 @@ def test_isolated_entries_equal_the_sampled_forward_in_train_mode(num_hops):
         torch.manual_seed(1)
         x = features.clone().requires_grad_()
         if path == "forward":
-            out = encoder(x[n_id], adjs, torch.empty(0))
+            out = encoder(x[n_id], sampled_hops(adjs, torch.empty(0)))
         else:
             out = encoder.isolated(x, count, num_hops)
         (out * weights).sum().backward()

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from gcl4sr_helpers.data import SequenceDataset
+from gcl4sr_helpers.encoders import sampled_hops
 from gcl4sr_helpers.graph import CSRAdjacency
 from gcl4sr_helpers.losses import gcl_loss
 from gcl4sr_helpers.model import GCL4SR, SCORE_PRODUCT_ROWS
@@ -180,7 +181,8 @@ def padded_losses(model, user_ids, inputs, targets, generator):
     views = []
     for _ in range(2):
         _, n_id, adjs = NeighborSampler(adj, sizes).sample(inputs[real], generator)
-        encoded = model.global_gnn(model.item_embeddings(n_id), adjs, model.graph_weight)
+        hops = sampled_hops(adjs, model.graph_weight)
+        encoded = model.global_gnn(model.item_embeddings(n_id), hops)
         view = encoded.new_empty(batch, length, encoded.shape[1])
         view[real] = encoded
         view[~real] = model.global_gnn.isolated(padding_node, int((~real).sum()), len(sizes))
