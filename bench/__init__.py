@@ -3,6 +3,10 @@
 Run each from the repository root as ``python -m bench.<name>``:
 
 - ``bench_engine``: training step, projected epoch, peak RSS, evaluation, WITG build;
+- ``engine_ratio``: the default engine against an older commit's, alternated on one machine
+  (issue 24's targets, set on another machine, by ratio);
+- ``ab_steps``: two versions of engine code on alternate steps of one process;
+- ``memory_peak``: PyTorch's memory at a training step's peak, by part and operator;
 - ``bench_epoch_memory``: peak RSS of the course run, sampled every second;
 - ``bench_allocator``: glibc allocator settings against CPU time and memory of a step;
 - ``bench_contention``: the course step beside CPU-bound neighbours, per thread setting;
