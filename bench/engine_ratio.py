@@ -58,6 +58,13 @@ def ratios(base: list[dict], head: list[dict]) -> dict:
             for name in FIGURES}
 
 
+def projection(baseline: float, ratio: float, target: float) -> dict:
+    """The issue machine's ``baseline`` figure scaled by ``ratio``, beside its ``target``."""
+    projected = baseline * ratio
+    return {"baseline": baseline, "projected": round(projected, 3), "target": target,
+            "met": projected <= target}
+
+
 def alternate(commit: str, pairs: int, data_dir: str | None) -> dict:
     """``pairs`` runs of ``commit`` (a temporary worktree) and of the working tree, alternated."""
     runs: dict[str, list[dict]] = {"base": [], "head": []}
@@ -92,9 +99,7 @@ def main() -> None:
               "runs": runs, "ratio_head_to_base": ratio}
     if args.base.startswith(ISSUE_BASELINE["commit"]):
         result["issue_machine_projection"] = {
-            name: {"baseline": ISSUE_BASELINE[name],
-                   "projected": round(ISSUE_BASELINE[name] * ratio[name], 3),
-                   "target": target, "met": ISSUE_BASELINE[name] * ratio[name] <= target}
+            name: projection(ISSUE_BASELINE[name], ratio[name], target)
             for name, target in ISSUE_TARGETS.items()}
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: result[k] for k in result if k != "runs"}, indent=1))
