@@ -11,6 +11,7 @@ Run each from the repository root as ``python -m bench.<name>``:
 - ``bench_allocator``: glibc allocator settings against CPU time and memory of a step;
 - ``bench_contention``: the course step beside CPU-bound neighbours, per thread setting;
 - ``profile_step``: where a course training step's time goes, by part, against the floor;
+- ``step_parts``: the same step's parts timed without a profiler (wall clock per part);
 - ``bench_lesson``: when the course model passes the most-popular baseline (test metrics
   along two epochs, training minutes); ``lesson_data`` writes what the notebook shows of it;
 - ``fidelity_one_epoch``: one-epoch course runs over seeds, legacy and fixed;
