@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import gcl4sr_helpers  # noqa: F401  (before torch: it sets libgomp's wait policy)
 
@@ -32,3 +33,16 @@ def timed_step(trainer: Trainer, batch: tuple) -> float:
     if trainer.device.type == "cuda":
         torch.cuda.synchronize()
     return time.perf_counter() - start
+
+
+def warmed_steps(data_dir: str | None, threads: int, warmup: int,
+                 legacy: bool = False) -> tuple[Trainer, Iterator[tuple]]:
+    """A fresh course run's trainer on ``threads`` threads whatever the load (no governor) and
+    its batch stream, after ``warmup`` steps (the heap grows and its pages are faulted in)."""
+    torch.set_num_threads(threads)
+    run = course_run(data_dir, legacy=legacy)
+    trainer, stream = run.trainer, iter(run.train_loader)
+    trainer.threads = None
+    for _ in range(warmup):
+        timed_step(trainer, next(stream))
+    return trainer, stream

@@ -17,7 +17,9 @@ top-level operators read (the float32 sizes of their recorded inputs: a rough me
 memory traffic that ignores outputs, temporaries and caches). The floor of a part is
 ``max(FLOPs / sgemm speed, bytes / copy bandwidth)``, both measured here
 (:mod:`bench.calibration`). Profiling slows small operators down, so the shares matter more
-than the seconds.
+than the seconds; and the profiler's own allocations make the step fault pages, so the parts
+that allocate large blocks (the MMD's backward) are inflated most: :mod:`bench.step_parts`
+times the parts without a profiler.
 """
 
 from __future__ import annotations
@@ -30,10 +32,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from .course_step import course_run, timed_step  # first: the package before torch
+from .course_step import timed_step, warmed_steps  # first: the package before torch
 
 # isort: split
-import torch
 from torch.profiler import ProfilerActivity, profile
 
 from gcl4sr_helpers.model import PARTS
@@ -130,12 +131,7 @@ def with_floor(table: dict[str, dict], gflops: float, gbs: float) -> dict[str, d
 
 def profile_steps(data_dir: str | None, steps: int, threads: int, legacy: bool) -> dict:
     """One thread count: seconds per step unprofiled and profiled, and the parts' table."""
-    torch.set_num_threads(threads)
-    run = course_run(data_dir, legacy=legacy)
-    trainer, stream = run.trainer, iter(run.train_loader)
-    trainer.threads = None  # the thread count under test, whatever the load
-    for _ in range(WARMUP):  # the heap grows and its pages are faulted in
-        timed_step(trainer, next(stream))
+    trainer, stream = warmed_steps(data_dir, threads, WARMUP, legacy)
     unprofiled = statistics.median([timed_step(trainer, next(stream)) for _ in range(3)])
     with profile(activities=[ProfilerActivity.CPU], record_shapes=True,
                  with_flops=True) as prof:

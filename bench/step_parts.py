@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .course_step import course_run, timed_step  # first: the package before torch
+from .course_step import timed_step, warmed_steps  # first: the package before torch
 
 # isort: split
 import torch
@@ -93,11 +93,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(2)
     machine = sgemm_gflops()
-    run = course_run(args.data_dir)
-    trainer, stream = run.trainer, iter(run.train_loader)
-    trainer.threads = None  # two threads, whatever the load
-    for _ in range(WARMUP):
-        timed_step(trainer, next(stream))
+    trainer, stream = warmed_steps(args.data_dir, 2, WARMUP)
     seconds: dict[str, float] = defaultdict(float)
     with clocked(seconds):
         steps = [timed_step(trainer, next(stream)) for _ in range(args.steps)]
