@@ -33,6 +33,7 @@ from .calibration import sgemm_gflops
 
 REPO = Path(__file__).resolve().parents[1]
 WARMUP = 3
+THREADS = 2  # the course step's thread count on a quiet 2-core machine
 PARTS = {  # label: (owner, attribute); nested parts are subtracted from their enclosing one
     "sampler": (sampler.NeighborSampler, "sample"),
     "GNN views": (model.GCL4SR, "gnn_encode"),
@@ -91,9 +92,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "step_parts.json"))
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(THREADS)  # before the calibration, which measures at this count
     machine = sgemm_gflops()
-    trainer, stream = warmed_steps(args.data_dir, 2, WARMUP)
+    trainer, stream = warmed_steps(args.data_dir, THREADS, WARMUP)
     seconds: dict[str, float] = defaultdict(float)
     with clocked(seconds):
         steps = [timed_step(trainer, next(stream)) for _ in range(args.steps)]
